@@ -1,0 +1,129 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// ErrExitsAfterStart marks a module that calls proc_exit at the end of
+// _start: a WASI command, not a reactor. It can never serve a request.
+var ErrExitsAfterStart = errors.New("plugin exits after _start: it was built as a command, not a reactor")
+
+// rebuildHint tells users how to fix ErrExitsAfterStart.
+const rebuildHint = "rebuild it as a reactor: Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o plugin.wasm " +
+	"(or `wasmcluster build`); TinyGo: tinygo build -target=wasip1 -buildmode=c-shared"
+
+// LoadError says why a module is not a usable http-wasm handler. It is about
+// the module itself, never the environment.
+type LoadError struct {
+	Plugin string
+	Reason string
+	Err    error // optional cause, e.g. ErrExitsAfterStart
+}
+
+func (e *LoadError) Error() string {
+	if e.Err != nil && !strings.Contains(e.Reason, e.Err.Error()) {
+		return fmt.Sprintf("plugin %s refused: %s: %v", e.Plugin, e.Reason, e.Err)
+	}
+	return fmt.Sprintf("plugin %s refused: %s", e.Plugin, e.Reason)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+type funcSig struct {
+	params, results []api.ValueType
+}
+
+func (s funcSig) String() string {
+	return fmt.Sprintf("func(%s) -> (%s)", typesString(s.params), typesString(s.results))
+}
+
+func typesString(ts []api.ValueType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = api.ValueTypeName(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s funcSig) matches(params, results []api.ValueType) bool {
+	return equalTypes(s.params, params) && equalTypes(s.results, results)
+}
+
+func equalTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	i32 = api.ValueTypeI32
+	i64 = api.ValueTypeI64
+
+	sigHandleRequest  = funcSig{nil, []api.ValueType{i64}}
+	sigHandleResponse = funcSig{[]api.ValueType{i32, i32}, nil}
+)
+
+// checkModule verifies the exports and imports an http-wasm handler needs,
+// naming the first problem and the expected signature.
+func (p *Plugin) checkModule(m wazero.CompiledModule) error {
+	refuse := func(format string, args ...any) error {
+		return &LoadError{Plugin: p.cfg.Name, Reason: fmt.Sprintf(format, args...)}
+	}
+	if _, ok := m.ExportedMemories()[abi.ExportMemory]; !ok {
+		return refuse("missing export %q: want an exported linear memory", abi.ExportMemory)
+	}
+	funcs := m.ExportedFunctions()
+	hr, ok := funcs[abi.ExportHandleRequest]
+	if !ok {
+		return refuse("missing export %q: want %s", abi.ExportHandleRequest, sigHandleRequest)
+	}
+	if !sigHandleRequest.matches(hr.ParamTypes(), hr.ResultTypes()) {
+		return refuse("export %q has signature %s: want %s", abi.ExportHandleRequest,
+			funcSig{hr.ParamTypes(), hr.ResultTypes()}, sigHandleRequest)
+	}
+	if hresp, ok := funcs[abi.ExportHandleResponse]; ok {
+		if !sigHandleResponse.matches(hresp.ParamTypes(), hresp.ResultTypes()) {
+			return refuse("export %q has signature %s: want %s", abi.ExportHandleResponse,
+				funcSig{hresp.ParamTypes(), hresp.ResultTypes()}, sigHandleResponse)
+		}
+		p.hasResp = true
+	}
+	for _, name := range []string{abi.ExportInitialize, abi.ExportStart} {
+		if f, ok := funcs[name]; ok && (len(f.ParamTypes()) != 0 || len(f.ResultTypes()) != 0) {
+			return refuse("export %q has signature %s: want func() -> ()", name,
+				funcSig{f.ParamTypes(), f.ResultTypes()})
+		}
+	}
+	for _, imp := range m.ImportedFunctions() {
+		mod, name, _ := imp.Import()
+		switch mod {
+		case abi.HostModule:
+			want, ok := hostFuncSigs[name]
+			if !ok {
+				return refuse("imports unknown host function %s.%s", mod, name)
+			}
+			if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {
+				return refuse("imports %s.%s with signature %s: want %s", mod, name,
+					funcSig{imp.ParamTypes(), imp.ResultTypes()}, want)
+			}
+		case "wasi_snapshot_preview1":
+			// wazero checks WASI imports at instantiation.
+		default:
+			return refuse("imports %s.%s: only %q and wasi_snapshot_preview1 are provided", mod, name, abi.HostModule)
+		}
+	}
+	return nil
+}

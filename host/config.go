@@ -1,0 +1,86 @@
+package host
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"time"
+)
+
+// Config tunes a Plugin. The zero value of every field is a documented
+// default, so Config{} is valid.
+type Config struct {
+	// Name tags the plugin in logs (e.g. the file name). Defaults to "plugin".
+	Name string
+
+	// CacheDir is the on-disk wazero compilation cache shared by every process
+	// serving the same plugin. Entries are keyed by the module's content and
+	// the runtime settings. Empty means no on-disk cache (compile in memory).
+	CacheDir string
+
+	// GuestConfig is returned to the guest by get_config. Defaults to empty.
+	GuestConfig []byte
+
+	// Upstream, when set, makes next a streaming reverse proxy to this URL.
+	// When nil, next answers a built-in 404.
+	Upstream *url.URL
+
+	// Next overrides the next handler (used by tests and embedders). It takes
+	// precedence over Upstream.
+	Next http.Handler
+
+	// PoolSize bounds the number of live guest instances; a request waits for
+	// a free one. Defaults to 2*GOMAXPROCS.
+	PoolSize int
+
+	// RequestTimeout bounds one request inside the guest, next included;
+	// a request past it is answered 504. Defaults to 30s.
+	RequestTimeout time.Duration
+
+	// MaxRequestBody is the largest request body accepted, in bytes; larger is
+	// answered 413. Defaults to 10 MiB. Negative means unlimited.
+	MaxRequestBody int64
+
+	// MemoryLimitPages caps each instance's linear memory in 64 KiB pages; a
+	// memory.grow beyond it fails inside the guest. Defaults to 1024 (64 MiB).
+	MemoryLimitPages uint32
+
+	// Logger receives host logs, guest log calls and guest stdout/stderr.
+	// Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultName             = "plugin"
+	DefaultRequestTimeout   = 30 * time.Second
+	DefaultMaxRequestBody   = 10 << 20
+	DefaultMemoryLimitPages = 1024
+)
+
+// DefaultPoolSize is the pool size used when Config.PoolSize is zero.
+func DefaultPoolSize() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// withDefaults returns c with zero values replaced by defaults.
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.PoolSize <= 0 {
+		c.PoolSize = DefaultPoolSize()
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxRequestBody == 0 {
+		c.MaxRequestBody = DefaultMaxRequestBody
+	}
+	if c.MemoryLimitPages == 0 {
+		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,34 @@
+// Package host runs a plugin — a WebAssembly module written for the
+// http-wasm handler ABI (package abi) — as an http.Handler.
+//
+// # Model
+//
+// New compiles the module once (wazero's optimizing compiler, with an on-disk
+// compilation cache in a sub-directory named by the module's SHA-256 so two
+// versions never share an entry), checks its exports and imports, and fills a
+// bounded pool of instances. Each instance is initialized once (`_initialize`,
+// else `_start`) and then serves many requests, one at a time.
+//
+// A request borrows an instance for its whole life: handle_request, then (when
+// the guest returns next=1) the next handler, then handle_response on the same
+// instance. An instance that trapped, timed out or was interrupted is closed
+// and replaced, never returned to the pool, so guest state corrupted by a
+// failure cannot poison later requests.
+//
+// # Safety
+//
+// Guests get WASI with nothing granted: no files, no environment, no
+// arguments beyond a program name, no sockets; real clocks and a random
+// source. Memory is capped per instance (Config.MemoryLimitPages): memory.grow
+// beyond it fails inside the guest. Every host function bounds-checks guest
+// pointers and lengths and fails the request (never the process) on bad input.
+// Deadlines interrupt running guest code (wazero's close-on-context-done), so
+// an infinite loop costs one instance and answers 504, without freezing the
+// process; see RATIONALE.md for the measured cost.
+//
+// # next
+//
+// With no upstream, next is a built-in 404. With Config.Upstream, next is a
+// streaming reverse proxy, which makes wasmcluster a wasm-middleware edge
+// proxy.
+package host

@@ -1,0 +1,125 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// instance is one initialized guest. It serves one request at a time; the
+// pool guarantees exclusivity.
+type instance struct {
+	mod            api.Module
+	handleRequest  api.Function
+	handleResponse api.Function // nil when not exported
+
+	// features is the default set by enable_features outside a request.
+	features abi.Features
+	// req is the request being served, nil between requests; it points at
+	// rq, whose buffers are reused across requests.
+	req *request
+	rq  request
+	// stack is reused for export calls so the hot path does not allocate.
+	stack [2]uint64
+}
+
+type instanceKey struct{}
+
+// instanceFrom returns the instance whose call is running on ctx.
+func instanceFrom(ctx context.Context) *instance {
+	inst, _ := ctx.Value(instanceKey{}).(*instance)
+	return inst
+}
+
+func (inst *instance) close() {
+	if inst.mod != nil {
+		_ = inst.mod.Close(context.Background())
+	}
+}
+
+// newInstance instantiates and initializes one guest. Any failure here is
+// the module's fault and becomes a *LoadError.
+func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("instantiate plugin %s: wazero panicked: %v", p.cfg.Name, rec)
+		}
+	}()
+	inst = &instance{}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions(). // we run _initialize / _start ourselves
+		WithArgs(p.cfg.Name).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithRandSource(rand.Reader).
+		WithStdout(newLineLogger(p.log, "stdout")).
+		WithStderr(newLineLogger(p.log, "stderr"))
+	ctx = context.WithValue(ctx, instanceKey{}, inst)
+	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, mc)
+	if err != nil {
+		return nil, &LoadError{Plugin: p.cfg.Name, Reason: "instantiate: " + firstLine(err)}
+	}
+	inst.mod = mod
+	if err := p.initialize(ctx, mod); err != nil {
+		inst.close()
+		return nil, err
+	}
+	inst.handleRequest = mod.ExportedFunction(abi.ExportHandleRequest)
+	inst.handleResponse = mod.ExportedFunction(abi.ExportHandleResponse)
+	p.stats.instantiations.Add(1)
+	return inst, nil
+}
+
+// initialize runs _initialize (reactors) or else _start (older TinyGo). A
+// _start that exits is a command module that cannot serve.
+func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
+	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
+		if _, err := f.Call(ctx); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("plugin %s: %s did not finish: %w", p.cfg.Name, abi.ExportInitialize, ctx.Err())
+			}
+			return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportInitialize + " failed: " + firstLine(err)}
+		}
+		return nil
+	}
+	f := mod.ExportedFunction(abi.ExportStart)
+	if f == nil {
+		return nil
+	}
+	_, err := f.Call(ctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("plugin %s: %s did not finish: %w", p.cfg.Name, abi.ExportStart, ctx.Err())
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		return &LoadError{
+			Plugin: p.cfg.Name,
+			Reason: fmt.Sprintf("it calls proc_exit(%d) at the end of _start, so it cannot serve requests; %s",
+				exit.ExitCode(), rebuildHint),
+			Err: ErrExitsAfterStart,
+		}
+	}
+	return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportStart + " failed: " + firstLine(err)}
+}
+
+// firstLine drops wazero's wasm stack trace from an error message.
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,28 @@
+package host
+
+import (
+	"net/http"
+	"net/http/httputil"
+)
+
+// nextHandler is what a guest's next=1 calls: Config.Next, a streaming
+// reverse proxy to Config.Upstream, or a built-in 404.
+func nextHandler(cfg Config) http.Handler {
+	switch {
+	case cfg.Next != nil:
+		return cfg.Next
+	case cfg.Upstream != nil:
+		target := cfg.Upstream
+		return &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.SetURL(target)
+				pr.SetXForwarded()
+				pr.Out.Host = pr.In.Host
+			},
+			FlushInterval: -1, // stream: flush every write
+			ErrorLog:      nil,
+		}
+	default:
+		return http.NotFoundHandler()
+	}
+}

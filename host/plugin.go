@@ -1,0 +1,189 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// Plugin is a compiled, validated plugin with a pool of ready instances. It
+// is an http.Handler and safe for concurrent use.
+type Plugin struct {
+	cfg      Config
+	hash     string
+	log      *slog.Logger
+	runtime  wazero.Runtime
+	compiled wazero.CompiledModule
+	pool     *pool
+	next     http.Handler
+	hasResp  bool // guest exports handle_response
+
+	stats counters
+}
+
+type counters struct {
+	requests, traps, timeouts, tooLarge, instantiations atomic.Uint64
+}
+
+// Stats is a snapshot of a plugin's counters.
+type Stats struct {
+	Requests       uint64 // requests served (any outcome)
+	Traps          uint64 // requests answered 500 because the guest failed
+	Timeouts       uint64 // requests answered 504
+	TooLarge       uint64 // requests answered 413
+	Instantiations uint64 // instances created, prewarm included
+	PoolSize       int    // configured bound
+	Live           int    // instances alive (idle + in use)
+	Idle           int    // instances waiting in the pool
+}
+
+// New compiles wasm, checks that it is an http-wasm handler, and prewarms
+// the instance pool. The error says what is wrong with the module; a module
+// that exits at the end of _start wraps ErrExitsAfterStart.
+func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
+	cfg = cfg.withDefaults()
+	sum := sha256.Sum256(wasm)
+	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:])}
+	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", p.hash[:12]))
+	p.next = nextHandler(cfg)
+
+	if err := p.load(ctx, wasm); err != nil {
+		return nil, err
+	}
+	p.pool = newPool(cfg.PoolSize, p.newInstance)
+	if err := p.pool.prewarm(ctx); err != nil {
+		p.runtime.Close(context.Background())
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	}
+	return p, nil
+}
+
+// Validate compiles, checks and initializes wasm once, keeping nothing. It is
+// the preflight check run before a plugin version may take traffic.
+func Validate(ctx context.Context, wasm []byte, cfg Config) error {
+	cfg.PoolSize = 1
+	p, err := New(ctx, wasm, cfg)
+	if err != nil {
+		return err
+	}
+	return p.Close(ctx)
+}
+
+// Hash is the hex SHA-256 of the plugin's bytes: its version.
+func (p *Plugin) Hash() string { return p.hash }
+
+// Stats returns the plugin's counters.
+func (p *Plugin) Stats() Stats {
+	live, idle := p.pool.counts()
+	return Stats{
+		Requests:       p.stats.requests.Load(),
+		Traps:          p.stats.traps.Load(),
+		Timeouts:       p.stats.timeouts.Load(),
+		TooLarge:       p.stats.tooLarge.Load(),
+		Instantiations: p.stats.instantiations.Load(),
+		PoolSize:       p.cfg.PoolSize,
+		Live:           live,
+		Idle:           idle,
+	}
+}
+
+// Close releases every instance and the runtime. Requests still running
+// fail; callers drain first.
+func (p *Plugin) Close(ctx context.Context) error {
+	p.pool.close()
+	if err := p.runtime.Close(ctx); err != nil {
+		return fmt.Errorf("close plugin %s: %w", p.cfg.Name, err)
+	}
+	return nil
+}
+
+// load compiles wasm and checks it, retrying once without the on-disk cache
+// entry when the cache may be to blame (a corrupt entry makes compilation
+// fail or panic).
+func (p *Plugin) load(ctx context.Context, wasm []byte) error {
+	err := p.compile(ctx, wasm, true)
+	if err == nil || p.cfg.CacheDir == "" {
+		return err
+	}
+	var le *LoadError
+	if errors.As(err, &le) {
+		return err // the module itself is wrong; the cache is not involved
+	}
+	dir := p.cacheDir()
+	p.log.Warn("compilation failed with the on-disk cache; removing the entry and recompiling",
+		slog.String("cache_dir", dir), slog.Any("err", err))
+	if rmErr := os.RemoveAll(dir); rmErr != nil {
+		return fmt.Errorf("remove compilation cache %s: %w (after: %w)", dir, rmErr, err)
+	}
+	return p.compile(ctx, wasm, true)
+}
+
+func (p *Plugin) cacheDir() string {
+	return filepath.Join(p.cfg.CacheDir, p.hash)
+}
+
+// compile builds the runtime and compiled module, converting a panic inside
+// wazero (a corrupt cache entry can cause one) into an error.
+func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err error) {
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(p.cfg.MemoryLimitPages)
+	if useCache && p.cfg.CacheDir != "" {
+		cache, cerr := wazero.NewCompilationCacheWithDir(p.cacheDir())
+		if cerr != nil {
+			return fmt.Errorf("open compilation cache %s: %w", p.cacheDir(), cerr)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("compile plugin %s: wazero panicked: %v", p.cfg.Name, rec)
+		}
+		if err != nil {
+			r.Close(context.Background())
+		}
+	}()
+	if _, err = wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		return fmt.Errorf("instantiate WASI: %w", err)
+	}
+	if err = p.instantiateHostModule(ctx, r); err != nil {
+		return fmt.Errorf("instantiate %s: %w", abi.HostModule, err)
+	}
+	compiled, err := r.CompileModule(ctx, wasm)
+	if err != nil {
+		if !looksLikeWasm(wasm) {
+			return &LoadError{Plugin: p.cfg.Name, Reason: "not a WebAssembly module (bad magic header or too short)"}
+		}
+		return fmt.Errorf("compile plugin %s: %w", p.cfg.Name, err)
+	}
+	if err = p.checkModule(compiled); err != nil {
+		return err
+	}
+	p.runtime, p.compiled = r, compiled
+	// Instantiate one instance now, so an initialization failure (a trap in
+	// _initialize, an exit after _start, a missing import) is a load error.
+	inst, err := p.newInstance(ctx)
+	if err != nil {
+		p.runtime, p.compiled = nil, nil
+		return err
+	}
+	inst.close()
+	return nil
+}
+
+func looksLikeWasm(b []byte) bool {
+	return len(b) >= 8 && string(b[:4]) == "\x00asm"
+}

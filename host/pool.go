@@ -1,0 +1,129 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+var errPoolClosed = errors.New("plugin closed")
+
+// pool is an explicit, bounded set of instances. Why not sync.Pool: it drops
+// objects at GC, re-running guest initialization, and cannot bound how many
+// instances are alive (DESIGN.md §3).
+type pool struct {
+	idle  chan *instance // ready instances; capacity = size
+	slots chan struct{}  // one token per instance that may still be created
+	size  int
+	make  func(context.Context) (*instance, error)
+
+	mu     sync.Mutex
+	live   int
+	closed bool
+}
+
+func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
+	p := &pool{
+		idle:  make(chan *instance, size),
+		slots: make(chan struct{}, size),
+		size:  size,
+		make:  mk,
+	}
+	for range size {
+		p.slots <- struct{}{}
+	}
+	return p
+}
+
+// prewarm fills the pool so the first requests do not pay instantiation.
+func (p *pool) prewarm(ctx context.Context) error {
+	for range p.size {
+		<-p.slots
+		inst, err := p.create(ctx)
+		if err != nil {
+			return fmt.Errorf("prewarm instance pool: %w", err)
+		}
+		p.idle <- inst
+	}
+	return nil
+}
+
+func (p *pool) create(ctx context.Context) (*instance, error) {
+	inst, err := p.make(ctx)
+	if err != nil {
+		p.slots <- struct{}{}
+		return nil, err
+	}
+	p.mu.Lock()
+	p.live++
+	p.mu.Unlock()
+	return inst, nil
+}
+
+// get returns an idle instance, creates one while under the bound, or waits.
+func (p *pool) get(ctx context.Context) (*instance, error) {
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	default:
+	}
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	case <-p.slots:
+		if p.isClosed() {
+			p.slots <- struct{}{}
+			return nil, errPoolClosed
+		}
+		return p.create(ctx)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// put returns a healthy instance after a request.
+func (p *pool) put(inst *instance) {
+	inst.req = nil
+	if p.isClosed() {
+		p.discard(inst)
+		return
+	}
+	p.idle <- inst // never blocks: at most size instances exist
+}
+
+// discard closes an instance that must not serve again and frees its slot.
+func (p *pool) discard(inst *instance) {
+	inst.close()
+	p.mu.Lock()
+	p.live--
+	p.mu.Unlock()
+	p.slots <- struct{}{}
+}
+
+func (p *pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// close discards idle instances; busy ones are discarded when returned.
+func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		select {
+		case inst := <-p.idle:
+			p.discard(inst)
+		default:
+			return
+		}
+	}
+}
+
+func (p *pool) counts() (live, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live, len(p.idle)
+}

@@ -1,0 +1,250 @@
+package host
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// streamThreshold is how much response body a guest may write before the
+// host commits status and headers and streams the rest. Below it, the guest
+// may still change status and headers after writing the body.
+const streamThreshold = 64 << 10
+
+// request is the state of one request while an instance serves it. Host
+// functions reach it through the instance on the call's context.
+type request struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	features abi.Features
+	// afterNext is set once next has run: request mutations then fault.
+	afterNext bool
+
+	// Request body as the guest reads it.
+	bodyEOF    bool
+	replay     []byte // bytes read by the guest, kept for next when buffer_request
+	newBody    []byte // body written by the guest for next
+	newBodySet bool
+
+	// Response as the guest writes it (before next) or as next produced it
+	// (after next with buffer_response).
+	status      int
+	respBody    []byte
+	respBodySet bool // a write_body happened in the current phase
+	respReadOff int
+	committed   bool // status and headers were sent; body streams
+	captured    bool // next's response was captured (buffer_response)
+	sent        *statusWriter
+
+	scratch []byte // reused for multi-value results
+}
+
+// readRequestBody reads into dst (a view of guest memory) and reports EOF.
+func (rq *request) readRequestBody(dst []byte) (n int, eof bool) {
+	if rq.bodyEOF || rq.r.Body == nil || rq.r.Body == http.NoBody {
+		rq.bodyEOF = true
+		return 0, true
+	}
+	if len(dst) == 0 {
+		return 0, false
+	}
+	var err error
+	for n == 0 && err == nil {
+		n, err = rq.r.Body.Read(dst)
+	}
+	if rq.features.Has(abi.FeatureBufferRequest) {
+		rq.replay = append(rq.replay, dst[:n]...)
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			panic(errBodyTooLarge)
+		}
+		if err != io.EOF {
+			fault("read_body: reading the request body: %v", err)
+		}
+		rq.bodyEOF = true
+	}
+	return n, rq.bodyEOF
+}
+
+// nextBody is the request body next receives: the guest's replacement, or
+// what the guest read (replayed when buffered) followed by the rest.
+func (rq *request) nextBody() (io.ReadCloser, int64) {
+	r := rq.r
+	switch {
+	case rq.newBodySet:
+		return io.NopCloser(bytes.NewReader(rq.newBody)), int64(len(rq.newBody))
+	case len(rq.replay) > 0 && rq.bodyEOF:
+		return io.NopCloser(bytes.NewReader(rq.replay)), int64(len(rq.replay))
+	case len(rq.replay) > 0:
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(rq.replay), r.Body), r.Body}, r.ContentLength
+	case rq.bodyEOF:
+		return http.NoBody, 0
+	default:
+		return r.Body, r.ContentLength
+	}
+}
+
+// writeResponseBody implements write_body for the response.
+func (rq *request) writeResponseBody(b []byte) {
+	if rq.committed {
+		if _, err := rq.w.Write(b); err != nil {
+			fault("write_body: client write failed: %v", err)
+		}
+		return
+	}
+	if !rq.respBodySet {
+		rq.respBody = rq.respBody[:0]
+		rq.respReadOff = 0
+		rq.respBodySet = true
+	}
+	rq.respBody = append(rq.respBody, b...)
+	if !rq.afterNext && len(rq.respBody) > streamThreshold {
+		rq.commit()
+	}
+}
+
+// commit sends status and headers and whatever body is buffered; later
+// body writes go straight to the client.
+func (rq *request) commit() {
+	rq.committed = true
+	status := rq.committedStatus()
+	h := rq.w.Header()
+	h.Del("Content-Length")
+	rq.w.WriteHeader(status)
+	if len(rq.respBody) > 0 {
+		if _, err := rq.w.Write(rq.respBody); err != nil {
+			fault("write_body: client write failed: %v", err)
+		}
+	}
+	rq.respBody = rq.respBody[:0]
+}
+
+func (rq *request) committedStatus() int {
+	if rq.status == 0 {
+		return http.StatusOK
+	}
+	return rq.status
+}
+
+// finish writes the response the guest produced (next=0) or the captured,
+// possibly rewritten, response of next (buffer_response).
+func (rq *request) finish() {
+	if rq.committed {
+		return
+	}
+	status := rq.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := rq.w.Header()
+	// The body is whole here, so its length is known: recompute rather than
+	// trust a Content-Length set by next before the guest rewrote the body.
+	h.Del("Transfer-Encoding")
+	if bodyAllowed(status) {
+		h.Set("Content-Length", strconv.Itoa(len(rq.respBody)))
+	} else {
+		h.Del("Content-Length")
+	}
+	rq.w.WriteHeader(status)
+	if len(rq.respBody) > 0 && bodyAllowed(status) {
+		_, _ = rq.w.Write(rq.respBody) // a client gone away is not the guest's fault
+	}
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// captureWriter records next's status and body for handle_response. Headers
+// go straight into the real response's header map, which the guest edits.
+type captureWriter struct {
+	rq          *request
+	wroteHeader bool
+}
+
+func (c *captureWriter) Header() http.Header { return c.rq.w.Header() }
+
+func (c *captureWriter) WriteHeader(status int) {
+	if c.wroteHeader || status < 200 {
+		return
+	}
+	c.wroteHeader = true
+	c.rq.status = status
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	c.rq.respBody = append(c.rq.respBody, b...)
+	return len(b), nil
+}
+
+// Flush is a no-op: the whole response is held for handle_response.
+func (c *captureWriter) Flush() {}
+
+// statusWriter passes next's response through, remembering the status so
+// handle_response can read it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status != 0 {
+		return // already sent (the guest's committed response, or a repeat)
+	}
+	if status >= 200 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush forwards streaming flushes (e.g. from the reverse proxy).
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// maxRetained bounds the buffers an instance keeps between requests, so one
+// large request does not pin its memory for the instance's life.
+const maxRetained = 1 << 20
+
+// reset prepares the instance's request state for a new request, keeping
+// small buffers to avoid allocating on the hot path.
+func (rq *request) reset(w http.ResponseWriter, r *http.Request, features abi.Features) {
+	*rq = request{
+		w:        w,
+		r:        r,
+		features: features,
+		replay:   keep(rq.replay),
+		newBody:  keep(rq.newBody),
+		respBody: keep(rq.respBody),
+		scratch:  keep(rq.scratch),
+	}
+}
+
+func keep(b []byte) []byte {
+	if cap(b) > maxRetained {
+		return nil
+	}
+	return b[:0]
+}

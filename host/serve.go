@@ -1,0 +1,183 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// ServeHTTP runs the plugin for one request: handle_request, then next and
+// handle_response when the guest asks for them, all on one instance.
+func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.stats.requests.Add(1)
+	if p.cfg.MaxRequestBody >= 0 {
+		if r.ContentLength > p.cfg.MaxRequestBody {
+			p.stats.tooLarge.Add(1)
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, p.cfg.MaxRequestBody)
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.RequestTimeout)
+	defer cancel()
+
+	inst, err := p.pool.get(ctx)
+	if err != nil {
+		p.fail(w, r, nil, fmt.Errorf("wait for a free plugin instance: %w", err))
+		return
+	}
+	rq := &inst.rq
+	rq.reset(w, r, inst.features)
+	inst.req = rq
+	ctx = context.WithValue(ctx, instanceKey{}, inst)
+
+	if err := p.serve(ctx, inst, rq); err != nil {
+		p.pool.discard(inst)
+		p.fail(w, r, rq, err)
+		return
+	}
+	p.pool.put(inst)
+}
+
+// serve runs the guest for one request. Any error means the instance is
+// suspect and must be discarded.
+func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) error {
+	stack := inst.stack[:]
+	if err := inst.handleRequest.CallWithStack(ctx, stack); err != nil {
+		return err
+	}
+	ctxNext := abi.CtxNext(stack[0])
+	if !ctxNext.Next() || rq.committed {
+		rq.finish()
+		return nil
+	}
+	isError := p.runNext(ctx, rq)
+	if inst.handleResponse != nil {
+		stack[0], stack[1] = uint64(ctxNext.Ctx()), 0
+		if isError {
+			stack[1] = 1
+		}
+		if err := inst.handleResponse.CallWithStack(ctx, stack); err != nil {
+			return err
+		}
+	}
+	if rq.captured {
+		rq.finish()
+	}
+	if isError && rq.sent != nil && rq.sent.status == 0 {
+		http.Error(rq.sent, "bad gateway", http.StatusBadGateway)
+	}
+	return nil
+}
+
+// runNext calls the next handler with the request as the guest left it.
+// It reports whether next failed (panicked).
+func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
+	rq.afterNext = true
+	r2 := rq.r.WithContext(ctx)
+	r2.Body, r2.ContentLength = rq.nextBody()
+	if rq.newBodySet || (len(rq.replay) > 0 && rq.bodyEOF) {
+		r2.Header.Del("Transfer-Encoding")
+		r2.TransferEncoding = nil
+	}
+	var w http.ResponseWriter
+	if !rq.features.Has(abi.FeatureBufferResponse) && rq.respBodySet && !rq.committed {
+		// The guest already wrote a body: it goes out first, as a streaming
+		// response would, and next can only append to it.
+		rq.commit()
+	}
+	if rq.features.Has(abi.FeatureBufferResponse) {
+		rq.captured = true
+		// A body the guest wrote before next stays, and next appends to it
+		// (as with the reference host); the first write_body in
+		// handle_response replaces the whole body.
+		rq.respBodySet, rq.respReadOff = false, 0
+		w = &captureWriter{rq: rq}
+	} else {
+		rq.sent = &statusWriter{ResponseWriter: rq.w}
+		if rq.committed {
+			rq.sent.status = rq.committedStatus()
+		}
+		w = rq.sent
+	}
+	defer func() {
+		if rec := recover(); rec != nil {
+			if rec == http.ErrAbortHandler && !rq.captured {
+				panic(rec) // the client connection is already broken
+			}
+			p.log.Error("next handler failed", slog.Any("panic", rec))
+			isError = true
+		}
+	}()
+	p.next.ServeHTTP(w, r2)
+	return false
+}
+
+// fail answers a request whose guest failed, without leaking guest details:
+// the full error goes to the log with a request id, the client gets the id.
+func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
+	id := requestID(r)
+	status, msg := http.StatusInternalServerError, "plugin failed"
+	ctxErr := context.Cause(r.Context())
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		p.stats.tooLarge.Add(1)
+		status, msg = http.StatusRequestEntityTooLarge, "request body too large"
+	case ctxErr != nil:
+		// The client went away; nobody reads the answer.
+		p.log.Debug("request canceled by client", slog.String("request_id", id), slog.Any("err", firstLineErr(err)))
+		return
+	case isDeadline(err):
+		p.stats.timeouts.Add(1)
+		status, msg = http.StatusGatewayTimeout, "plugin timed out"
+		p.log.Warn("plugin timed out", slog.String("request_id", id),
+			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Duration("timeout", p.cfg.RequestTimeout))
+	default:
+		p.stats.traps.Add(1)
+		p.log.Error("plugin failed", slog.String("request_id", id),
+			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
+	}
+	if rq != nil && (rq.committed || (rq.sent != nil && rq.sent.status != 0)) {
+		// Headers are out: abort the connection rather than let a truncated
+		// body pass for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+	h := w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Request-Id", id)
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%s (request id %s)\n", msg, id)
+}
+
+func isDeadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+func firstLineErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return firstLine(err)
+}
+
+// requestID is the client's X-Request-Id when it is sane, else a new one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && validToken([]byte(id)) {
+		return id
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
