@@ -1,0 +1,396 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/wasmcluster/wasmcluster/plugins/store"
+)
+
+// Change is one new content of the watched file.
+type Change struct {
+	Path    string    // the watched path, as given to New (made absolute)
+	Hash    string    // hex SHA-256 of Data
+	Data    []byte    // the bytes that were hashed; never re-read Path
+	ModTime time.Time // modification time of the file that was read
+	At      time.Time // when the change was detected
+}
+
+// Size is the length of the content in bytes.
+func (c Change) Size() int64 { return int64(len(c.Data)) }
+
+// Options tunes a Watcher. The zero value is valid.
+type Options struct {
+	// Debounce is how long the directory must be quiet before the file is
+	// looked at. Defaults to 100ms.
+	Debounce time.Duration
+
+	// MaxDelay bounds how long events can keep postponing a look.
+	// Defaults to 1s.
+	MaxDelay time.Duration
+
+	// Stable is the interval between the two stats that must agree before
+	// the file is read. Defaults to 50ms.
+	Stable time.Duration
+
+	// Poll is the interval of a stat-only safety net that schedules a look
+	// when the file's size, mtime or inode changed without an event.
+	// Defaults to 2s; negative disables it.
+	Poll time.Duration
+
+	// Baseline is the hash of the version already serving. A file with this
+	// hash is not reported. When empty, the file's content at start is
+	// reported (if present and non-empty).
+	Baseline string
+
+	// Logger receives debug and warning messages (file missing, empty,
+	// fsnotify errors). Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults for the zero values of Options.
+const (
+	DefaultDebounce = 100 * time.Millisecond
+	DefaultMaxDelay = time.Second
+	DefaultStable   = 50 * time.Millisecond
+	DefaultPoll     = 2 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Debounce <= 0 {
+		o.Debounce = DefaultDebounce
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = DefaultMaxDelay
+	}
+	if o.MaxDelay < o.Debounce {
+		o.MaxDelay = o.Debounce
+	}
+	if o.Stable <= 0 {
+		o.Stable = DefaultStable
+	}
+	if o.Poll == 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Stats counts what a Watcher saw. All fields only grow.
+type Stats struct {
+	Events    uint64 // fsnotify events in the watched directories
+	Checks    uint64 // looks at the file (stat + maybe read)
+	Emitted   uint64 // changes delivered to the channel
+	Coalesced uint64 // changes replaced by a newer one before being received
+	Unchanged uint64 // complete reads whose hash was the last one reported
+	Missing   uint64 // looks that found no file
+	Empty     uint64 // looks that found an empty file
+	Unstable  uint64 // looks postponed because the file was still changing
+	Errors    uint64 // fsnotify errors and unexpected stat/read failures
+}
+
+// Watcher watches one plugin file. Create it with New, run it with Run.
+type Watcher struct {
+	path string
+	dir  string
+	opts Options
+	fsw  *fsnotify.Watcher
+	out  chan Change
+
+	// Owned by the Run goroutine.
+	last     string    // hash last reported (or the baseline)
+	target   string    // extra watched directory of the symlink target, if any
+	seen     fileID    // what the last completed look found, for Poll
+	probe    fileID    // first stat of the look in progress
+	missing  bool      // last look found no file (log transitions only)
+	empty    bool      // last look found an empty file
+	deadline time.Time // MaxDelay deadline of the pending look, zero if none
+
+	stats struct {
+		events, checks, emitted, coalesced, unchanged, missing, empty, unstable, errors atomic.Uint64
+	}
+}
+
+// New starts watching the directory of path. The directory must exist; the
+// file need not (it is reported once it appears). Call Run to process events.
+func New(path string, opts Options) (*Watcher, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", path, err)
+	}
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", abs, err)
+	}
+	w := &Watcher{
+		path: abs,
+		dir:  filepath.Dir(abs),
+		opts: opts.withDefaults(),
+		fsw:  fsw,
+		out:  make(chan Change, 1),
+		last: opts.Baseline,
+	}
+	if err := fsw.Add(w.dir); err != nil {
+		_ = fsw.Close()
+		return nil, fmt.Errorf("watch directory %s: %w", w.dir, err)
+	}
+	w.followTarget()
+	return w, nil
+}
+
+// Watch is New followed by Run in a goroutine: it returns the changes
+// channel, closed once ctx is done.
+func Watch(ctx context.Context, path string, opts Options) (<-chan Change, error) {
+	w, err := New(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = w.Run(ctx) }()
+	return w.Changes(), nil
+}
+
+// Path returns the absolute watched path.
+func (w *Watcher) Path() string { return w.path }
+
+// Changes returns the channel changes are delivered on. It has one slot and
+// the newest change replaces an unreceived one. It is closed when Run returns.
+func (w *Watcher) Changes() <-chan Change { return w.out }
+
+// Stats returns the counters. Safe to call from any goroutine.
+func (w *Watcher) Stats() Stats {
+	s := &w.stats
+	return Stats{
+		Events: s.events.Load(), Checks: s.checks.Load(), Emitted: s.emitted.Load(),
+		Coalesced: s.coalesced.Load(), Unchanged: s.unchanged.Load(), Missing: s.missing.Load(),
+		Empty: s.empty.Load(), Unstable: s.unstable.Load(), Errors: s.errors.Load(),
+	}
+}
+
+// phase of the pending look.
+type phase int
+
+const (
+	idle    phase = iota
+	waiting       // debouncing events
+	probing       // first stat taken, waiting Stable for the second
+)
+
+// Run processes events until ctx is done, then closes the fsnotify watcher
+// and the changes channel. It looks at the file once at start. It returns
+// ctx's error.
+func (w *Watcher) Run(ctx context.Context) error {
+	defer close(w.out)
+	defer w.fsw.Close()
+
+	timer := time.NewTimer(0) // the initial look
+	defer timer.Stop()
+	ph := waiting
+	w.deadline = time.Now()
+	// dirty records events that arrived while probing: they must not restart
+	// the probe (a noisy directory would starve it) but must cause another
+	// look once this one is done.
+	dirty := false
+
+	var pollC <-chan time.Time
+	if w.opts.Poll > 0 {
+		poll := time.NewTicker(w.opts.Poll)
+		defer poll.Stop()
+		pollC = poll.C
+	}
+
+	// schedule (re)starts the debounce; the MaxDelay deadline is kept from
+	// the first event of the burst.
+	schedule := func() {
+		now := time.Now()
+		if ph == idle {
+			w.deadline = now.Add(w.opts.MaxDelay)
+		}
+		wait := min(w.opts.Debounce, max(0, w.deadline.Sub(now)))
+		ph = waiting
+		timer.Reset(wait)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return ctx.Err()
+			}
+			w.stats.events.Add(1)
+			w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
+			if ph == probing {
+				dirty = true
+			} else {
+				schedule()
+			}
+
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return ctx.Err()
+			}
+			w.stats.errors.Add(1)
+			// An overflow means events were lost: look anyway.
+			w.opts.Logger.Warn("plugin watch error", "path", w.path, "err", err)
+			if ph == probing {
+				dirty = true
+			} else {
+				schedule()
+			}
+
+		case <-pollC:
+			if ph == idle && statID(w.path) != w.seen {
+				schedule()
+			}
+
+		case <-timer.C:
+			switch ph {
+			case waiting:
+				w.probe, dirty = statID(w.path), false
+				ph = probing
+				timer.Reset(w.opts.Stable)
+			case probing:
+				if !w.look(ctx) {
+					w.stats.unstable.Add(1)
+					w.probe, dirty = statID(w.path), false
+					timer.Reset(w.opts.Stable)
+					break
+				}
+				ph = idle
+				if dirty {
+					dirty = false
+					schedule()
+				}
+			}
+		}
+	}
+}
+
+// look finishes a look whose first stat is w.probe. It returns false when the
+// file is still changing and must be looked at again.
+func (w *Watcher) look(ctx context.Context) bool {
+	w.stats.checks.Add(1)
+	w.followTarget()
+	id := statID(w.path)
+	if id != w.probe {
+		return false
+	}
+	w.seen = id
+	switch {
+	case id.err != nil:
+		if !errors.Is(id.err, fs.ErrNotExist) {
+			w.stats.errors.Add(1)
+		}
+		w.stats.missing.Add(1)
+		if !w.missing {
+			w.opts.Logger.Warn("plugin file unavailable; the current version keeps serving", "path", w.path, "err", id.err)
+		}
+		w.missing, w.empty = true, false
+		return true
+	case id.size == 0:
+		w.stats.empty.Add(1)
+		if !w.empty {
+			w.opts.Logger.Warn("plugin file is empty; the current version keeps serving", "path", w.path)
+		}
+		w.missing, w.empty = false, true
+		return true
+	}
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		// Replaced between stat and open: look again.
+		return false
+	}
+	if after := statID(w.path); after != id || int64(len(data)) != id.size {
+		return false
+	}
+	w.missing, w.empty = false, false
+	hash := store.Hash(data)
+	if hash == w.last {
+		w.stats.unchanged.Add(1)
+		return true
+	}
+	w.last = hash
+	w.emit(ctx, Change{Path: w.path, Hash: hash, Data: data, ModTime: id.mtime, At: time.Now()})
+	return true
+}
+
+// emit delivers c, replacing an unreceived older change. Run is the only
+// sender, so after the drain the slot is free.
+func (w *Watcher) emit(ctx context.Context, c Change) {
+	select {
+	case w.out <- c:
+	default:
+		select {
+		case <-w.out:
+			w.stats.coalesced.Add(1)
+		default:
+		}
+		select {
+		case w.out <- c:
+		case <-ctx.Done():
+			return
+		}
+	}
+	w.stats.emitted.Add(1)
+}
+
+// followTarget also watches the directory of the symlink target of the file,
+// so in-place writes to a target outside the watched directory are seen. It
+// moves the extra watch when the target moves (a ConfigMap flip).
+func (w *Watcher) followTarget() {
+	resolved, err := filepath.EvalSymlinks(w.path)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(resolved)
+	if dir == w.dir || dir == w.target {
+		return
+	}
+	if w.target != "" {
+		// The old target directory may be gone already (ConfigMap cleanup).
+		_ = w.fsw.Remove(w.target)
+		w.target = ""
+	}
+	if err := w.fsw.Add(dir); err != nil {
+		w.stats.errors.Add(1)
+		w.opts.Logger.Warn("watch plugin symlink target directory", "path", w.path, "dir", dir, "err", err)
+		return
+	}
+	w.target = dir
+}
+
+// fileID identifies the state of the file as far as stat can tell.
+type fileID struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+	dev   uint64
+	err   error
+}
+
+func statID(path string) fileID {
+	st, err := os.Stat(path) // follows symlinks: we care about the content
+	if err != nil {
+		// Keep only the comparable errno, so two looks at a missing file agree.
+		e := errors.Unwrap(err)
+		if e == nil {
+			e = err
+		}
+		return fileID{err: e}
+	}
+	dev, ino := inode(st)
+	return fileID{size: st.Size(), mtime: st.ModTime(), ino: ino, dev: dev}
+}
