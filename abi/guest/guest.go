@@ -1,0 +1,155 @@
+package guest
+
+import (
+	"runtime"
+
+	"github.com/wasmcluster/wasmcluster/abi"
+)
+
+// A Handler answers a request, or passes it on with r.Next.
+type Handler interface {
+	ServeHTTP(w ResponseWriter, r *Request)
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(w ResponseWriter, r *Request)
+
+// ServeHTTP calls f(w, r).
+func (f HandlerFunc) ServeHTTP(w ResponseWriter, r *Request) { f(w, r) }
+
+// ResponseHandlerFunc inspects or rewrites the response of next. isError
+// reports that next failed (the host already chose an error status).
+type ResponseHandlerFunc func(w *Response, r *Request, isError bool)
+
+var (
+	handler     Handler
+	respHandler ResponseHandlerFunc
+
+	// One instance serves one request at a time, so the request and response
+	// values are reused: a request costs no allocation in the SDK itself.
+	curReq  Request
+	curResp Response
+	seq     uint32 // request counter; doubles as ctx for handle_response
+)
+
+// Handle registers h as the plugin's request handler. Call it from an init
+// function: with -buildmode=c-shared, main is never called. A later call
+// replaces the handler. Without a handler every request goes to next.
+func Handle(h Handler) { handler = h }
+
+// HandleFunc registers f as the plugin's request handler (see Handle).
+func HandleFunc(f func(w ResponseWriter, r *Request)) { handler = HandlerFunc(f) }
+
+// HandleResponseFunc registers f to run after next answered a request that a
+// handler passed on with r.Next (the handle_response export). r is the same
+// request value the handler saw; its getters still work, its setters trap.
+// Reading next's status, headers or body and rewriting them requires
+// FeatureBufferResponse, enabled in init or by the handler for one request.
+func HandleResponseFunc(f ResponseHandlerFunc) { respHandler = f }
+
+// serveRequest runs the handler for one request and returns the packed
+// ctx/next result of handle_request.
+func serveRequest() abi.CtxNext {
+	seq++
+	if seq == 0 { // ctx 0 is fine for the ABI, but keep "no request" distinct
+		seq = 1
+	}
+	curReq.reset(seq)
+	curResp.reset()
+	if handler == nil {
+		return abi.NewCtxNext(seq, true)
+	}
+	if !callHandler() {
+		return abi.NewCtxNext(0, false)
+	}
+	return abi.NewCtxNext(seq, curReq.next)
+}
+
+// callHandler calls the handler and reports whether it returned normally. A
+// panic is logged and answered 500 like net/http does, instead of trapping
+// (which would make the host discard this instance).
+func callHandler() (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			logPanic("handle_request", v)
+			if !curResp.wrote {
+				curResp.WriteHeader(500)
+				curResp.WriteString("internal server error\n")
+			}
+		}
+	}()
+	handler.ServeHTTP(&curResp, &curReq)
+	return true
+}
+
+// serveResponse runs the response hook for the request with ctx reqCtx.
+func serveResponse(reqCtx uint32, isError bool) {
+	if respHandler == nil || reqCtx != curReq.seq {
+		return
+	}
+	curReq.afterNext = true
+	curResp.reset()
+	defer func() {
+		if v := recover(); v != nil {
+			logPanic("handle_response", v)
+		}
+	}()
+	respHandler(&curResp, &curReq, isError)
+}
+
+func logPanic(where string, v any) {
+	msg := "panic in " + where + ": "
+	switch v := v.(type) {
+	case string:
+		msg += v
+	case error:
+		msg += v.Error()
+	case interface{ String() string }:
+		msg += v.String()
+	default:
+		msg += "non-string value"
+	}
+	buf := make([]byte, 8<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	Log(LevelError, msg+"\n"+string(buf))
+}
+
+// Features is a set of optional host behaviours (see the abi package).
+type Features = abi.Features
+
+// Feature bits for EnableFeatures.
+const (
+	// FeatureBufferRequest lets next read the request body after the handler
+	// read it.
+	FeatureBufferRequest = abi.FeatureBufferRequest
+	// FeatureBufferResponse captures next's response so a response hook can
+	// read and rewrite it.
+	FeatureBufferResponse = abi.FeatureBufferResponse
+	// FeatureTrailers enables Request.Trailer and Response.Trailer.
+	FeatureTrailers = abi.FeatureTrailers
+)
+
+// EnableFeatures asks the host for features and returns the set now
+// enabled. Called from init it sets the default for every request; called
+// from a handler it applies to the current request only.
+func EnableFeatures(f Features) Features {
+	return Features(hostEnableFeatures(uint32(f)))
+}
+
+var (
+	config    []byte
+	configSet bool
+)
+
+// Config returns the plugin configuration the operator gave the host
+// (for example `wasmcluster serve --plugin-config`). It is read once and
+// cached; do not modify the returned slice.
+func Config() []byte {
+	if !configSet {
+		b := readHost(hostGetConfig)
+		config = append([]byte(nil), b...)
+		configSet = true
+	}
+	return config
+}
