@@ -49,6 +49,10 @@ type Config struct {
 	// Logger receives host logs, guest log calls and guest stdout/stderr.
 	// Defaults to slog.Default().
 	Logger *slog.Logger
+
+	// noInterrupt turns off wazero's close-on-context-done; benchmarks use it
+	// to measure what interrupting guests on deadline costs.
+	noInterrupt bool
 }
 
 // Defaults for the zero values of Config.

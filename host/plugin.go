@@ -138,7 +138,7 @@ func (p *Plugin) cacheDir() string {
 // wazero (a corrupt cache entry can cause one) into an error.
 func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err error) {
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(!p.cfg.noInterrupt).
 		WithMemoryLimitPages(p.cfg.MemoryLimitPages)
 	if useCache && p.cfg.CacheDir != "" {
 		cache, cerr := wazero.NewCompilationCacheWithDir(p.cacheDir())
