@@ -1,0 +1,4 @@
+;; missing_export: no handle_request.
+(module
+  (memory (export "memory") 1)
+  (func (export "handle_response") (param i32 i32)))
