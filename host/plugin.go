@@ -28,7 +28,8 @@ type Plugin struct {
 	compiled wazero.CompiledModule
 	pool     *pool
 	next     http.Handler
-	hasResp  bool // guest exports handle_response
+	hasResp  bool      // guest exports handle_response
+	first    *instance // instantiated by load; handed to the pool
 
 	stats counters
 }
@@ -63,7 +64,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		return nil, err
 	}
 	p.pool = newPool(cfg.PoolSize, p.newInstance)
-	if err := p.pool.prewarm(ctx); err != nil {
+	if err := p.pool.prewarm(ctx, p.first); err != nil {
 		p.runtime.Close(context.Background())
 		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
 	}
@@ -175,12 +176,13 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err e
 	p.runtime, p.compiled = r, compiled
 	// Instantiate one instance now, so an initialization failure (a trap in
 	// _initialize, an exit after _start, a missing import) is a load error.
+	// It becomes the pool's first instance.
 	inst, err := p.newInstance(ctx)
 	if err != nil {
 		p.runtime, p.compiled = nil, nil
 		return err
 	}
-	inst.close()
+	p.first = inst
 	return nil
 }
 

@@ -37,11 +37,21 @@ func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
 }
 
 // prewarm fills the pool so the first requests do not pay instantiation.
-func (p *pool) prewarm(ctx context.Context) error {
+// first, when not nil, is an instance created already and joins the pool.
+func (p *pool) prewarm(ctx context.Context, first *instance) error {
 	for range p.size {
 		<-p.slots
+		if first != nil {
+			p.mu.Lock()
+			p.live++
+			p.mu.Unlock()
+			p.idle <- first
+			first = nil
+			continue
+		}
 		inst, err := p.create(ctx)
 		if err != nil {
+			p.close()
 			return fmt.Errorf("prewarm instance pool: %w", err)
 		}
 		p.idle <- inst

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/wasmcluster/wasmcluster/abi"
 )
@@ -149,7 +150,7 @@ func (rq *request) finish() {
 	// The body is whole here, so its length is known: recompute rather than
 	// trust a Content-Length set by next before the guest rewrote the body.
 	h.Del("Transfer-Encoding")
-	if bodyAllowed(status) {
+	if bodyAllowed(status) && !hasTrailers(h) {
 		h.Set("Content-Length", strconv.Itoa(len(rq.respBody)))
 	} else {
 		h.Del("Content-Length")
@@ -157,6 +158,43 @@ func (rq *request) finish() {
 	rq.w.WriteHeader(status)
 	if len(rq.respBody) > 0 && bodyAllowed(status) {
 		_, _ = rq.w.Write(rq.respBody) // a client gone away is not the guest's fault
+	}
+}
+
+// hasTrailers reports whether the response carries trailers, which need a
+// chunked body and so no Content-Length.
+func hasTrailers(h http.Header) bool {
+	if _, ok := h["Trailer"]; ok {
+		return true
+	}
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeTrailers rewrites trailers next declared with the "Trailer"
+// header into http.TrailerPrefix keys, the one form the guest reads and
+// edits as the response-trailers kind.
+func normalizeTrailers(h http.Header) {
+	declared, ok := h["Trailer"]
+	if !ok {
+		return
+	}
+	delete(h, "Trailer")
+	for _, line := range declared {
+		for _, name := range strings.Split(line, ",") {
+			key := http.CanonicalHeaderKey(strings.TrimSpace(name))
+			if key == "" {
+				continue
+			}
+			if v, ok := h[key]; ok {
+				h[http.TrailerPrefix+key] = v
+				delete(h, key)
+			}
+		}
 	}
 }
 

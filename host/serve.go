@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/wasmcluster/wasmcluster/abi"
 )
@@ -118,6 +119,9 @@ func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
 		}
 	}()
 	p.next.ServeHTTP(w, r2)
+	if rq.captured {
+		normalizeTrailers(rq.w.Header())
+	}
 	return false
 }
 
@@ -145,9 +149,14 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err e
 		p.log.Error("plugin failed", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
 	}
-	if rq != nil && (rq.committed || (rq.sent != nil && rq.sent.status != 0)) {
-		// Headers are out: abort the connection rather than let a truncated
-		// body pass for a whole one.
+	if rq != nil && rq.afterNext && !rq.captured {
+		// next already answered the client in full; the guest failed only in
+		// handle_response, so that answer stands.
+		return
+	}
+	if rq != nil && rq.committed {
+		// The guest was streaming its body: abort the connection rather than
+		// let a truncated body pass for a whole one.
 		panic(http.ErrAbortHandler)
 	}
 	h := w.Header()
@@ -158,7 +167,7 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err e
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Request-Id", id)
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "%s (request id %s)\n", msg, id)
+	fmt.Fprintf(w, "%s: %s (request id %s)\n", strings.ToLower(http.StatusText(status)), msg, id)
 }
 
 func isDeadline(err error) bool {
