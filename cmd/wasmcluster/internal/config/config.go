@@ -1,0 +1,229 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `wasmcluster serve` can be told. Each field's toml tag
+// is its key (nested structs add a "section." prefix); help is the flag usage.
+// Keep config.toml at the repository root in step: a test checks that it
+// names every key and that it loads to exactly Default().
+type Config struct {
+	Listen            string        `toml:"listen" help:"address to listen on: host:port, [ipv6]:port, or unix:/path/to.sock"`
+	Upstream          string        `toml:"upstream" help:"URL that next proxies to (http or https); empty answers next with a built-in 404"`
+	RequestTimeout    time.Duration `toml:"request_timeout" help:"time limit for one request inside the plugin, next included; past it the answer is 504"`
+	ReadHeaderTimeout time.Duration `toml:"read_header_timeout" help:"time limit for a client to send the request headers"`
+	IdleTimeout       time.Duration `toml:"idle_timeout" help:"how long an idle keep-alive connection stays open"`
+	DrainTimeout      time.Duration `toml:"drain_timeout" help:"on SIGINT/SIGTERM, how long in-flight requests may finish before connections are closed"`
+	MaxRequestBody    Size          `toml:"max_request_body" help:"largest request body accepted (e.g. 10MiB); larger is answered 413; -1 means unlimited"`
+	MaxHeaderBytes    Size          `toml:"max_header_bytes" help:"largest request header block accepted (e.g. 64KiB); larger is answered 431"`
+	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache; empty means <user cache dir>/wasmcluster, \"off\" disables it"`
+
+	Plugin PluginConfig `toml:"plugin"`
+	Log    LogConfig    `toml:"log"`
+}
+
+// PluginConfig is the [plugin] section: what the guest sees and its limits.
+type PluginConfig struct {
+	Config           string `toml:"config" help:"bytes the plugin reads with get_config (exclusive with plugin.config_file)"`
+	ConfigFile       string `toml:"config_file" help:"file whose content the plugin reads with get_config (exclusive with plugin.config)"`
+	MemoryLimitPages uint32 `toml:"memory_limit_pages" help:"cap on each instance's linear memory in 64 KiB pages; memory.grow beyond it fails in the guest"`
+	PoolSize         int    `toml:"pool_size" help:"live plugin instances per process; 0 means 2 x GOMAXPROCS"`
+}
+
+// LogConfig is the [log] section.
+type LogConfig struct {
+	Level  string `toml:"level" help:"log level: debug, info, warn or error"`
+	Format string `toml:"format" help:"log format: text or json"`
+}
+
+// CacheDirOff is the cache_dir value that disables the on-disk cache.
+const CacheDirOff = "off"
+
+// Default returns the configuration used for every key nobody set. The CLI
+// passes every value to the packages below explicitly, so these are the
+// product's documented defaults whatever those packages default to. Values that
+// depend on the machine are expressed as "auto" zero values (pool_size = 0,
+// cache_dir = "") so config.toml can state them exactly.
+func Default() Config {
+	return Config{
+		Listen:            ":8080",
+		RequestTimeout:    30 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		DrainTimeout:      30 * time.Second,
+		MaxRequestBody:    10 << 20,
+		MaxHeaderBytes:    64 << 10,
+		Plugin: PluginConfig{
+			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// FieldError is an invalid value: which key, what value, what is wrong, and
+// where the value came from (set by Load; empty for Validate alone).
+type FieldError struct {
+	Key    string
+	Value  string
+	Msg    string
+	Source string // e.g. "flag --listen", "env WASMCLUSTER_LISTEN", "file config.toml"
+}
+
+func (e *FieldError) Error() string {
+	s := fmt.Sprintf("config: %s: %s: %s", e.Key, strconv.Quote(e.Value), e.Msg)
+	if e.Source != "" {
+		s += " (from " + e.Source + ")"
+	}
+	return s
+}
+
+// Validate reports every invalid value at once, each as a *FieldError
+// (joined with errors.Join). A valid Config can be served as is.
+func (c Config) Validate() error {
+	errs := c.validate()
+	if len(errs) == 0 {
+		return nil
+	}
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		joined[i] = e
+	}
+	return errors.Join(joined...)
+}
+
+func (c Config) validate() []*FieldError {
+	var errs []*FieldError
+	bad := func(key, value, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Value: value, Msg: fmt.Sprintf(format, args...)})
+	}
+	if msg := checkListen(c.Listen); msg != "" {
+		bad("listen", c.Listen, "%s", msg)
+	}
+	if msg := checkUpstream(c.Upstream); msg != "" {
+		bad("upstream", c.Upstream, "%s", msg)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"request_timeout", c.RequestTimeout},
+		{"read_header_timeout", c.ReadHeaderTimeout},
+		{"idle_timeout", c.IdleTimeout},
+		{"drain_timeout", c.DrainTimeout},
+	} {
+		if d.v <= 0 {
+			bad(d.key, formatDuration(d.v), "must be positive")
+		}
+	}
+	if c.MaxRequestBody == 0 || c.MaxRequestBody < -1 {
+		bad("max_request_body", c.MaxRequestBody.String(), "must be positive, or -1 for unlimited")
+	}
+	if c.MaxHeaderBytes <= 0 || c.MaxHeaderBytes > 64<<20 {
+		bad("max_header_bytes", c.MaxHeaderBytes.String(), "must be between 1 and 64MiB")
+	}
+	if c.Plugin.Config != "" && c.Plugin.ConfigFile != "" {
+		bad("plugin.config_file", c.Plugin.ConfigFile, "plugin.config is set too; use one or the other")
+	}
+	if p := c.Plugin.MemoryLimitPages; p == 0 || p > 65536 {
+		bad("plugin.memory_limit_pages", strconv.FormatUint(uint64(p), 10), "must be between 1 and 65536 (64 KiB pages, 4 GiB max)")
+	}
+	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
+		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
+	}
+	if _, ok := logLevels[strings.ToLower(c.Log.Level)]; !ok {
+		bad("log.level", c.Log.Level, "must be debug, info, warn or error")
+	}
+	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
+		bad("log.format", c.Log.Format, "must be text or json")
+	}
+	return errs
+}
+
+func checkListen(addr string) string {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if path == "" {
+			return "unix socket path is empty"
+		}
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "want host:port, [ipv6]:port or unix:/path"
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "port must be a number from 0 to 65535"
+	}
+	return ""
+}
+
+func checkUpstream(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "invalid URL"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "scheme must be http or https"
+	}
+	if u.Host == "" {
+		return "URL has no host"
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "URL must not have a query or fragment"
+	}
+	return ""
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// LogLevel is log.level as a slog.Level (info if invalid; Validate first).
+func (c Config) LogLevel() slog.Level {
+	return logLevels[strings.ToLower(c.Log.Level)]
+}
+
+// UpstreamURL is upstream parsed, or nil when next is the built-in 404.
+func (c Config) UpstreamURL() *url.URL {
+	if c.Upstream == "" {
+		return nil
+	}
+	u, err := url.Parse(c.Upstream)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// ResolveCacheDir turns cache_dir into a directory to use, or "" for none:
+// empty means <os.UserCacheDir()>/wasmcluster (none if the user has no cache
+// dir, e.g. no $HOME), "off" means none.
+func (c Config) ResolveCacheDir() string {
+	switch c.CacheDir {
+	case CacheDirOff:
+		return ""
+	case "":
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(dir, "wasmcluster")
+	default:
+		return c.CacheDir
+	}
+}

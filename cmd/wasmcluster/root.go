@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // runtime failure: plugin refused, listen failed, ...
+	exitUsage   = 2 // bad command line or configuration
+)
+
+// exitError carries the exit code for an error returned by a command. Errors
+// that reach run without one come from cobra's own parsing (unknown command
+// or flag, wrong arguments), i.e. usage errors.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(err error) error   { return &exitError{exitUsage, err} }
+func runtimeError(err error) error { return &exitError{exitFailure, err} }
+
+// run is the whole program; main only exits with its result.
+func run(args []string, stdout, stderr io.Writer) int {
+	v := viper.New()
+	root := newRootCmd(v, stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	code, hint := exitUsage, true
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code, hint = ee.code, false
+	}
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "wasmcluster: %s\n", line)
+	}
+	if hint {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+func newRootCmd(v *viper.Viper, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wasmcluster",
+		Short: "Serve an HTTP handler compiled to WebAssembly (http-wasm handler ABI)",
+		Long: `wasmcluster serves an HTTP handler compiled to WebAssembly, written for the
+http-wasm handler ABI (Go, TinyGo, Rust, AssemblyScript, WAT), with a sandbox
+around every request.
+
+Configuration: flags > WASMCLUSTER_* environment > config file (--config or
+WASMCLUSTER_CONFIG) > defaults. Every flag has a config key: --plugin-pool-size
+is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentFlags().String("config", "", "TOML config file (default: $WASMCLUSTER_CONFIG, else none)")
+
+	root.AddCommand(
+		newServeCmd(v, stderr),
+		newConfigCmd(v, stdout),
+		newVersionCmd(stdout),
+	)
+	// SDK engineer: build.go defines newBuildCmd; uncomment when it lands.
+	// root.AddCommand(newBuildCmd())
+	return root
+}
+
+// loadConfig reads the effective configuration for cmd. Every error is a
+// configuration error (exit code 2).
+func loadConfig(v *viper.Viper, cmd *cobra.Command) (config.Config, error) {
+	file, _ := cmd.Flags().GetString("config")
+	if file == "" {
+		file = os.Getenv(config.EnvPrefix + "_CONFIG")
+	}
+	cfg, err := config.Load(v, cmd.Flags(), file)
+	if err != nil {
+		return config.Config{}, usageError(err)
+	}
+	return cfg, nil
+}
+
+func newServeCmd(v *viper.Viper, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve PLUGIN.wasm",
+		Short: "Serve a plugin over HTTP",
+		Long: `Serve a plugin over HTTP. The plugin is a WebAssembly module exporting
+handle_request and handle_response (http-wasm handler ABI). When it calls next,
+the request goes to --upstream if set, else to a built-in 404.
+
+SIGINT or SIGTERM stops gracefully: the listener closes, in-flight requests get
+up to drain_timeout to finish. A second signal exits at once.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("serve takes exactly one plugin file, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(v, cmd)
+			if err != nil {
+				return err
+			}
+			log := newLogger(stderr, cfg)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go func() {
+				// After the first signal, restore the default action so a
+				// second one ends the process at once.
+				<-ctx.Done()
+				stop()
+			}()
+			return serve(ctx, args[0], cfg, log)
+		},
+	}
+	config.AddFlags(cmd.Flags())
+	cmd.Flags().SortFlags = false
+	return cmd
+}
+
+func newConfigCmd(v *viper.Viper, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration as TOML",
+		Long: `Print the configuration serve would use, after applying defaults, the config
+file, WASMCLUSTER_* environment variables and flags, as a TOML file that can be
+passed back with --config. Exits 2 if the configuration is invalid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(v, cmd)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(stdout, cfg.TOML())
+			return runtimeErrorOrNil(err)
+		},
+	}
+	config.AddFlags(cmd.Flags())
+	cmd.Flags().SortFlags = false
+	return cmd
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and build information",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(stdout, versionString())
+			return runtimeErrorOrNil(err)
+		},
+	}
+}
+
+func runtimeErrorOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return runtimeError(err)
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/host"
+)
+
+// serve loads the plugin, listens, and serves until ctx is done, then drains.
+// The plugin is loaded before the socket is opened so a refused plugin never
+// binds the port. Today the host runs in this process; the process layer
+// (workers/) replaces the body below listen with its primary.
+func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
+	wasm, err := os.ReadFile(pluginPath)
+	if err != nil {
+		return runtimeError(fmt.Errorf("read plugin: %w", err))
+	}
+	hcfg, err := hostConfig(pluginPath, cfg, log)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p, err := host.New(ctx, wasm, hcfg)
+	if err != nil {
+		return runtimeError(fmt.Errorf("load plugin %s: %w", pluginPath, err))
+	}
+	defer p.Close(context.WithoutCancel(ctx))
+	log.Info("plugin loaded", "plugin", pluginPath, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond))
+
+	ln, err := listen(ctx, cfg.Listen)
+	if err != nil {
+		return runtimeError(err)
+	}
+	log.Info("serving", "addr", listenerAddr(ln), "upstream", cfg.Upstream)
+	if err := serveHTTP(ctx, newHTTPServer(cfg, p, log), ln, cfg.DrainTimeout, log); err != nil {
+		return runtimeError(err)
+	}
+	return nil
+}
+
+// hostConfig maps the CLI's configuration onto the host's plain struct.
+func hostConfig(pluginPath string, cfg config.Config, log *slog.Logger) (host.Config, error) {
+	guestConfig := []byte(cfg.Plugin.Config)
+	if f := cfg.Plugin.ConfigFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return host.Config{}, usageError(&config.FieldError{Key: "plugin.config_file", Value: f, Msg: err.Error()})
+		}
+		guestConfig = b
+	}
+	return host.Config{
+		Name:             filepath.Base(pluginPath),
+		CacheDir:         cfg.ResolveCacheDir(),
+		GuestConfig:      guestConfig,
+		Upstream:         cfg.UpstreamURL(),
+		PoolSize:         cfg.Plugin.PoolSize,
+		RequestTimeout:   cfg.RequestTimeout,
+		MaxRequestBody:   int64(cfg.MaxRequestBody),
+		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
+		Logger:           log,
+	}, nil
+}
+
+func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+		// No ReadTimeout/WriteTimeout: request_timeout bounds the plugin, and
+		// a whole-response deadline would cut off streamed upstream bodies.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveHTTP serves on ln until ctx is done, then stops accepting and gives
+// in-flight requests up to drain to finish. http.Server.Shutdown is good
+// enough for a final stop; rolling workers needs the careful drain of
+// DESIGN.md §5, which lives in the process layer.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve on %s: %w", listenerAddr(ln), err)
+	case <-ctx.Done():
+	}
+	log.Info("stopping: draining in-flight requests", "drain_timeout", drain)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc // Serve returns http.ErrServerClosed as soon as Shutdown starts.
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("drain: requests still running after drain_timeout %s were cut off: %w", drain, err)
+	}
+	log.Info("stopped")
+	return nil
+}
