@@ -1,0 +1,96 @@
+package host_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wasmcluster/wasmcluster/host"
+)
+
+// TestHammer: 64 goroutines x 200 requests on a pool of 4. The guest traps if
+// its instance is entered while busy, or if handle_response runs on another
+// instance than handle_request (see testdata/hammer.wat); the pool must stay
+// within its bound throughout.
+func TestHammer(t *testing.T) {
+	const goroutines, perG, poolSize = 64, 200, 4
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runtime.Gosched() // widen the window between handle_request and handle_response
+		io.WriteString(w, "n")
+	})
+	p := newPlugin(t, wat(t, "hammer"), host.Config{Next: next, PoolSize: poolSize})
+	before := p.Stats().Instantiations
+
+	stop := make(chan struct{})
+	var maxLive, maxInUse atomic.Int64
+	var monitor sync.WaitGroup
+	monitor.Go(func() {
+		for {
+			s := p.Stats()
+			storeMax(&maxLive, int64(s.Live))
+			storeMax(&maxInUse, int64(inUse(s)))
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.Gosched()
+			}
+		}
+	})
+
+	var failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range perG {
+				mode, want := "d", "d"
+				if (g+i)%2 == 0 {
+					mode, want = "n", "n"
+				}
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, get("/", "x-mode", mode))
+				if rec.Code != http.StatusOK || rec.Body.String() != want {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("goroutine %d request %d mode %s: %d %q",
+						g, i, mode, rec.Code, rec.Body.String()))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	monitor.Wait()
+
+	if n := failures.Load(); n != 0 {
+		t.Errorf("%d of %d requests failed; first: %v", n, goroutines*perG, firstErr.Load())
+	}
+	s := p.Stats()
+	if s.Traps != 0 {
+		t.Errorf("%d traps: an instance was shared by two requests", s.Traps)
+	}
+	if s.Requests != goroutines*perG {
+		t.Errorf("Stats.Requests = %d, want %d", s.Requests, goroutines*perG)
+	}
+	if maxLive.Load() > poolSize || maxInUse.Load() > poolSize {
+		t.Errorf("pool exceeded its bound %d: max live %d, max in use %d", poolSize, maxLive.Load(), maxInUse.Load())
+	}
+	if s.Instantiations != before {
+		t.Errorf("%d instantiations while serving with no failures", s.Instantiations-before)
+	}
+	checkPoolIdle(t, p)
+}
+
+func storeMax(m *atomic.Int64, v int64) {
+	for {
+		old := m.Load()
+		if v <= old || m.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
