@@ -64,6 +64,9 @@ func guestWasm(t testing.TB, dir string) []byte {
 // newPlugin loads wasm into a host and closes it with the test.
 func newPlugin(t testing.TB, wasm []byte, cfg host.Config) *host.Plugin {
 	t.Helper()
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(buildDir, "wazero")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -94,12 +97,15 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// must fails the test on a transport error.
-func must(t testing.TB, resp *http.Response, err error) *http.Response {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+// must returns a function that fails the test on a transport error, so
+// must(t)(client.Get(url)) reads like one call.
+func must(t testing.TB) func(*http.Response, error) *http.Response {
+	return func(resp *http.Response, err error) *http.Response {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
 	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
 }
