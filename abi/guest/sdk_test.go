@@ -30,7 +30,7 @@ func TestHandleResponseRewritesNext(t *testing.T) {
 		io.WriteString(w, "hello from next")
 	})
 	srv, _ := serve(t, sdkGuest, host.Config{Next: next})
-	resp := must(t)(srv.Client().Get(srv.URL+"/mw/x"))
+	resp := must(t)(srv.Client().Get(srv.URL + "/mw/x"))
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 203 || string(body) != "HELLO FROM NEXT" {
 		t.Fatalf("got %d %q, want 203 \"HELLO FROM NEXT\"", resp.StatusCode, body)
@@ -56,7 +56,7 @@ func TestConfig(t *testing.T) {
 	cfg := []byte("token=s3cret\x00\xffbinary is fine")
 	srv, _ := serve(t, sdkGuest, host.Config{GuestConfig: cfg})
 	for i := 0; i < 2; i++ { // the second read comes from the SDK's cache
-		resp := must(t)(srv.Client().Get(srv.URL+"/config"))
+		resp := must(t)(srv.Client().Get(srv.URL + "/config"))
 		body, _ := io.ReadAll(resp.Body)
 		if !bytes.Equal(body, cfg) {
 			t.Fatalf("config = %q, want %q", body, cfg)
@@ -126,7 +126,7 @@ func TestLog(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, _ := serve(t, sdkGuest, host.Config{Logger: logger})
-	resp := must(t)(srv.Client().Get(srv.URL+"/log"))
+	resp := must(t)(srv.Client().Get(srv.URL + "/log"))
 	io.ReadAll(resp.Body)
 	if got := resp.Header.Get("x-debug-enabled"); got != "false" {
 		t.Errorf("LogEnabled(debug) = %s with an info logger", got)
@@ -149,7 +149,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	srv, p := serve(t, sdkGuest, host.Config{Logger: logger, PoolSize: 1})
-	resp := must(t)(srv.Client().Get(srv.URL+"/panic"))
+	resp := must(t)(srv.Client().Get(srv.URL + "/panic"))
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 500 || !strings.Contains(string(body), "internal server error") {
 		t.Fatalf("got %d %q, want 500", resp.StatusCode, body)
@@ -157,7 +157,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	if out := logs.String(); !strings.Contains(out, "panic in handle_request: boom") || !strings.Contains(out, "main.serve") {
 		t.Errorf("panic and stack not logged:\n%s", out)
 	}
-	resp = must(t)(srv.Client().Get(srv.URL+"/hello"))
+	resp = must(t)(srv.Client().Get(srv.URL + "/hello"))
 	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(body) != "hello from wasm\n" {
 		t.Fatalf("after panic: %d %q", resp.StatusCode, body)
 	}

@@ -125,7 +125,7 @@ func fill(b []byte, off int64) {
 var (
 	chunk = make([]byte, 32<<10)
 	mbuf  [20]byte
-	ms   runtime.MemStats
+	ms    runtime.MemStats
 )
 
 // mallocs returns the runtime's cumulative allocation count as a string
