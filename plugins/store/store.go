@@ -30,6 +30,7 @@ type Snapshot struct {
 	Path    string    // absolute path of the snapshot file; load this
 	Size    int64     // bytes
 	ModTime time.Time // last time it was stored (Put refreshes it)
+	Created bool      // set by Put when it wrote the file (it was not stored before)
 }
 
 // Store is a content-addressed snapshot directory. Its methods are safe for
@@ -86,7 +87,7 @@ func (s *Store) Put(data []byte) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("snapshot %s: %w", short(hash), err)
 	}
-	return Snapshot{Hash: hash, Path: path, Size: st.Size(), ModTime: st.ModTime()}, nil
+	return Snapshot{Hash: hash, Path: path, Size: st.Size(), ModTime: st.ModTime(), Created: true}, nil
 }
 
 // writeAtomic writes data to path through an fsynced temporary file and a

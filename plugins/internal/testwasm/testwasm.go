@@ -5,6 +5,7 @@ package testwasm
 
 import (
 	"embed"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,29 @@ func RequireTool(tb testing.TB, name, pkg string) string {
 // WAT compiles testdata/<name>.wat and returns the module bytes.
 func WAT(tb testing.TB, name string) []byte {
 	tb.Helper()
+	src, err := srcFS.ReadFile("testdata/" + name + ".wat")
+	if err != nil {
+		tb.Fatalf("no WAT guest %q: %v", name, err)
+	}
+	return compileWAT(tb, name, string(src))
+}
+
+// Hello returns a valid guest answering body, so tests get as many distinct
+// good versions as they need.
+func Hello(tb testing.TB, body string) []byte {
+	tb.Helper()
+	src := fmt.Sprintf(`(module
+  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) %q)
+  (func (export "handle_request") (result i64)
+    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
+    (i64.const 0)))`, body, len(body))
+	return compileWAT(tb, "hello-"+body, src)
+}
+
+func compileWAT(tb testing.TB, name, src string) []byte {
+	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
 	key := "wat:" + name
@@ -46,13 +70,10 @@ func WAT(tb testing.TB, name string) []byte {
 		return b
 	}
 	tool := RequireTool(tb, "wat2wasm", "Debian package wabt")
-	src, err := srcFS.ReadFile("testdata/" + name + ".wat")
-	if err != nil {
-		tb.Fatalf("no WAT guest %q: %v", name, err)
-	}
+	name = "guest"
 	dir := tb.TempDir()
 	in, out := filepath.Join(dir, name+".wat"), filepath.Join(dir, name+".wasm")
-	if err := os.WriteFile(in, src, 0o644); err != nil {
+	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	if msg, err := exec.Command(tool, in, "-o", out).CombinedOutput(); err != nil {

@@ -1,0 +1,30 @@
+// Package plugins manages the life of the plugin file: it turns whatever
+// the user does to plugin.wasm into a stream of validated, immutable
+// versions for the worker supervisor to roll out.
+//
+// A Manager ties three parts, each a package of its own:
+//
+//   - watch: fsnotify on the plugin's directory, debounce, stability check,
+//     SHA-256, one Change per new content (DESIGN.md §6);
+//   - store: the content-addressed snapshot directory; accepted bytes are
+//     copied there and workers load the snapshot path, never the watched
+//     path, so a half-written or deleted plugin file never reaches a worker;
+//   - preflight: compile (warming the shared compilation cache), check the
+//     ABI, instantiate, initialize and optionally self-test the bytes, within
+//     a time bound, in the primary, before any worker is touched.
+//
+// The flow is file → watch → hash → snapshot → preflight → Event. An Event is
+// either accepted, carrying a Version {Hash, Path, Size, AcceptedAt} to roll
+// out, or refused, carrying the hash and an error whose text says why (for
+// logs and `wasmcluster status`). The old version keeps serving on a refusal,
+// and on a deleted or emptied file, which produces no event at all.
+//
+// Usage by a supervisor (one goroutine owning the roll state):
+//
+//	m, _ := plugins.New(path, opts)
+//	v, err := m.Load(ctx) // first version; refuse to start on error
+//	go m.Run(ctx)         // watch; events arrive on m.Events()
+//	for ev := range m.Events() { if ev.Accepted() { roll(ev.Version) } }
+//	m.Reload(ctx)         // SIGHUP / `wasmcluster reload`: check the file now
+//	m.Prune(inUse...)     // after a roll: drop snapshots nobody runs
+package plugins

@@ -1,0 +1,392 @@
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
+	"github.com/wasmcluster/wasmcluster/plugins/store"
+	"github.com/wasmcluster/wasmcluster/plugins/watch"
+)
+
+// Version is an accepted plugin version: what workers load.
+type Version struct {
+	Hash       string    // hex SHA-256 of the bytes
+	Path       string    // snapshot file to load; never the watched path
+	Size       int64     // bytes
+	AcceptedAt time.Time // when preflight accepted it
+}
+
+// Short is the hash prefix shown in status and logs.
+func (v Version) Short() string { return short(v.Hash) }
+
+// Trigger says what made the Manager look at the file.
+type Trigger string
+
+const (
+	TriggerInitial Trigger = "initial" // Load
+	TriggerWatch   Trigger = "watch"   // the file watcher
+	TriggerReload  Trigger = "reload"  // Reload (SIGHUP, `wasmcluster reload`)
+)
+
+// Event is the outcome of looking at one content of the plugin file.
+type Event struct {
+	Hash     string        // hex SHA-256 of the content; empty if it could not be read
+	Version  Version       // the accepted version; zero when Err != nil
+	Err      error         // why the content was refused (text fit for status); nil when accepted
+	Trigger  Trigger       // what caused the look
+	At       time.Time     // when the outcome was decided
+	Duration time.Duration // snapshot + preflight time
+}
+
+// Accepted reports whether Version may be rolled out.
+func (e Event) Accepted() bool { return e.Err == nil }
+
+// Options tunes a Manager. The zero value is valid.
+type Options struct {
+	// StoreDir is the snapshot directory. Defaults to
+	// <user cache dir>/wasmcluster/snapshots/<hash of the plugin's absolute
+	// path>, so two primaries serving different plugins never prune each
+	// other's snapshots.
+	StoreDir string
+
+	// KeepSnapshots is how many of the newest snapshots Prune keeps besides
+	// those in use. Defaults to 3.
+	KeepSnapshots int
+
+	// Watch tunes the file watcher. Its Baseline is set by the Manager.
+	Watch watch.Options
+
+	// Preflight tunes the check run on every new content. Its Host config
+	// must be the one workers use (see preflight.Options).
+	Preflight preflight.Options
+
+	// Logger receives one line per decision (accepted, refused, ignored).
+	// Consumers of Events need not log them again. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultKeepSnapshots is the KeepSnapshots used when it is zero.
+const DefaultKeepSnapshots = 3
+
+// Stats counts the Manager's decisions. Counters only grow.
+type Stats struct {
+	Changes  uint64 // new contents looked at (watch, reload and initial)
+	Accepted uint64 // contents accepted by preflight
+	Refused  uint64 // contents refused by preflight
+	Errors   uint64 // looks that failed for reasons other than the plugin (file unreadable, snapshot I/O)
+
+	Current     Version // last accepted version (zero before the first)
+	LastRefusal *Event  // last refused content, nil if none
+	LastEvent   *Event  // last decision of any kind, nil if none
+
+	Watch watch.Stats // the watcher's counters (zero when Run is not running)
+}
+
+// Manager turns changes of one plugin file into Events. Create it with New.
+// Its methods are safe for concurrent use.
+type Manager struct {
+	path   string
+	opts   Options
+	store  *store.Store
+	log    *slog.Logger
+	events chan Event
+
+	running atomic.Bool
+	watcher atomic.Pointer[watch.Watcher]
+
+	// decideMu serializes decisions (a preflight can take seconds); mu only
+	// guards the fields below, so Stats never waits for a preflight.
+	decideMu    sync.Mutex
+	mu          sync.Mutex
+	last        string // hash of the last content decided (accepted or not)
+	current     Version
+	lastRefusal *Event
+	lastEvent   *Event
+	changes     uint64
+	accepted    uint64
+	refused     uint64
+	errs        uint64
+}
+
+// New prepares a Manager for the plugin at path and opens its snapshot
+// store. It does not read the plugin; call Load.
+func New(path string, opts Options) (*Manager, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", path, err)
+	}
+	if opts.KeepSnapshots <= 0 {
+		opts.KeepSnapshots = DefaultKeepSnapshots
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Watch.Logger == nil {
+		opts.Watch.Logger = opts.Logger
+	}
+	if opts.Preflight.Host.Name == "" {
+		opts.Preflight.Host.Name = filepath.Base(abs)
+	}
+	if opts.StoreDir == "" {
+		opts.StoreDir = defaultStoreDir(abs)
+	}
+	st, err := store.Open(opts.StoreDir)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", abs, err)
+	}
+	return &Manager{
+		path:   abs,
+		opts:   opts,
+		store:  st,
+		log:    opts.Logger.With(slog.String("plugin", abs)),
+		events: make(chan Event),
+	}, nil
+}
+
+func defaultStoreDir(abs string) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = filepath.Join(os.TempDir(), fmt.Sprintf("wasmcluster-%d", os.Getuid()))
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(base, "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]))
+}
+
+// Path returns the absolute path of the watched plugin file.
+func (m *Manager) Path() string { return m.path }
+
+// StoreDir returns the snapshot directory.
+func (m *Manager) StoreDir() string { return m.store.Dir() }
+
+// Events delivers one Event per new content seen by Run. It is unbuffered:
+// receive promptly. While nobody receives, Run waits and the watcher keeps
+// only the newest file content, so a slow consumer gets the latest version
+// next, never a backlog. Reload's result is returned, not sent here.
+func (m *Manager) Events() <-chan Event { return m.events }
+
+// Load reads the plugin file and decides on its content: the version to
+// start with. It returns an error when the file cannot be read, is empty, or
+// is refused; a primary should then refuse to start.
+func (m *Manager) Load(ctx context.Context) (Version, error) {
+	ev, err := m.lookNow(ctx, TriggerInitial)
+	if err != nil {
+		return Version{}, err
+	}
+	if !ev.Accepted() {
+		return Version{}, ev.Err
+	}
+	return ev.Version, nil
+}
+
+// Reload reads the plugin file now and decides on it, as the watcher would;
+// use it for SIGHUP and `wasmcluster reload`. The content already accepted
+// last is not checked again. The returned Event is not sent on Events; an
+// Event with Err set means nothing should be rolled (the error says why: the
+// file is unreadable or empty, or preflight refused it).
+func (m *Manager) Reload(ctx context.Context) Event {
+	ev, err := m.lookNow(ctx, TriggerReload)
+	if err != nil {
+		return Event{Err: err, Trigger: TriggerReload, At: time.Now()}
+	}
+	return ev
+}
+
+// lookNow reads the file and decides. Errors are about the file or ctx,
+// not the plugin.
+func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
+	data, err := os.ReadFile(m.path)
+	if err == nil && len(data) == 0 {
+		err = errors.New("file is empty")
+	}
+	if err != nil {
+		m.mu.Lock()
+		m.errs++
+		m.mu.Unlock()
+		return Event{}, fmt.Errorf("read plugin %s: %w", m.path, err)
+	}
+	hash := store.Hash(data)
+	m.decideMu.Lock()
+	defer m.decideMu.Unlock()
+	m.mu.Lock()
+	current := m.current
+	m.mu.Unlock()
+	if trig == TriggerReload && hash == current.Hash {
+		if _, err := m.store.Get(hash); err == nil {
+			m.log.Info("plugin unchanged; already accepted", slog.String("version", short(hash)), slog.String("trigger", string(trig)))
+			return Event{Hash: hash, Version: current, Trigger: trig, At: time.Now()}, nil
+		}
+	}
+	return m.decide(ctx, data, hash, trig)
+}
+
+// decide snapshots and preflights one content. Called with m.decideMu held.
+// It returns an error only when ctx ended (no decision was made).
+func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Trigger) (Event, error) {
+	start := time.Now()
+	m.mu.Lock()
+	m.changes++
+	m.mu.Unlock()
+	ev := Event{Hash: hash, Trigger: trig}
+	log := m.log.With(slog.String("version", short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
+
+	snap, err := m.store.Put(data)
+	if err != nil {
+		ev.Err = fmt.Errorf("store snapshot: %w", err)
+		ev.At, ev.Duration = time.Now(), time.Since(start)
+		m.mu.Lock()
+		m.errs++
+		m.record(&ev)
+		m.mu.Unlock()
+		log.Error("plugin not accepted: cannot snapshot it", slog.Any("err", err))
+		return ev, nil
+	}
+	err = preflight.Check(ctx, data, m.opts.Preflight)
+	ev.At, ev.Duration = time.Now(), time.Since(start)
+	if err != nil && !preflight.IsRefusal(err) {
+		return Event{}, err // interrupted: no decision
+	}
+	if err != nil {
+		ev.Err = err
+		m.mu.Lock()
+		m.refused++
+		m.record(&ev)
+		m.mu.Unlock()
+		// A refused version is never loaded: do not let it take a Prune slot
+		// from a good one. A snapshot stored before (accepted earlier, maybe
+		// still running or the revert target) stays.
+		if snap.Created {
+			_ = os.Remove(snap.Path)
+		}
+		log.Warn("plugin refused; the current version keeps serving", slog.Any("err", err), slog.Duration("took", ev.Duration))
+		return ev, nil
+	}
+	ev.Version = Version{Hash: hash, Path: snap.Path, Size: snap.Size, AcceptedAt: ev.At}
+	m.mu.Lock()
+	m.accepted++
+	m.current = ev.Version
+	m.record(&ev)
+	m.mu.Unlock()
+	log.Info("plugin accepted", slog.String("snapshot", snap.Path), slog.Duration("took", ev.Duration))
+	return ev, nil
+}
+
+// record notes ev as the last decision. Called with m.mu held.
+func (m *Manager) record(ev *Event) {
+	m.last = ev.Hash
+	e := *ev
+	m.lastEvent = &e
+	if ev.Err != nil {
+		m.lastRefusal = &e
+	}
+}
+
+// Run watches the plugin file until ctx is done, sending an Event on Events
+// for every new content. The content decided last (by Load, Reload or Run)
+// is not reported again. It returns ctx's error, or an error if the watch
+// cannot start (e.g. the directory does not exist). Run at most once at a
+// time.
+func (m *Manager) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return errors.New("plugins: Manager.Run is already running")
+	}
+	defer m.running.Store(false)
+
+	wopts := m.opts.Watch
+	m.mu.Lock()
+	wopts.Baseline = m.last
+	m.mu.Unlock()
+	w, err := watch.New(m.path, wopts)
+	if err != nil {
+		return fmt.Errorf("plugins: %w", err)
+	}
+	m.watcher.Store(w)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(wctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	for {
+		var c watch.Change
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ch, ok := <-w.Changes():
+			if !ok {
+				return ctx.Err()
+			}
+			c = ch
+		}
+		m.decideMu.Lock()
+		m.mu.Lock()
+		decided := c.Hash == m.last
+		m.mu.Unlock()
+		if decided {
+			// Decided already, by Reload.
+			m.decideMu.Unlock()
+			continue
+		}
+		ev, err := m.decide(ctx, c.Data, c.Hash, TriggerWatch)
+		m.decideMu.Unlock()
+		if err != nil {
+			return ctx.Err()
+		}
+		select {
+		case m.events <- ev:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Prune removes snapshots beyond the newest KeepSnapshots, keeping inUse
+// (hashes workers run, and the version to revert to) and the current
+// version. Call it after a roll. It returns the hashes removed.
+func (m *Manager) Prune(inUse ...string) ([]string, error) {
+	m.mu.Lock()
+	keep := append([]string{m.current.Hash}, inUse...)
+	m.mu.Unlock()
+	removed, err := m.store.Prune(m.opts.KeepSnapshots, keep...)
+	if err != nil {
+		return removed, fmt.Errorf("plugins: %w", err)
+	}
+	return removed, nil
+}
+
+// Stats returns the counters and the last decisions.
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	s := Stats{
+		Changes: m.changes, Accepted: m.accepted, Refused: m.refused, Errors: m.errs,
+		Current: m.current, LastRefusal: m.lastRefusal, LastEvent: m.lastEvent,
+	}
+	m.mu.Unlock()
+	if w := m.watcher.Load(); w != nil {
+		s.Watch = w.Stats()
+	}
+	return s
+}
+
+// ReadSnapshot reads a snapshot file for loading, refusing one whose content
+// no longer matches its hash name. Workers load plugins with it.
+func ReadSnapshot(path string) ([]byte, error) { return store.ReadFile(path) }
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
