@@ -61,12 +61,16 @@ func (rq *request) needTrailers(fn string) {
 	}
 }
 
+// key maps a canonical header name to its key in the map.
 func (v headerView) key(name string) string {
-	return v.prefix + textproto.CanonicalMIMEHeaderKey(name)
+	if v.prefix == "" {
+		return name
+	}
+	return v.prefix + name
 }
 
 func (v headerView) isHost(name string) bool {
-	return v.host != nil && strings.EqualFold(name, "host")
+	return v.host != nil && name == "Host"
 }
 
 // appendNames appends the lowercase names, NUL-terminated and sorted, and
@@ -127,13 +131,28 @@ func (v headerView) remove(name string) {
 	}
 }
 
-// headerName reads and validates a header name argument.
-func headerName(mod api.Module, fn string, ptr, n uint32) string {
+// maxCanonCache bounds the per-instance cache of canonical header names.
+const maxCanonCache = 256
+
+// headerName reads and validates a header name argument and returns its
+// canonical form. Instances serve one request at a time, so a plain map
+// caches the canonical names a guest uses without allocating per call.
+func (rq *request) headerName(mod api.Module, fn string, ptr, n uint32) string {
 	b := readMem(mod, fn, ptr, n)
+	if name, ok := rq.canon[string(b)]; ok {
+		return name
+	}
 	if len(b) == 0 || !validToken(b) {
 		fault("%s: %q is not a valid header name", fn, b)
 	}
-	return string(b)
+	name := textproto.CanonicalMIMEHeaderKey(string(b))
+	if rq.canon == nil {
+		rq.canon = make(map[string]string)
+	}
+	if len(rq.canon) < maxCanonCache {
+		rq.canon[string(b)] = name
+	}
+	return name
 }
 
 // headerValue reads a header value, refusing bytes that would let a guest
@@ -164,7 +183,7 @@ func (p *Plugin) getHeaderValues(ctx context.Context, mod api.Module, stack []ui
 	const fn = abi.FuncGetHeaderValues
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), false)
-	name := headerName(mod, fn, uint32(stack[1]), uint32(stack[2]))
+	name := rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2]))
 	vals := v.values(name)
 	rq.scratch = abi.AppendNULTerminated(rq.scratch[:0], vals...)
 	n := writeResult(mod, fn, uint32(stack[3]), uint32(stack[4]), rq.scratch)
@@ -176,7 +195,7 @@ func (p *Plugin) setHeaderValue(ctx context.Context, mod api.Module, stack []uin
 	const fn = abi.FuncSetHeaderValue
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), true)
-	v.set(headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
+	v.set(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
 }
 
 // add_header_value(kind, name, name_len, value, value_len)
@@ -184,7 +203,7 @@ func (p *Plugin) addHeaderValue(ctx context.Context, mod api.Module, stack []uin
 	const fn = abi.FuncAddHeaderValue
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), true)
-	v.add(headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
+	v.add(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
 }
 
 // remove_header(kind, name, name_len)
@@ -192,5 +211,5 @@ func (p *Plugin) removeHeader(ctx context.Context, mod api.Module, stack []uint6
 	const fn = abi.FuncRemoveHeader
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), true)
-	v.remove(headerName(mod, fn, uint32(stack[1]), uint32(stack[2])))
+	v.remove(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])))
 }

@@ -35,8 +35,25 @@ type instanceKey struct{}
 
 // instanceFrom returns the instance whose call is running on ctx.
 func instanceFrom(ctx context.Context) *instance {
+	if c, ok := ctx.(*callContext); ok {
+		return c.inst // fast path: no Value chain walk
+	}
 	inst, _ := ctx.Value(instanceKey{}).(*instance)
 	return inst
+}
+
+// callContext carries the instance to host functions; instanceFrom finds it
+// with a type assertion instead of walking a context.WithValue chain.
+type callContext struct {
+	context.Context
+	inst *instance
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (instanceKey{}) {
+		return c.inst
+	}
+	return c.Context.Value(key)
 }
 
 func (inst *instance) close() {

@@ -41,7 +41,8 @@ type request struct {
 	captured    bool // next's response was captured (buffer_response)
 	sent        *statusWriter
 
-	scratch []byte // reused for multi-value results
+	scratch []byte            // reused for multi-value results
+	canon   map[string]string // guest header name -> canonical, kept across requests
 }
 
 // readRequestBody reads into dst (a view of guest memory) and reports EOF.
@@ -277,6 +278,7 @@ func (rq *request) reset(w http.ResponseWriter, r *http.Request, features abi.Fe
 		newBody:  keep(rq.newBody),
 		respBody: keep(rq.respBody),
 		scratch:  keep(rq.scratch),
+		canon:    rq.canon,
 	}
 }
 

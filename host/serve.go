@@ -38,9 +38,9 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &inst.rq
 	rq.reset(w, r, inst.features)
 	inst.req = rq
-	ctx = context.WithValue(ctx, instanceKey{}, inst)
-
-	if err := p.serve(ctx, inst, rq); err != nil {
+	// A fresh context per request: wazero's interrupt goroutine may still
+	// read the previous one after the call returned.
+	if err := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq); err != nil {
 		p.pool.discard(inst)
 		p.fail(w, r, rq, err)
 		return
