@@ -30,7 +30,7 @@ func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.
 	start := time.Now()
 	p, err := host.New(ctx, wasm, hcfg)
 	if err != nil {
-		return runtimeError(fmt.Errorf("load plugin %s: %w", pluginPath, err))
+		return runtimeError(err) // the host's errors name the plugin
 	}
 	defer p.Close(context.WithoutCancel(ctx))
 	log.Info("plugin loaded", "plugin", pluginPath, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond))

@@ -198,6 +198,8 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`unknown key "server.port"`}},
 		{name: "all errors at once", file: "request_timeout = \"x\"\nidle_timeout = \"y\"",
 			want: []string{`request_timeout: "x"`, `idle_timeout: "y"`}},
+		{name: "decode and validation errors together", flags: []string{"--request-timeout", "abc", "--plugin-memory-limit-pages", "0"},
+			want: []string{`request_timeout: "abc": invalid duration`, `plugin.memory_limit_pages: "0": must be between`}},
 		{name: "not toml", file: "listen = ",
 			want: []string{"config: ", ".toml: "}},
 	}

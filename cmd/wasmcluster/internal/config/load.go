@@ -76,6 +76,7 @@ func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
 	}
 
 	c := Default()
+	undecoded := map[string]bool{}
 	for _, k := range keys {
 		raw := v.Get(k.Name)
 		if raw == nil {
@@ -83,14 +84,13 @@ func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
 		}
 		if text, err := k.set(&c, raw); err != nil {
 			errs = append(errs, &FieldError{Key: k.Name, Value: text, Msg: err.Error(), Source: source(k)})
+			undecoded[k.Name] = true
 		}
 	}
-	if len(errs) > 0 {
-		// Values that failed to decode kept their defaults; validating now
-		// would only add noise.
-		return Config{}, errors.Join(errs...)
-	}
 	for _, e := range c.validate() {
+		if undecoded[e.Key] {
+			continue // already reported; the field still holds its default
+		}
 		if k, ok := lookupKey(e.Key); ok {
 			e.Source = source(k)
 		}
