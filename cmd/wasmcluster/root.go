@@ -85,7 +85,7 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newVersionCmd(stdout),
 	)
 	// SDK engineer: build.go defines newBuildCmd; uncomment when it lands.
-	// root.AddCommand(newBuildCmd())
+	root.AddCommand(newBuildCmd())
 	return root
 }
 
