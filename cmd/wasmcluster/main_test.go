@@ -173,12 +173,31 @@ func (s *server) signal(sig os.Signal) {
 func (s *server) stop() int {
 	s.t.Helper()
 	s.signal(syscall.SIGTERM)
+	return s.wait()
+}
+
+// wait waits (bounded) for the process to exit and returns the exit code, -1
+// if a signal ended it.
+func (s *server) wait() int {
+	s.t.Helper()
 	select {
 	case <-s.done:
 	case <-time.After(15 * time.Second):
-		s.t.Fatalf("serve did not stop within 15 s of SIGTERM; stderr:\n%s", s.stderr)
+		s.t.Fatalf("serve did not exit within 15 s; stderr:\n%s", s.stderr)
 	}
 	return s.cmd.ProcessState.ExitCode()
+}
+
+// waitLog waits (bounded) until stderr contains substr.
+func (s *server) waitLog(substr string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(s.stderr.String(), substr) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no %q in stderr within 15 s:\n%s", substr, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // url is the server's base URL (TCP only).
