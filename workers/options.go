@@ -1,0 +1,245 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Spec is what a worker loads: a plugin version. It is sent to every worker
+// in its hello message, so everything in it must be JSON-encodable.
+type Spec struct {
+	// Version tags the plugin in status and logs (e.g. a SHA-256 prefix).
+	// When empty, the worker reports the loaded plugin's Hash() if it has one.
+	Version string `json:"version,omitempty"`
+
+	// PluginPath is the wasm file the worker loads (a snapshot, ideally).
+	PluginPath string `json:"plugin_path,omitempty"`
+
+	// Config is opaque to this package and handed to the LoadFunc; the CLI
+	// puts the host configuration here.
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// Plugin is a loaded handler; *host.Plugin satisfies it.
+type Plugin interface {
+	http.Handler
+	Close(ctx context.Context) error
+}
+
+// LoadFunc loads the plugin described by spec. It runs in every worker (and
+// in the primary with Workers == 0).
+type LoadFunc func(ctx context.Context, spec Spec) (Plugin, error)
+
+// ServerOptions tune the HTTP server inside each worker. Zero values are
+// the documented defaults.
+type ServerOptions struct {
+	// ReadHeaderTimeout bounds reading a request's headers. Defaults to 10s.
+	ReadHeaderTimeout time.Duration `json:"read_header_timeout,omitempty"`
+
+	// IdleTimeout closes keep-alive connections idle this long. Defaults to 2m.
+	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
+
+	// MaxConnRequests answers the Nth request on a connection with
+	// "Connection: close" so long-lived clients rebalance over workers.
+	// Defaults to 1000; negative means unlimited.
+	MaxConnRequests int `json:"max_conn_requests,omitempty"`
+
+	// MaxConnAge does the same for connections older than this.
+	// Defaults to 2m; negative means unlimited.
+	MaxConnAge time.Duration `json:"max_conn_age,omitempty"`
+
+	// IdleGrace is how long a draining worker leaves idle keep-alive
+	// connections open (a client may be sending on them) before closing
+	// them. Defaults to 1s.
+	IdleGrace time.Duration `json:"idle_grace,omitempty"`
+
+	// SelfTestPath is requested in-process before a worker reports ready.
+	// A 500 or 504 answer (plugin trap or timeout) fails the self-test.
+	// Defaults to "/".
+	SelfTestPath string `json:"self_test_path,omitempty"`
+}
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.MaxConnRequests == 0 {
+		o.MaxConnRequests = 1000
+	}
+	if o.MaxConnAge == 0 {
+		o.MaxConnAge = 2 * time.Minute
+	}
+	if o.IdleGrace <= 0 {
+		o.IdleGrace = time.Second
+	}
+	if o.SelfTestPath == "" {
+		o.SelfTestPath = "/"
+	}
+	return o
+}
+
+// InProcess is the Workers value that serves in the primary's own process
+// (for debugging); it is the zero value on purpose: `--workers 0`.
+const InProcess = 0
+
+// AutoWorkers asks for one worker per usable CPU (see UsableCPUs).
+const AutoWorkers = -1
+
+// PrimaryOptions configure RunPrimary.
+type PrimaryOptions struct {
+	// Listen is the address: "host:port" (TCP v4 or v6), "unix:/path".
+	// Ignored when Listener is set or systemd passed a socket (LISTEN_FDS).
+	// Defaults to "127.0.0.1:8080".
+	Listen string
+
+	// Listener, when set, is used instead of Listen (embedders and tests).
+	// RunPrimary closes it on return.
+	Listener net.Listener
+
+	// Workers is the number of worker processes. 0 (InProcess) serves in
+	// this process; AutoWorkers (-1) means UsableCPUs().
+	Workers int
+
+	// Spec is the plugin version the workers load at start.
+	Spec Spec
+
+	// Load loads a plugin in-process; used only when Workers == InProcess.
+	Load LoadFunc
+
+	// Reload, called on SIGHUP, returns the Spec to roll to (e.g. after
+	// re-reading the config). Defaults to the current Spec (restart workers).
+	Reload func(ctx context.Context) (Spec, error)
+
+	// WorkerCommand is the argv that starts a worker; argv[0] is the binary.
+	// Defaults to os.Executable() with the single argument "worker".
+	WorkerCommand []string
+
+	// WorkerEnv is added to the worker's environment (after os.Environ()).
+	WorkerEnv []string
+
+	// ControlPath is the control socket. Defaults to DefaultControlPath();
+	// "-" disables the control socket.
+	ControlPath string
+
+	// DrainTimeout is the hard cap on a worker's drain and on the primary's
+	// graceful stop. Defaults to 30s.
+	DrainTimeout time.Duration
+
+	// StartTimeout bounds a worker's start until ready (compile included).
+	// Defaults to 60s.
+	StartTimeout time.Duration
+
+	// HeartbeatInterval is how often a worker reports. Defaults to 1s.
+	HeartbeatInterval time.Duration
+
+	// HeartbeatTimeout kills a worker silent for this long (after a stack
+	// dump). Defaults to 10s.
+	HeartbeatTimeout time.Duration
+
+	// Backoff tunes respawn delays. Zero values are defaults.
+	Backoff Backoff
+
+	// Server tunes the HTTP server inside each worker.
+	Server ServerOptions
+
+	// IgnoreSignals leaves signal handling to the caller (cancel ctx for a
+	// graceful stop). By default RunPrimary handles TERM, INT, QUIT, HUP,
+	// TTIN and TTOU.
+	IgnoreSignals bool
+
+	// Logger receives the primary's log and every worker's re-logged lines.
+	// Defaults to slog.Default().
+	Logger *slog.Logger
+
+	// OnReady, if set, is called once when the first worker set is ready
+	// (all slots ready) — used by tests and by sd_notify-style embedders.
+	OnReady func(addr net.Addr)
+}
+
+// Backoff is the respawn policy.
+type Backoff struct {
+	// Base is the first delay. Defaults to 100ms.
+	Base time.Duration
+	// Max caps the delay. Defaults to 30s.
+	Max time.Duration
+	// MinUptime: a worker that was ready at least this long before exiting
+	// is respawned at Base without growing the delay (PM2's min_uptime).
+	// Defaults to 1s.
+	MinUptime time.Duration
+	// StableAfter resets the failure count of a slot whose worker stays
+	// ready this long. Defaults to 1m.
+	StableAfter time.Duration
+	// CrashLoop is the count of quick failures in a row reported as a crash
+	// loop. Defaults to 5.
+	CrashLoop int
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Base <= 0 {
+		b.Base = 100 * time.Millisecond
+	}
+	if b.Max <= 0 {
+		b.Max = 30 * time.Second
+	}
+	if b.MinUptime <= 0 {
+		b.MinUptime = time.Second
+	}
+	if b.StableAfter <= 0 {
+		b.StableAfter = time.Minute
+	}
+	if b.CrashLoop <= 0 {
+		b.CrashLoop = 5
+	}
+	return b
+}
+
+func (o PrimaryOptions) withDefaults() PrimaryOptions {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8080"
+	}
+	if o.Workers < 0 {
+		o.Workers = UsableCPUs()
+	}
+	if o.ControlPath == "" {
+		o.ControlPath = DefaultControlPath()
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 30 * time.Second
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 60 * time.Second
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = time.Second
+	}
+	if o.HeartbeatTimeout <= 0 {
+		o.HeartbeatTimeout = 10 * time.Second
+	}
+	if o.HeartbeatTimeout < 2*o.HeartbeatInterval {
+		o.HeartbeatTimeout = 2 * o.HeartbeatInterval
+	}
+	o.Backoff = o.Backoff.withDefaults()
+	o.Server = o.Server.withDefaults()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// WorkerOptions configure RunWorker. Everything else (the Spec, timeouts,
+// server tuning) arrives from the primary in the hello message.
+type WorkerOptions struct {
+	// Load loads the plugin named by the primary's Spec. Required.
+	Load LoadFunc
+
+	// Logger is where the worker logs; the primary re-logs its stderr.
+	// Defaults to JSON lines on stderr.
+	Logger *slog.Logger
+}

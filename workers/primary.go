@@ -1,0 +1,535 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// ErrStopping is returned by StartWorker while the primary stops.
+var ErrStopping = errors.New("primary is stopping")
+
+// Primary supervises worker processes. One goroutine (run) owns every
+// mutable field below "supervisor-owned"; everything else reaches it
+// through the events and cmds channels.
+type Primary struct {
+	opts    PrimaryOptions
+	log     *slog.Logger
+	ln      net.Listener
+	lnFile  *os.File // the dup handed to every worker as fd 3
+	ctl     *controlServer
+	events  chan event
+	cmds    chan func()
+	quit    chan struct{} // closed when run returns
+	spawnCh chan spawnReq
+	rolls   chan Spec // pending roll target (latest wins)
+	started time.Time
+
+	// supervisor-owned
+	spec          Spec // version for new slots
+	desired       int
+	slots         []*slot
+	procs         map[*proc]struct{}
+	seq           int
+	everReady     bool
+	readyNotified bool
+	stopping      bool
+	fast          bool
+	lastRoll      string
+}
+
+// slot is a stable worker position (its id is what users see); its process
+// changes on respawn and roll.
+type slot struct {
+	id        int
+	spec      Spec
+	cur       *proc
+	failures  int // quick failures in a row
+	restarts  int
+	nextStart time.Time
+	lastExit  string
+	crashLoop bool
+}
+
+// RunPrimary serves opts.Spec on opts.Workers processes until ctx ends or
+// a stop signal arrives; it returns nil after a graceful stop. Workers
+// failing never make it return.
+func RunPrimary(ctx context.Context, opts PrimaryOptions) error {
+	if opts.Workers == InProcess {
+		opts = opts.withDefaults()
+		ln, err := openListener(opts)
+		if err != nil {
+			return err
+		}
+		return runInProcess(ctx, opts, ln)
+	}
+	pr, err := NewPrimary(opts)
+	if err != nil {
+		return err
+	}
+	return pr.Run(ctx)
+}
+
+// NewPrimary binds the listener and the control socket without starting
+// workers; Run starts them. It is for callers that need the *Primary (the
+// roll, tests); Workers must not be InProcess.
+func NewPrimary(opts PrimaryOptions) (*Primary, error) {
+	opts = opts.withDefaults()
+	if opts.Workers == InProcess {
+		return nil, errors.New("NewPrimary: Workers is InProcess; use RunPrimary")
+	}
+	ln, err := openListener(opts)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := newPrimary(opts, ln)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return pr, nil
+}
+
+// Addr is the listener's address.
+func (pr *Primary) Addr() net.Addr { return pr.ln.Addr() }
+
+// Status snapshots the primary's state (what the control socket answers).
+func (pr *Primary) Status() Status {
+	var st Status
+	pr.do(func() { st = pr.status() })
+	return st
+}
+
+// Scale sets the desired number of workers (at least 1).
+func (pr *Primary) Scale(n int) {
+	pr.do(func() { pr.desired = max(n, 1) })
+}
+
+// Run supervises workers until ctx ends or a stop signal arrives, then
+// stops gracefully and returns nil. It may be called once.
+func (pr *Primary) Run(ctx context.Context) error { return pr.run(ctx) }
+
+func openListener(opts PrimaryOptions) (net.Listener, error) {
+	if opts.Listener != nil {
+		return opts.Listener, nil
+	}
+	ln, err := ListenerFromSystemd()
+	if err != nil || ln != nil {
+		return ln, err
+	}
+	return Listen(opts.Listen)
+}
+
+func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
+	f, err := dupListener(ln)
+	if err != nil {
+		return nil, err
+	}
+	pr := &Primary{
+		opts: opts, log: opts.Logger, ln: ln, lnFile: f,
+		events: make(chan event, 256), cmds: make(chan func()), quit: make(chan struct{}),
+		spawnCh: make(chan spawnReq), rolls: make(chan Spec, 1), started: time.Now(),
+		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
+	}
+	if opts.ControlPath != "-" {
+		pr.ctl, err = listenControl(opts.ControlPath, pr.controlHandlers())
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return pr, nil
+}
+
+func (pr *Primary) run(ctx context.Context) error {
+	go spawner(pr.spawnCh)
+	defer close(pr.spawnCh)
+	if pr.ctl != nil {
+		go pr.ctl.serve()
+		defer pr.ctl.close()
+	}
+	var sigs chan os.Signal
+	if !pr.opts.IgnoreSignals {
+		sigs = make(chan os.Signal, 8)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+		defer signal.Stop(sigs)
+	}
+	go pr.roller()
+	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
+		keyPID, os.Getpid(), "control", pr.opts.ControlPath, keyVersion, pr.spec.Version)
+
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	done := ctx.Done()
+	pr.reconcile()
+	for !pr.stopping || len(pr.procs) > 0 {
+		select {
+		case ev := <-pr.events:
+			pr.handle(ev)
+		case f := <-pr.cmds:
+			f()
+		case <-tick.C:
+			pr.check()
+		case sig := <-sigs:
+			pr.onSignal(sig)
+		case <-done:
+			done = nil
+			pr.log.Info("context done; stopping gracefully")
+			pr.beginStop(false)
+		}
+		pr.reconcile()
+	}
+	close(pr.quit)
+	pr.closeListener()
+	pr.log.Info("primary stopped")
+	return nil
+}
+
+func (pr *Primary) closeListener() {
+	pr.ln.Close()
+	pr.lnFile.Close()
+}
+
+// post hands an event to the supervisor unless it has returned.
+func (pr *Primary) post(ev event) {
+	select {
+	case pr.events <- ev:
+	case <-pr.quit:
+	}
+}
+
+// do runs f on the supervisor goroutine and waits; false if it has returned.
+func (pr *Primary) do(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case pr.cmds <- func() { f(); close(done) }:
+		<-done
+		return true
+	case <-pr.quit:
+		return false
+	}
+}
+
+func (pr *Primary) onSignal(sig os.Signal) {
+	pr.log.Info("signal", "signal", sig.String())
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT:
+		pr.beginStop(pr.stopping) // a second one stops fast
+	case syscall.SIGQUIT:
+		pr.beginStop(true)
+	case syscall.SIGHUP:
+		go pr.reload()
+	case syscall.SIGTTIN:
+		pr.desired++
+		pr.log.Info("scaling up", keyCount, pr.desired)
+	case syscall.SIGTTOU:
+		if pr.desired > 1 {
+			pr.desired--
+			pr.log.Info("scaling down", keyCount, pr.desired)
+		}
+	}
+}
+
+// reload asks Reload for the new Spec (default: the current one) and
+// queues a roll to it.
+func (pr *Primary) reload() {
+	var spec Spec
+	if pr.opts.Reload != nil {
+		s, err := pr.opts.Reload(context.Background())
+		if err != nil {
+			pr.log.Error("reload failed; workers keep the old version", keyErr, err)
+			return
+		}
+		spec = s
+	} else if !pr.do(func() { spec = pr.spec }) {
+		return
+	}
+	pr.RequestRoll(spec)
+}
+
+// beginStop drains every worker (or stops them fast) and closes the
+// primary's copy of the listener: once the workers close theirs, new
+// connections are refused instead of queueing forever.
+func (pr *Primary) beginStop(fast bool) {
+	if pr.stopping && (pr.fast || !fast) {
+		return
+	}
+	pr.log.Info("stopping", "fast", fast, keyCount, len(pr.procs))
+	pr.stopping, pr.fast = true, fast
+	pr.closeListener()
+	now := time.Now()
+	for p := range pr.procs {
+		switch {
+		case p.state == stateStarting:
+			pr.kill(p, "stop")
+		case fast:
+			p.reason = "stop"
+			p.state = stateStopping
+			p.ctrl.send(message{Type: msgStop})
+			p.killAt = now.Add(2 * time.Second)
+		default:
+			pr.drainProc(p, "stop")
+		}
+	}
+}
+
+// kill ends p at once.
+func (pr *Primary) kill(p *proc, reason string) {
+	if p.reason == "" {
+		p.reason = reason
+	}
+	p.state = stateStopping
+	p.signal(syscall.SIGKILL)
+}
+
+// drainProc tells p to drain and bounds it by the drain timeout.
+func (pr *Primary) drainProc(p *proc, reason string) {
+	switch p.state {
+	case stateStarting:
+		pr.kill(p, reason) // never served; nothing to drain
+		return
+	case stateDraining, stateStopping, stateExited:
+		return
+	}
+	p.reason = reason
+	p.state = stateDraining
+	p.ctrl.send(message{Type: msgDrain})
+	p.killAt = time.Now().Add(pr.opts.DrainTimeout + 5*time.Second)
+}
+
+// hang handles a worker that stopped answering: stack dump (the Go runtime
+// prints every goroutine on SIGQUIT; SIGCONT lets a stopped one do it),
+// then SIGKILL shortly after.
+func (pr *Primary) hang(p *proc, reason string) {
+	pr.log.Error("worker not responding; dumping stacks and killing it", keyWorker, p.id, keyPID, p.pid, keyReason, reason)
+	p.reason, p.dumped, p.state = reason, true, stateStopping
+	p.signal(syscall.SIGQUIT)
+	p.signal(syscall.SIGCONT)
+	p.killAt = time.Now().Add(2 * time.Second)
+}
+
+// check runs on every tick: kill deadlines, heartbeats, start timeouts,
+// stable-slot resets.
+func (pr *Primary) check() {
+	now := time.Now()
+	for p := range pr.procs {
+		if !p.killAt.IsZero() && now.After(p.killAt) {
+			pr.log.Warn("worker did not exit in time; SIGKILL", keyWorker, p.id, keyPID, p.pid, keyState, string(p.state))
+			p.killAt = time.Time{}
+			p.signal(syscall.SIGKILL)
+		}
+		if p.dumped {
+			continue
+		}
+		switch p.state {
+		case stateStarting:
+			if now.Sub(p.started) > pr.opts.StartTimeout {
+				pr.hang(p, "start timeout")
+			} else if now.Sub(p.lastBeat) > pr.opts.HeartbeatTimeout {
+				pr.hang(p, "heartbeat timeout")
+			}
+		case stateReady, stateDraining:
+			if now.Sub(p.lastBeat) > pr.opts.HeartbeatTimeout {
+				pr.hang(p, "heartbeat timeout")
+			}
+		}
+	}
+	for _, s := range pr.slots {
+		if s.failures > 0 && s.cur != nil && s.cur.state == stateReady && now.Sub(s.cur.readyAt) >= pr.opts.Backoff.StableAfter {
+			if s.crashLoop {
+				pr.log.Info("worker slot stable again", keyWorker, s.id)
+			}
+			s.failures, s.crashLoop = 0, false
+		}
+	}
+}
+
+func (pr *Primary) handle(ev event) {
+	p := ev.p
+	if ev.msg == nil {
+		pr.onExit(p, ev.st, ev.exit)
+		return
+	}
+	m := ev.msg
+	p.lastBeat = time.Now()
+	switch m.Type {
+	case msgBeat:
+		p.requests, p.inFlight = m.Requests, m.InFlight
+	case msgReady:
+		if p.state != stateStarting {
+			return
+		}
+		p.state, p.readyAt, p.version = stateReady, time.Now(), m.Version
+		if p.version == "" {
+			p.version = p.spec.Version
+		}
+		pr.everReady = true
+		pr.log.Info("worker ready", keyWorker, p.id, keyPID, p.pid, keyVersion, p.version,
+			"start", time.Since(p.started).Round(time.Millisecond).String())
+		for _, w := range p.waiters {
+			w <- nil
+		}
+		p.waiters = nil
+		pr.notifyReady()
+	case msgDraining:
+		if p.state == stateReady {
+			p.state = stateDraining
+		}
+	case msgFatal:
+		p.fatalErr = m.Error
+		pr.log.Error("worker failed", keyWorker, p.id, keyPID, p.pid, keyErr, m.Error)
+	}
+}
+
+func (pr *Primary) notifyReady() {
+	if pr.readyNotified || pr.opts.OnReady == nil || len(pr.slots) < pr.desired {
+		return
+	}
+	for _, s := range pr.slots {
+		if s.cur == nil || s.cur.state != stateReady {
+			return
+		}
+	}
+	pr.readyNotified = true
+	go pr.opts.OnReady(pr.ln.Addr())
+}
+
+func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
+	delete(pr.procs, p)
+	wasReady := !p.readyAt.IsZero()
+	p.state = stateExited
+	p.exitDesc = describeExit(st, werr)
+	if p.fatalErr != "" {
+		p.exitDesc += ": " + p.fatalErr
+	}
+	for _, w := range p.waiters {
+		w <- fmt.Errorf("worker %d (pid %d) exited before ready: %s", p.id, p.pid, p.exitDesc)
+	}
+	p.waiters = nil
+	close(p.exited)
+	var s *slot
+	for _, x := range pr.slots {
+		if x.cur == p {
+			s = x
+		}
+	}
+	attrs := []any{keyWorker, p.id, keyPID, p.pid, "exit", p.exitDesc}
+	if s == nil || pr.stopping {
+		if s != nil {
+			s.cur = nil
+		}
+		pr.log.Info("worker exited", append(attrs, keyReason, p.reason)...)
+		return
+	}
+	s.cur = nil
+	s.restarts++
+	s.lastExit = p.exitDesc
+	if p.reason != "" {
+		s.lastExit = p.reason + " (" + p.exitDesc + ")"
+	}
+	b := pr.opts.Backoff
+	now := time.Now()
+	delay := b.Base
+	if wasReady && now.Sub(p.readyAt) >= b.StableAfter {
+		s.failures = 0
+	}
+	if !wasReady || now.Sub(p.readyAt) < b.MinUptime {
+		s.failures++
+		delay = backoffDelay(b, s.failures)
+	}
+	delay = jitter(delay)
+	s.nextStart = now.Add(delay)
+	attrs = append(attrs, keyReason, s.lastExit, "restarts", s.restarts, keyDelay, delay.Round(time.Millisecond).String())
+	if s.failures >= b.CrashLoop {
+		if !s.crashLoop {
+			pr.log.Error("worker crash loop", append(attrs, "failures", s.failures)...)
+		} else {
+			pr.log.Warn("worker exited (crash loop)", attrs...)
+		}
+		s.crashLoop = true
+		return
+	}
+	pr.log.Warn("worker exited; respawning", attrs...)
+}
+
+// backoffDelay is Base·2^(failures-1), capped at Max.
+func backoffDelay(b Backoff, failures int) time.Duration {
+	d := b.Base
+	for i := 1; i < failures && d < b.Max; i++ {
+		d *= 2
+	}
+	return min(d, b.Max)
+}
+
+// jitter spreads d over [0.8d, 1.2d) so slots do not restart in lockstep.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// reconcile moves toward the desired slot count and respawns empty slots
+// whose backoff has passed. Until a first worker was ready, only one starts
+// at a time: it warms the shared compilation cache, and a broken plugin
+// fails once instead of once per CPU.
+func (pr *Primary) reconcile() {
+	if pr.stopping {
+		return
+	}
+	for len(pr.slots) < pr.desired {
+		pr.slots = append(pr.slots, &slot{id: pr.freeSlotID(), spec: pr.spec})
+	}
+	for len(pr.slots) > pr.desired {
+		s := pr.slots[len(pr.slots)-1]
+		pr.slots = pr.slots[:len(pr.slots)-1]
+		if s.cur != nil {
+			pr.drainProc(s.cur, "scaled down")
+		}
+	}
+	now := time.Now()
+	for _, s := range pr.slots {
+		if s.cur != nil || now.Before(s.nextStart) {
+			continue
+		}
+		if !pr.everReady && pr.countState(stateStarting) > 0 {
+			return
+		}
+		p, err := pr.spawn(s.id, s.spec)
+		if err != nil {
+			s.failures++
+			d := jitter(backoffDelay(pr.opts.Backoff, s.failures))
+			s.nextStart, s.lastExit = now.Add(d), err.Error()
+			pr.log.Error("spawn worker", keyWorker, s.id, keyErr, err, keyDelay, d.String())
+			continue
+		}
+		s.cur = p
+		pr.procs[p] = struct{}{}
+	}
+}
+
+func (pr *Primary) countState(st procState) int {
+	n := 0
+	for p := range pr.procs {
+		if p.state == st {
+			n++
+		}
+	}
+	return n
+}
+
+func (pr *Primary) freeSlotID() int {
+	for id := 1; ; id++ {
+		used := false
+		for _, s := range pr.slots {
+			used = used || s.id == id
+		}
+		if !used {
+			return id
+		}
+	}
+}

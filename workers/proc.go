@@ -1,0 +1,257 @@
+package workers
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// procState is a worker process's life, as the supervisor sees it.
+type procState string
+
+const (
+	stateStarting procState = "starting"
+	stateReady    procState = "ready"
+	stateDraining procState = "draining"
+	stateStopping procState = "stopping" // fast stop or kill under way
+	stateExited   procState = "exited"
+)
+
+// proc is one worker process. Every field is owned by the supervisor
+// goroutine except the immutable ones set in spawn.
+type proc struct {
+	id   int // slot id shown to users
+	seq  int // unique per primary
+	spec Spec
+	cmd  *exec.Cmd
+	pid  int
+	ctrl *conn
+	nc   net.Conn
+
+	state    procState
+	version  string
+	started  time.Time
+	readyAt  time.Time
+	lastBeat time.Time
+	requests uint64
+	inFlight int64
+	reason   string    // why the primary stopped it; empty = unexpected exit
+	fatalErr string    // what the worker said before giving up
+	dumped   bool      // SIGQUIT sent
+	killAt   time.Time // SIGKILL deadline, zero = none
+	exitDesc string
+
+	waiters []chan error // StartWorker callers waiting for ready
+	exited  chan struct{}
+}
+
+// event is what process watchers send to the supervisor.
+type event struct {
+	p    *proc
+	msg  *message // a protocol message, or nil for exit
+	exit error    // Wait's result when msg is nil
+	st   *os.ProcessState
+}
+
+// spawner starts processes from one OS thread locked for its whole life:
+// Pdeathsig fires when the spawning *thread* exits, not the process (Go
+// issue 27505), and an unlocked goroutine's thread may exit at any time.
+func spawner(reqs <-chan spawnReq) {
+	runtime.LockOSThread()
+	for r := range reqs {
+		r.done <- r.cmd.Start()
+	}
+}
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// spawn starts a worker for slot id on spec and its watcher goroutines.
+func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
+	argv := pr.opts.WorkerCommand
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find own executable: %w", err)
+		}
+		argv = []string{exe, "worker"}
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control-worker")
+	defer theirs.Close()
+	nc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, fmt.Errorf("control conn: %w", err)
+	}
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("log pipe: %w", err)
+	}
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(slices.Clip(os.Environ()), pr.opts.WorkerEnv...)
+	cmd.Env = append(cmd.Env, workerEnv+"="+protoVersion)
+	cmd.Stdout, cmd.Stderr = logW, logW
+	cmd.ExtraFiles = []*os.File{pr.lnFile, theirs} // fds 3 and 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Pdeathsig: syscall.SIGTERM, // drain if the primary dies
+		Setpgid:   true,            // terminal ^C/^\ reach only the primary
+	}
+	done := make(chan error, 1)
+	pr.spawnCh <- spawnReq{cmd: cmd, done: done}
+	err = <-done
+	logW.Close()
+	if err != nil {
+		nc.Close()
+		logR.Close()
+		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
+	}
+	pr.seq++
+	p := &proc{
+		id: id, seq: pr.seq, spec: spec, cmd: cmd, pid: cmd.Process.Pid,
+		ctrl: newConn(nc), nc: nc, state: stateStarting,
+		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
+	}
+	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server}
+	// A failed hello shows up as the worker exiting; the watcher reports it.
+	p.ctrl.send(message{Type: msgHello, Hello: &h})
+
+	logDone := make(chan struct{})
+	go relayLog(pr.log.With(keyWorker, id, keyPID, p.pid), logR, logDone)
+	go func() {
+		for {
+			m, err := p.ctrl.recv()
+			if err != nil {
+				return
+			}
+			pr.post(event{p: p, msg: &m})
+		}
+	}()
+	go func() {
+		err := cmd.Wait()
+		// Let the last lines (a stack dump) be logged before the exit.
+		select {
+		case <-logDone:
+		case <-time.After(2 * time.Second):
+		}
+		nc.Close()
+		pr.post(event{p: p, exit: err, st: cmd.ProcessState})
+	}()
+	return p, nil
+}
+
+// signal sends sig to the worker, ignoring a process already gone.
+func (p *proc) signal(sig syscall.Signal) {
+	if p.state != stateExited {
+		syscall.Kill(p.pid, sig)
+	}
+}
+
+// describeExit turns a wait status into a short reason.
+func describeExit(st *os.ProcessState, err error) string {
+	if st == nil {
+		if err != nil {
+			return err.Error()
+		}
+		return "unknown"
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "signal " + unix.SignalName(ws.Signal())
+	}
+	return fmt.Sprintf("exit status %d", st.ExitCode())
+}
+
+// relayLog re-logs each line of a worker's stderr whole through log: JSON
+// slog records keep their level, message and attributes; anything else (a
+// panic, a stack dump) is logged as one line.
+func relayLog(log *slog.Logger, r io.ReadCloser, done chan<- struct{}) {
+	defer close(done)
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := readLine(br, 256<<10)
+		if len(line) > 0 {
+			relayLine(log, line)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func readLine(br *bufio.Reader, limit int) (string, error) {
+	var b []byte
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if len(b) < limit {
+			b = append(b, chunk[:min(len(chunk), limit-len(b))]...)
+		}
+		if err != nil || !isPrefix {
+			return string(b), err
+		}
+	}
+}
+
+func relayLine(log *slog.Logger, line string) {
+	var rec map[string]any
+	if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &rec) != nil {
+		log.Info(line, keyStream, "stderr")
+		return
+	}
+	msg, _ := rec[slog.MessageKey].(string)
+	var lvl slog.Level
+	if s, ok := rec[slog.LevelKey].(string); ok {
+		lvl.UnmarshalText([]byte(s))
+	}
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		switch k {
+		case slog.MessageKey, slog.LevelKey, slog.TimeKey, keyWorker:
+		default:
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	attrs := make([]slog.Attr, 0, len(keys))
+	for _, k := range keys {
+		attrs = append(attrs, slog.Any(k, rec[k]))
+	}
+	log.LogAttrs(context.Background(), lvl, msg, attrs...)
+}
+
+// readRSS returns a process's resident set size in bytes, or 0.
+func readRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	var pages int64
+	fmt.Sscan(f[1], &pages)
+	return pages * int64(os.Getpagesize())
+}

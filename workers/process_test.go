@@ -1,0 +1,200 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testPrimaryConfig configures the test binary running as a primary.
+type testPrimaryConfig struct {
+	Workers  int    `json:"workers"`
+	Control  string `json:"control"`
+	AddrFile string `json:"addr_file"`
+}
+
+// runTestPrimary is the primary side of the process tests: real signal
+// handling, exit code 0 on a graceful stop.
+func runTestPrimary(cfgJSON string) int {
+	var cfg testPrimaryConfig
+	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	os.Unsetenv(testPrimaryEnv)
+	err := RunPrimary(context.Background(), PrimaryOptions{
+		Listen:            "127.0.0.1:0",
+		Workers:           cfg.Workers,
+		Spec:              testSpec("v1", testPluginConfig{}),
+		Load:              loadTestPlugin,
+		WorkerCommand:     []string{os.Args[0]},
+		ControlPath:       cfg.Control,
+		DrainTimeout:      10 * time.Second,
+		HeartbeatInterval: 200 * time.Millisecond,
+		Server:            ServerOptions{IdleGrace: 300 * time.Millisecond},
+		OnReady: func(a net.Addr) {
+			os.WriteFile(cfg.AddrFile+".tmp", []byte(a.String()), 0o600)
+			os.Rename(cfg.AddrFile+".tmp", cfg.AddrFile)
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "primary:", err)
+		return 1
+	}
+	return 0
+}
+
+type primaryProc struct {
+	cmd     *exec.Cmd
+	addr    string
+	control string
+	done    chan error
+}
+
+// startPrimaryProcess runs the test binary as a primary and waits until
+// its workers are ready.
+func startPrimaryProcess(t *testing.T, workers int) *primaryProc {
+	t.Helper()
+	dir := shortTempDir(t)
+	cfg := testPrimaryConfig{Workers: workers, Control: dir + "/c.sock", AddrFile: dir + "/addr"}
+	b, _ := json.Marshal(cfg)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), testPrimaryEnv+"="+string(b))
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &primaryProc{cmd: cmd, control: cfg.Control, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if a, err := os.ReadFile(cfg.AddrFile); err == nil {
+			p.addr = string(a)
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("primary process not ready within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *primaryProc) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("primary did not exit within %v", timeout)
+		return nil
+	}
+}
+
+func TestTermWaitsForInFlight(t *testing.T) {
+	for _, workers := range []int{2, InProcess} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			p := startPrimaryProcess(t, workers)
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := &http.Client{Timeout: 20 * time.Second}
+					req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/sleep?d=2s", noRetryBody("x"))
+					resp, err := c.Do(req)
+					if err != nil {
+						errs <- err
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						errs <- fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}()
+			}
+			waitFor(t, 10*time.Second, "8 requests in flight", func() bool {
+				st, err := QueryStatus(t.Context(), p.control)
+				if err != nil {
+					return false
+				}
+				var inFlight int64
+				for _, w := range st.Workers {
+					inFlight += w.InFlight
+				}
+				return inFlight == n
+			})
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("in-flight request failed: %v", err)
+			}
+			if err := p.wait(t, 20*time.Second); err != nil {
+				t.Fatalf("primary exit: %v", err)
+			}
+			if _, err := QueryStatus(t.Context(), p.control); !errorsIs(err, ErrNotRunning) {
+				t.Errorf("status after stop = %v, want ErrNotRunning", err)
+			}
+		})
+	}
+}
+
+func TestPrimaryKilledLeavesNoWorkers(t *testing.T) {
+	p := startPrimaryProcess(t, 2)
+	st, err := QueryStatus(t.Context(), p.control)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := readyPIDs(*st)
+	if len(pids) != 2 {
+		t.Fatalf("workers: %+v", st.Workers)
+	}
+	p.cmd.Process.Kill()
+	p.wait(t, 10*time.Second)
+	waitFor(t, 15*time.Second, "workers gone", func() bool {
+		for _, pid := range pids {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+type noRetry struct{ *strings.Reader }
+
+func (noRetry) Close() error { return nil }
+
+// noRetryBody is a body net/http cannot replay (no GetBody).
+func noRetryBody(s string) noRetry { return noRetry{strings.NewReader(s)} }

@@ -1,0 +1,99 @@
+package workers
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// The primary↔worker protocol: newline-delimited JSON on a socketpair
+// (the worker's fd 4). One message type with optional fields keeps the
+// codec trivial; Type says which fields matter.
+const (
+	msgHello    = "hello"    // primary → worker: Hello
+	msgDrain    = "drain"    // primary → worker: drain carefully, then exit
+	msgStop     = "stop"     // primary → worker: fast stop
+	msgReady    = "ready"    // worker → primary: Version
+	msgBeat     = "hb"       // worker → primary: Requests, InFlight
+	msgDraining = "draining" // worker → primary: stopped accepting
+	msgFatal    = "fatal"    // worker → primary: Error, then exits
+)
+
+// workerEnv marks a process as a worker started by a primary; its value is
+// the protocol version. Without it, RunWorker refuses to run.
+const (
+	workerEnv      = "WASMCLUSTER_WORKER"
+	protoVersion   = "1"
+	listenerFD     = 3
+	controlFD      = 4
+	maxMessageSize = 1 << 20
+)
+
+// hello is everything a worker needs besides its LoadFunc.
+type hello struct {
+	ID                int           `json:"id"`
+	Spec              Spec          `json:"spec"`
+	HeartbeatInterval time.Duration `json:"heartbeat_interval"`
+	DrainTimeout      time.Duration `json:"drain_timeout"`
+	Server            ServerOptions `json:"server"`
+}
+
+type message struct {
+	Type     string `json:"type"`
+	Hello    *hello `json:"hello,omitempty"`
+	Version  string `json:"version,omitempty"`
+	Requests uint64 `json:"requests,omitempty"`
+	InFlight int64  `json:"in_flight,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// conn is one end of the protocol; writes are serialized.
+type conn struct {
+	r  *bufio.Reader
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newConn(rw io.ReadWriter) *conn {
+	return &conn{r: bufio.NewReaderSize(rw, 4096), w: rw}
+}
+
+func (c *conn) send(m message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode %s message: %w", m.Type, err)
+	}
+	b = append(b, '\n')
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.w.Write(b); err != nil {
+		return fmt.Errorf("send %s message: %w", m.Type, err)
+	}
+	return nil
+}
+
+// recv reads one message; io.EOF means the peer is gone.
+func (c *conn) recv() (message, error) {
+	var line []byte
+	for {
+		chunk, isPrefix, err := c.r.ReadLine()
+		if err != nil {
+			return message{}, err
+		}
+		line = append(line, chunk...)
+		if len(line) > maxMessageSize {
+			return message{}, fmt.Errorf("protocol message over %d bytes", maxMessageSize)
+		}
+		if !isPrefix {
+			break
+		}
+	}
+	var m message
+	if err := json.Unmarshal(line, &m); err != nil {
+		return message{}, fmt.Errorf("decode protocol message: %w", err)
+	}
+	return m, nil
+}

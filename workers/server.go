@@ -1,0 +1,198 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// server serves a Plugin on a listener and drains carefully (see doc.go):
+// http.Server.Shutdown drops requests read on just-accepted connections
+// (Go issue 75591) and closes idle keep-alive connections under clients'
+// feet, so it is not used.
+type server struct {
+	opts     ServerOptions
+	srv      *http.Server
+	ln       net.Listener
+	served   chan error // Serve's result
+	draining atomic.Bool
+
+	cur      atomic.Pointer[generation]
+	requests atomic.Uint64
+	inFlight atomic.Int64
+
+	mu    sync.Mutex
+	conns map[net.Conn]*connInfo
+}
+
+// generation is one loaded plugin with a count of requests using it, so a
+// replaced plugin (in-process reload) is closed only once unused.
+type generation struct {
+	p    Plugin
+	refs atomic.Int64
+}
+
+type connInfo struct {
+	born  time.Time
+	reqs  atomic.Int64
+	state http.ConnState // guarded by server.mu
+	since time.Time      // when state last changed; guarded by server.mu
+}
+
+type connKey struct{}
+
+func newServer(opts ServerOptions, p Plugin, log *slog.Logger) *server {
+	s := &server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
+	s.cur.Store(&generation{p: p})
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		ConnContext:       s.connContext,
+		ConnState:         s.connState,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s
+}
+
+// serve starts serving ln in the background.
+func (s *server) serve(ln net.Listener) {
+	s.ln = ln
+	go func() { s.served <- s.srv.Serve(ln) }()
+}
+
+func (s *server) connContext(ctx context.Context, c net.Conn) context.Context {
+	now := time.Now()
+	ci := &connInfo{born: now, state: http.StateNew, since: now}
+	s.mu.Lock()
+	s.conns[c] = ci
+	s.mu.Unlock()
+	return context.WithValue(ctx, connKey{}, ci)
+}
+
+func (s *server) connState(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		if ci := s.conns[c]; ci != nil {
+			ci.state, ci.since = st, time.Now()
+		}
+	}
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	if s.closeAfter(r) {
+		w.Header().Set("Connection", "close")
+	}
+	g := s.acquire()
+	defer g.refs.Add(-1)
+	g.p.ServeHTTP(w, r)
+}
+
+// closeAfter says whether this response should end its connection: while
+// draining, and past the per-connection request or age cap (so long-lived
+// clients rebalance over workers).
+func (s *server) closeAfter(r *http.Request) bool {
+	if s.draining.Load() {
+		return true
+	}
+	ci, _ := r.Context().Value(connKey{}).(*connInfo)
+	if ci == nil {
+		return false
+	}
+	n := ci.reqs.Add(1)
+	if s.opts.MaxConnRequests > 0 && n >= int64(s.opts.MaxConnRequests) {
+		return true
+	}
+	return s.opts.MaxConnAge > 0 && time.Since(ci.born) >= s.opts.MaxConnAge
+}
+
+func (s *server) acquire() *generation {
+	for {
+		g := s.cur.Load()
+		g.refs.Add(1)
+		if s.cur.Load() == g {
+			return g
+		}
+		g.refs.Add(-1)
+	}
+}
+
+// swap installs p and returns the previous plugin once no request uses it.
+func (s *server) swap(ctx context.Context, p Plugin) (Plugin, error) {
+	old := s.cur.Swap(&generation{p: p})
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for old.refs.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return old.p, fmt.Errorf("wait for old plugin's requests: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return old.p, nil
+}
+
+func (s *server) plugin() Plugin { return s.cur.Load().p }
+
+// drain stops accepting, lets in-flight requests finish (answering them
+// with Connection: close), closes connections idle for the grace period,
+// and returns when none remain or ctx ends (then it closes everything).
+func (s *server) drain(ctx context.Context) error {
+	s.draining.Store(true)
+	start := time.Now()
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close listener: %w", err)
+	}
+	// Wait for Serve to return: after that every accepted connection is
+	// tracked (net/http sets StateNew before Serve can return).
+	select {
+	case <-s.served:
+	case <-ctx.Done():
+		s.srv.Close()
+		return fmt.Errorf("drain: serve did not return: %w", ctx.Err())
+	}
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		s.mu.Lock()
+		if now.Sub(start) >= s.opts.IdleGrace {
+			for c, ci := range s.conns {
+				idle := ci.state == http.StateIdle || ci.state == http.StateNew
+				if idle && now.Sub(ci.since) >= s.opts.IdleGrace {
+					c.Close() // StateClosed follows and removes it
+				}
+			}
+		}
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 && s.inFlight.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s.srv.Close()
+			return fmt.Errorf("drain: %d connections still open: %w", n, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// stop closes the listener and every connection at once.
+func (s *server) stop() error {
+	s.draining.Store(true)
+	return s.srv.Close()
+}

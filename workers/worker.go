@@ -1,0 +1,241 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotWorker is returned by RunWorker in a process not started by a
+// primary (e.g. the hidden worker subcommand run by hand).
+var ErrNotWorker = errors.New("this is a wasmcluster worker process: `wasmcluster serve` starts it with an inherited socket; it is not meant to be run by hand")
+
+// IsWorkerProcess reports whether this process was started as a worker by
+// a primary (test binaries use it in TestMain).
+func IsWorkerProcess() bool { return os.Getenv(workerEnv) == protoVersion }
+
+// RunWorker is the worker side: it inherits the listener (fd 3) and the
+// control socketpair (fd 4), loads the plugin named in the primary's hello,
+// self-tests it, serves, heartbeats, and drains carefully when told to,
+// when the primary goes away, or on SIGTERM. It returns nil after a clean
+// drain.
+func RunWorker(ctx context.Context, opts WorkerOptions) error {
+	if !IsWorkerProcess() || !isSocket(controlFD) || !isSocket(listenerFD) {
+		return ErrNotWorker
+	}
+	os.Unsetenv(workerEnv) // not for anything the plugin host might start
+	if opts.Load == nil {
+		return errors.New("worker: WorkerOptions.Load is nil")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	// Terminal signals go to the primary (workers run in their own process
+	// group); a stray broadcast must not kill a worker outside its drain.
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE)
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM) // also our Pdeathsig
+	defer signal.Stop(term)
+
+	cf := os.NewFile(controlFD, "control")
+	cc, err := net.FileConn(cf)
+	cf.Close()
+	if err != nil {
+		return fmt.Errorf("worker: control socket: %w", err)
+	}
+	defer cc.Close()
+	ctrl := newConn(cc)
+	m, err := ctrl.recv()
+	if err != nil {
+		return fmt.Errorf("worker: read hello: %w", err)
+	}
+	if m.Type != msgHello || m.Hello == nil {
+		return fmt.Errorf("worker: first message is %q, want hello", m.Type)
+	}
+	h := *m.Hello
+	log = log.With(keyWorker, h.ID)
+
+	lf := os.NewFile(listenerFD, "listener")
+	ln, err := net.FileListener(lf) // lf is non-blocking: Fd() does not flip it
+	lf.Close()
+	if err != nil {
+		return fatal(ctrl, fmt.Errorf("worker: inherited listener: %w", err))
+	}
+
+	// Heartbeats start now so a slow compile is not mistaken for a hang.
+	var srv atomic.Pointer[server]
+	hbDone := make(chan struct{})
+	defer close(hbDone)
+	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load)
+
+	// Commands from the primary; EOF means it died.
+	cmds := make(chan string, 4)
+	go func() {
+		for {
+			m, err := ctrl.recv()
+			if err != nil {
+				cmds <- "eof"
+				return
+			}
+			cmds <- m.Type
+		}
+	}()
+
+	p, err := opts.Load(ctx, h.Spec)
+	if err != nil {
+		return fatal(ctrl, fmt.Errorf("load plugin: %w", err))
+	}
+	closePlugin := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Close(cctx); err != nil {
+			log.Warn("close plugin", keyErr, err)
+		}
+	}
+	if err := selfTest(ctx, p, h.Server.withDefaults().SelfTestPath); err != nil {
+		closePlugin()
+		return fatal(ctrl, err)
+	}
+	version := h.Spec.Version
+	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
+		version = hp.Hash()
+	}
+	s := newServer(h.Server, p, log)
+	srv.Store(s)
+	s.serve(ln)
+	if err := ctrl.send(message{Type: msgReady, Version: version}); err != nil {
+		s.stop()
+		closePlugin()
+		return fmt.Errorf("worker: report ready: %w", err)
+	}
+
+	fast := false
+	select {
+	case c := <-cmds:
+		switch c {
+		case msgStop:
+			fast = true
+		case "eof":
+			log.Warn("primary is gone; draining")
+		}
+	case <-term:
+		log.Info("SIGTERM; draining")
+	case <-ctx.Done():
+	}
+	var derr error
+	if fast {
+		derr = s.stop()
+	} else {
+		ctrl.send(message{Type: msgDraining})
+		dctx, cancel := context.WithTimeout(context.Background(), h.DrainTimeout)
+		derr = s.drain(dctx)
+		cancel()
+	}
+	closePlugin()
+	if derr != nil {
+		return fmt.Errorf("worker: %w", derr)
+	}
+	return nil
+}
+
+// fatal tells the primary why this worker is giving up, then returns err.
+func fatal(c *conn, err error) error {
+	c.send(message{Type: msgFatal, Error: err.Error()})
+	return err
+}
+
+func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *server) {
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		m := message{Type: msgBeat}
+		if s := srv(); s != nil {
+			m.Requests, m.InFlight = s.requests.Load(), s.inFlight.Load()
+		}
+		if c.send(m) != nil {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func isSocket(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
+}
+
+// selfTest sends one in-process request to p; a panic, a 500 (trap) or a
+// 504 (timeout) fails it.
+func selfTest(ctx context.Context, p Plugin, path string) (err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://self-test"+path, nil)
+	if err != nil {
+		return fmt.Errorf("self-test request %q: %w", path, err)
+	}
+	req.Body = http.NoBody // as on a server request, never nil
+	req.RemoteAddr = "127.0.0.1:0"
+	req.Header.Set("User-Agent", "wasmcluster-self-test")
+	rec := &recorder{header: make(http.Header)}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("self-test GET %s: handler panicked: %v", path, r)
+		}
+	}()
+	p.ServeHTTP(rec, req)
+	if rec.code == 0 {
+		rec.code = http.StatusOK
+	}
+	if rec.code == http.StatusInternalServerError || rec.code == http.StatusGatewayTimeout {
+		body := rec.body.Bytes()
+		if len(body) > 200 {
+			body = body[:200]
+		}
+		return fmt.Errorf("self-test GET %s: status %d: %s", path, rec.code, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	if r.body.Len() < 4096 {
+		r.body.Write(b[:min(len(b), 4096)])
+	}
+	return len(b), nil
+}
+func (r *recorder) Flush() {}
+
+var _ io.Writer = (*recorder)(nil)
