@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -172,6 +173,22 @@ func TestRequestBodyTooLarge(t *testing.T) {
 	}
 	// exactly at the limit is fine
 	wantResponse(t, serve(t, p, newReq(http.MethodPost, "/", make([]byte, 1000))), http.StatusOK, "")
+
+	// chunked (no Content-Length): caught while the guest reads
+	nextCalled.Store(false)
+	r := httptest.NewRequest(http.MethodPost, "/", struct{ io.Reader }{bytes.NewReader(make([]byte, 5000))})
+	if r.ContentLength != -1 {
+		t.Fatalf("test request has ContentLength %d, want chunked", r.ContentLength)
+	}
+	if rec := serve(t, p, r); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked: status %d %q, want 413", rec.Code, rec.Body.String())
+	}
+	if nextCalled.Load() {
+		t.Error("next was called for a too-large body")
+	}
+	if s := p.Stats(); s.TooLarge != 2 || s.Traps != 0 {
+		t.Errorf("Stats after two 413s: %+v", s)
+	}
 }
 
 func TestGetConfig(t *testing.T) {
@@ -282,4 +299,59 @@ func TestBufferRule(t *testing.T) {
 	rec := serve(t, p, get("/some/path?q=1", "x-multi", "a", "x-multi", "b"))
 	want := "14|################|14|/some/path?q=1##|2,4|########|a0b0####"
 	wantResponse(t, rec, http.StatusOK, want)
+}
+
+// TestStreamedGuestBody: a guest body larger than the host buffers is
+// streamed, whole and with the status and headers set before it; a guest
+// that fails mid-stream gets its response cut, never passed off as whole.
+func TestStreamedGuestBody(t *testing.T) {
+	p := newPlugin(t, wat(t, "bigbody"), host.Config{PoolSize: 1})
+	want := make([]byte, 1<<20)
+	for i := range want {
+		want[i] = byte(i % 251)
+	}
+	rec := serve(t, p, get("/"))
+	if rec.Code != http.StatusCreated || rec.Header().Get("X-Early") != "1" {
+		t.Errorf("status %d headers %v, want 201 with X-Early", rec.Code, rec.Header())
+	}
+	if !bytes.Equal(rec.Body.Bytes(), want) {
+		t.Errorf("body: %d bytes, want the 1 MiB pattern", rec.Body.Len())
+	}
+	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(want)) {
+		t.Errorf("Content-Length %s for a %d-byte body", cl, len(want))
+	}
+
+	rec, aborted := serveOrAbort(t, p, get("/", "x-mode", "t"))
+	if !aborted && rec.Code != http.StatusInternalServerError {
+		t.Errorf("guest trapped mid-stream: got %d with %d body bytes and no abort", rec.Code, rec.Body.Len())
+	}
+	if s := p.Stats(); s.Traps != 1 {
+		t.Errorf("Stats.Traps = %d, want 1", s.Traps)
+	}
+	if rec := serve(t, p, get("/again")); rec.Code != http.StatusCreated || !bytes.Equal(rec.Body.Bytes(), want) {
+		t.Errorf("after the trap: %d with %d body bytes", rec.Code, rec.Body.Len())
+	}
+}
+
+// TestFeatureScope: enable_features during _initialize is the instance's
+// default for every request; inside a request it lasts for that request
+// only (PoolSize 1, so every request meets the same instance until a trap).
+func TestFeatureScope(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "from-next") })
+	p := newPlugin(t, wat(t, "features"), host.Config{Next: next, PoolSize: 1})
+	// default from _initialize: trailers usable without asking
+	wantResponse(t, serve(t, p, get("/", "x-mode", "t")), http.StatusOK, "t")
+	// per request: buffer_response lets handle_response set the status
+	wantResponse(t, serve(t, p, get("/", "x-mode", "b")), 299, "from-next")
+	// ... and is gone on the next request on the same instance: setting the
+	// status after next now breaks the rules; next's answer stands or is cut.
+	rec, aborted := serveOrAbort(t, p, get("/"))
+	if !aborted && (rec.Code != http.StatusOK || rec.Body.String() != "from-next") {
+		t.Errorf("buffer_response leaked into the next request: %d %q", rec.Code, rec.Body.String())
+	}
+	if s := p.Stats(); s.Traps != 1 {
+		t.Errorf("Stats.Traps = %d, want 1 (set_status_code after next without buffer_response)", s.Traps)
+	}
+	// the replacement instance ran _initialize too
+	wantResponse(t, serve(t, p, get("/", "x-mode", "t")), http.StatusOK, "t")
 }

@@ -1,0 +1,167 @@
+package host_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/wasmcluster/wasmcluster/host"
+)
+
+// goGuest builds testdata/<dir> as a standard-Go reactor, once per test
+// binary.
+func goGuest(tb testing.TB, dir string) []byte {
+	tb.Helper()
+	key := "go:" + dir
+	wasmMu.Lock()
+	defer wasmMu.Unlock()
+	if b, ok := wasmCache[key]; ok {
+		return b
+	}
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	out := filepath.Join(tb.TempDir(), dir+".wasm")
+	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, "./testdata/"+dir)
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build Go guest %s: %v\n%s", dir, err, msg)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	wasmCache[key] = b
+	return b
+}
+
+// TestGoGuestHello: a standard Go guest (-buildmode=c-shared, raw ABI)
+// serves, and keeps serving on reused instances.
+func TestGoGuestHello(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go guest; skipped in -short")
+	}
+	p := newPlugin(t, goGuest(t, "gohello"), host.Config{PoolSize: 1})
+	before := p.Stats().Instantiations
+	for range 50 {
+		wantResponse(t, serve(t, p, get("/")), http.StatusOK, "hello")
+	}
+	if s := p.Stats(); s.Instantiations != before || s.Traps != 0 {
+		t.Errorf("stats after 50 requests: %+v (instantiations before: %d)", s, before)
+	}
+}
+
+var helloBody = []byte("hello")
+
+// nativeHello does what the hello guests do, natively.
+var nativeHello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Write(helloBody)
+})
+
+var (
+	nativeOnce sync.Once
+	nativeNs   float64
+)
+
+// nativeCost is the per-request time of nativeHello, measured once.
+func nativeCost() float64 {
+	nativeOnce.Do(func() {
+		res := testing.Benchmark(func(b *testing.B) { serveLoop(b, nativeHello) })
+		nativeNs = float64(res.T.Nanoseconds()) / float64(res.N)
+	})
+	return nativeNs
+}
+
+// serveLoop is the measured loop: a fresh recorder and a direct ServeHTTP
+// per request, like a server's per-request work minus the network.
+func serveLoop(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Body.String() != "hello" {
+		b.Fatalf("handler answered %d %q", rec.Code, rec.Body.String())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
+
+// BenchmarkHello compares serving "hello" natively and through the host
+// with a WAT guest and a standard Go guest. Plugin sub-benchmarks also
+// report added-ns/op: their ns/op minus the native handler's.
+//
+//	go test ./host -run '^$' -bench BenchmarkHello -benchtime 2s -count 3
+func BenchmarkHello(b *testing.B) {
+	guests := []struct {
+		name string
+		wasm func(testing.TB) []byte
+	}{
+		{"wat", func(tb testing.TB) []byte { return wat(tb, "hello") }},
+		{"go", func(tb testing.TB) []byte { return goGuest(tb, "gohello") }},
+	}
+	b.Run("native", func(b *testing.B) { serveLoop(b, nativeHello) })
+	for _, g := range guests {
+		b.Run(g.name, func(b *testing.B) {
+			p := newPlugin(b, g.wasm(b), host.Config{})
+			base := nativeCost()
+			inst := p.Stats().Instantiations
+			serveLoop(b, p)
+			b.StopTimer()
+			perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(perOp-base, "added-ns/op")
+			if s := p.Stats(); s.Instantiations != inst {
+				b.Errorf("%d instantiations on the hot path", s.Instantiations-inst)
+			}
+		})
+	}
+	// All cores, the pool at its default size.
+	b.Run("native-parallel", func(b *testing.B) { parallelLoop(b, nativeHello) })
+	for _, g := range guests {
+		b.Run(g.name+"-parallel", func(b *testing.B) {
+			parallelLoop(b, newPlugin(b, g.wasm(b), host.Config{}))
+		})
+	}
+}
+
+func parallelLoop(b *testing.B, h http.Handler) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for pb.Next() {
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	})
+}
+
+// BenchmarkNew is the load cost of a plugin (compile + check + prewarm),
+// in memory and with a warm on-disk compilation cache.
+func BenchmarkNew(b *testing.B) {
+	wasm := goGuest(b, "gohello")
+	for _, tc := range []struct {
+		name string
+		dir  string
+	}{{"no-cache", ""}, {"warm-cache", b.TempDir()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := host.Config{CacheDir: tc.dir, PoolSize: 1, Logger: quiet()}
+			if tc.dir != "" {
+				newPlugin(b, wasm, cfg) // fill the cache
+			}
+			for b.Loop() {
+				p, err := host.New(context.Background(), wasm, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.Close(context.Background())
+			}
+		})
+	}
+}
