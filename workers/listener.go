@@ -8,19 +8,23 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // Listen creates the listening socket for addr: "host:port" for TCP (v4 or
 // v6, e.g. "[::1]:8080") or "unix:/path" for a unix socket. A stale unix
-// socket file (nothing listening) is removed first.
+// socket file (nothing listening) is removed first; anything else at the
+// path is left alone and reported.
 func Listen(addr string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if path == "" {
 			return nil, fmt.Errorf("listen %q: empty unix socket path", addr)
 		}
-		removeStaleSocket(path)
+		if err := removeStaleSocket(path); err != nil {
+			return nil, fmt.Errorf("listen %s: %w", addr, err)
+		}
 		ln, err := net.Listen("unix", path)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", addr, err)
@@ -34,18 +38,24 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// removeStaleSocket deletes path if it is a socket nobody accepts on.
-func removeStaleSocket(path string) {
+// removeStaleSocket deletes path if it is a socket nobody accepts on; it
+// refuses a regular file or a live socket.
+func removeStaleSocket(path string) error {
 	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeSocket == 0 {
-		return
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	c, err := net.Dial("unix", path)
-	if err == nil {
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("%s exists and is not a socket", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return
+		return fmt.Errorf("%s is in use by another process", path)
 	}
-	os.Remove(path)
+	return os.Remove(path)
 }
 
 // ListenerFromSystemd returns the first socket passed by systemd socket

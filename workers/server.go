@@ -98,8 +98,50 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g := s.acquire()
 	defer g.refs.Add(-1)
-	g.p.ServeHTTP(w, r)
+	dw := &drainWriter{ResponseWriter: w, s: s}
+	g.p.ServeHTTP(dw, r)
+	if !dw.wrote && s.draining.Load() {
+		w.Header().Set("Connection", "close")
+	}
 }
+
+// drainWriter adds "Connection: close" to a response whose headers go out
+// after the drain began, so a keep-alive connection busy when the drain
+// started ends cleanly instead of being closed while idle.
+type drainWriter struct {
+	http.ResponseWriter
+	s     *server
+	wrote bool
+}
+
+func (w *drainWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if w.s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *drainWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *drainWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *drainWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // closeAfter says whether this response should end its connection: while
 // draining, and past the per-connection request or age cap (so long-lived
