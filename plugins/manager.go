@@ -80,11 +80,14 @@ const DefaultKeepSnapshots = 3
 
 // Stats counts the Manager's decisions. Counters only grow.
 type Stats struct {
-	Changes  uint64 // new contents looked at (watch, reload and initial)
+	Changes  uint64 // contents decided on (watch, reload and initial)
 	Accepted uint64 // contents accepted by preflight
 	Refused  uint64 // contents refused by preflight
 	Errors   uint64 // looks that failed for reasons other than the plugin (file unreadable, snapshot I/O)
+	// Superseded counts checks abandoned because a newer content arrived.
+	Superseded uint64
 
+	Checking    string  // hash of the content being checked now, "" if none
 	Current     Version // last accepted version (zero before the first)
 	LastRefusal *Event  // last refused content, nil if none
 	LastEvent   *Event  // last decision of any kind, nil if none
@@ -115,7 +118,9 @@ type Manager struct {
 	changes     uint64
 	accepted    uint64
 	refused     uint64
+	superseded  uint64
 	errs        uint64
+	checking    string // hash under preflight now
 }
 
 // New prepares a Manager for the plugin at path and opens its snapshot
@@ -234,8 +239,13 @@ func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
 func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Trigger) (Event, error) {
 	start := time.Now()
 	m.mu.Lock()
-	m.changes++
+	m.checking = hash
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.checking = ""
+		m.mu.Unlock()
+	}()
 	ev := Event{Hash: hash, Trigger: trig}
 	log := m.log.With(slog.String("version", short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
 
@@ -253,7 +263,11 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 	err = preflight.Check(ctx, data, m.opts.Preflight)
 	ev.At, ev.Duration = time.Now(), time.Since(start)
 	if err != nil && !preflight.IsRefusal(err) {
-		return Event{}, err // interrupted: no decision
+		// Interrupted (superseded or shutting down): no decision.
+		if snap.Created {
+			_ = os.Remove(snap.Path)
+		}
+		return Event{}, err
 	}
 	if err != nil {
 		ev.Err = err
@@ -282,6 +296,7 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 
 // record notes ev as the last decision. Called with m.mu held.
 func (m *Manager) record(ev *Event) {
+	m.changes++
 	m.last = ev.Hash
 	e := *ev
 	m.lastEvent = &e
@@ -319,37 +334,86 @@ func (m *Manager) Run(ctx context.Context) error {
 	}()
 	defer func() { cancel(); <-done }()
 
+	var c watch.Change
 	for {
-		var c watch.Change
+		if c.Data == nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case ch, ok := <-w.Changes():
+				if !ok {
+					return ctx.Err()
+				}
+				c = ch
+			}
+		}
+		// Decide in the background so a newer change can supersede this
+		// one: a storm of writes, or a fix written while a broken version
+		// hangs in preflight, does not wait for a stale check.
+		dctx, dcancel := context.WithCancel(ctx)
+		res := make(chan decision, 1)
+		go func(c watch.Change) { res <- m.decideChange(dctx, c) }(c)
+		var d decision
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case ch, ok := <-w.Changes():
+		case d = <-res:
+			dcancel()
+			c = watch.Change{}
+		case newer, ok := <-w.Changes():
+			dcancel()
+			if d = <-res; d.decided {
+				// It finished just before the cancel: deliver it, so an
+				// accepted version is never recorded but unreported.
+				select {
+				case m.events <- d.ev:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			} else if d.err != nil {
+				m.mu.Lock()
+				m.superseded++
+				m.mu.Unlock()
+				m.log.Info("plugin check superseded by a newer file content", slog.String("version", short(c.Hash)), slog.String("newer", short(newer.Hash)))
+			}
 			if !ok {
 				return ctx.Err()
 			}
-			c = ch
-		}
-		m.decideMu.Lock()
-		m.mu.Lock()
-		decided := c.Hash == m.last
-		m.mu.Unlock()
-		if decided {
-			// Decided already, by Reload.
-			m.decideMu.Unlock()
+			c = newer
 			continue
-		}
-		ev, err := m.decide(ctx, c.Data, c.Hash, TriggerWatch)
-		m.decideMu.Unlock()
-		if err != nil {
+		case <-ctx.Done():
+			dcancel()
+			<-res
 			return ctx.Err()
 		}
+		if d.err != nil || !d.decided {
+			continue // interrupted, or decided already by Reload
+		}
 		select {
-		case m.events <- ev:
+		case m.events <- d.ev:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+type decision struct {
+	ev      Event
+	decided bool
+	err     error
+}
+
+// decideChange decides on a change unless its content was the last decided
+// (by Reload, typically).
+func (m *Manager) decideChange(ctx context.Context, c watch.Change) decision {
+	m.decideMu.Lock()
+	defer m.decideMu.Unlock()
+	m.mu.Lock()
+	decided := c.Hash == m.last
+	m.mu.Unlock()
+	if decided {
+		return decision{}
+	}
+	ev, err := m.decide(ctx, c.Data, c.Hash, TriggerWatch)
+	return decision{ev: ev, decided: err == nil, err: err}
 }
 
 // Prune removes snapshots beyond the newest KeepSnapshots, keeping inUse
@@ -370,7 +434,7 @@ func (m *Manager) Prune(inUse ...string) ([]string, error) {
 func (m *Manager) Stats() Stats {
 	m.mu.Lock()
 	s := Stats{
-		Changes: m.changes, Accepted: m.accepted, Refused: m.refused, Errors: m.errs,
+		Changes: m.changes, Accepted: m.accepted, Refused: m.refused, Errors: m.errs, Superseded: m.superseded, Checking: m.checking,
 		Current: m.current, LastRefusal: m.lastRefusal, LastEvent: m.lastEvent,
 	}
 	m.mu.Unlock()

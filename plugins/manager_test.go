@@ -35,8 +35,9 @@ type fixture struct {
 	m    *plugins.Manager
 }
 
-// newFixture writes initial to a plugin file and creates its Manager.
-func newFixture(t *testing.T, initial []byte) *fixture {
+// newFixture writes initial to a plugin file and creates its Manager;
+// tweak, if given, adjusts the options.
+func newFixture(t *testing.T, initial []byte, tweak ...func(*plugins.Options)) *fixture {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -46,7 +47,7 @@ func newFixture(t *testing.T, initial []byte) *fixture {
 	if initial != nil {
 		write(t, path, initial)
 	}
-	m, err := plugins.New(path, plugins.Options{
+	opts := plugins.Options{
 		StoreDir: filepath.Join(t.TempDir(), "snapshots"),
 		Watch:    watch.Options{Debounce: 50 * time.Millisecond, Stable: 30 * time.Millisecond, Poll: -1},
 		Preflight: preflight.Options{
@@ -55,7 +56,11 @@ func newFixture(t *testing.T, initial []byte) *fixture {
 			Timeout: 2 * time.Second,
 		},
 		Logger: quietLog(),
-	})
+	}
+	for _, fn := range tweak {
+		fn(&opts)
+	}
+	m, err := plugins.New(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,5 +379,35 @@ func TestPrune(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(f.m.StoreDir(), hashes[i]+store.Ext)); err != nil {
 			t.Errorf("version %d pruned: %v", i, err)
 		}
+	}
+}
+
+// TestNewerContentSupersedesCheck: a fix written while a broken version
+// hangs in preflight is checked at once; the stale check is abandoned and
+// reported to nobody.
+func TestNewerContentSupersedesCheck(t *testing.T) {
+	v1, v2 := testwasm.Hello(t, "one"), testwasm.Hello(t, "two")
+	hang := testwasm.WAT(t, "init_hang")
+	f := newFixture(t, v1, func(o *plugins.Options) { o.Preflight.Timeout = time.Minute })
+	if _, err := f.m.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.run()
+	write(t, f.path, hang)
+	deadline := time.Now().Add(waitEvent)
+	for f.m.Stats().Checking != store.Hash(hang) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hanging version never reached preflight; stats %+v", f.m.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	write(t, f.path, v2)
+	f.accepted(v2) // within waitEvent, far below the one-minute preflight bound
+	st := f.m.Stats()
+	if st.Superseded != 1 || st.Refused != 0 || st.Checking != "" {
+		t.Fatalf("stats %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(f.m.StoreDir(), store.Hash(hang)+store.Ext)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("abandoned content kept in the store (%v)", err)
 	}
 }

@@ -89,7 +89,9 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 		}
 		timedOut := tctx.Err() != nil
 		if timedOut && stage == StageLoad {
-			err = fmt.Errorf("%w (does _initialize or _start never return?)", err)
+			// Compilation cannot be interrupted, so a slow compile on a busy
+			// machine can use up the budget too.
+			err = fmt.Errorf("%w (limit %v: _initialize or _start never returns, or compiling took too long)", err, timeout)
 		}
 		return &Error{Stage: stage, Elapsed: time.Since(start), TimedOut: timedOut, Err: err}
 	}

@@ -155,6 +155,9 @@ func TestGoGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go guests; skipped in -short")
 	}
+	if raceEnabled {
+		t.Skip("compiling a Go guest under the race detector takes minutes")
+	}
 	if err := check(t, testwasm.GoGuest(t, true), opts("/")); err != nil {
 		t.Fatalf("Go reactor refused: %v", err)
 	}

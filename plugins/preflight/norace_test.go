@@ -1,0 +1,5 @@
+//go:build !race
+
+package preflight_test
+
+const raceEnabled = false
