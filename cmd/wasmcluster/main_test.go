@@ -25,6 +25,7 @@ const testVersion = "v0.0.0-test"
 var (
 	binPath  string // the wasmcluster binary under test
 	cacheDir string // XDG_CACHE_HOME for every run: the default cache_dir lands here
+	goCache  string // the real GOCACHE, kept so Go guest builds stay warm
 )
 
 func TestMain(m *testing.M) {
@@ -40,6 +41,12 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "wasmcluster")
 	cacheDir = filepath.Join(dir, "cache")
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "go env GOCACHE:", err)
+		return 1
+	}
+	goCache = strings.TrimSpace(string(out))
 	build := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", binPath, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -58,7 +65,8 @@ func testEnv(extra ...string) []string {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "XDG_CACHE_HOME="+cacheDir)
+	// Redirecting XDG_CACHE_HOME would also move Go's build cache: pin it.
+	env = append(env, "XDG_CACHE_HOME="+cacheDir, "GOCACHE="+goCache)
 	return append(env, extra...)
 }
 

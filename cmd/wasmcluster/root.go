@@ -83,9 +83,8 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newServeCmd(v, stderr),
 		newConfigCmd(v, stdout),
 		newVersionCmd(stdout),
+		newBuildCmd(), // build.go, owned by the guest SDK
 	)
-	// SDK engineer: build.go defines newBuildCmd; uncomment when it lands.
-	root.AddCommand(newBuildCmd())
 	return root
 }
 
@@ -105,17 +104,18 @@ func loadConfig(v *viper.Viper, cmd *cobra.Command) (config.Config, error) {
 
 func newServeCmd(v *viper.Viper, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve PLUGIN.wasm",
+		Use:   "serve PLUGIN.wasm|GO_PACKAGE_DIR",
 		Short: "Serve a plugin over HTTP",
 		Long: `Serve a plugin over HTTP. The plugin is a WebAssembly module exporting
-handle_request and handle_response (http-wasm handler ABI). When it calls next,
-the request goes to --upstream if set, else to a built-in 404.
+handle_request and handle_response (http-wasm handler ABI), or a Go package
+directory, which is built first (see wasmcluster build). When the plugin calls
+next, the request goes to --upstream if set, else to a built-in 404.
 
 SIGINT or SIGTERM stops gracefully: the listener closes, in-flight requests get
 up to drain_timeout to finish. A second signal exits at once.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("serve takes exactly one plugin file, got %d arguments", len(args))
+				return fmt.Errorf("serve takes exactly one plugin (a .wasm file or a Go package directory), got %d arguments", len(args))
 			}
 			return nil
 		},

@@ -19,7 +19,11 @@ import (
 // binds the port. Today the host runs in this process; the process layer
 // (workers/) replaces the body below listen with its primary.
 func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
-	wasm, err := os.ReadFile(pluginPath)
+	file, err := pluginFile(ctx, pluginPath) // a Go package directory is built first
+	if err != nil {
+		return err
+	}
+	wasm, err := os.ReadFile(file)
 	if err != nil {
 		return runtimeError(fmt.Errorf("read plugin: %w", err))
 	}
@@ -33,7 +37,11 @@ func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.
 		return runtimeError(err) // the host's errors name the plugin
 	}
 	defer p.Close(context.WithoutCancel(ctx))
-	log.Info("plugin loaded", "plugin", pluginPath, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond))
+	attrs := []any{"plugin", pluginPath, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond)}
+	if file != pluginPath {
+		attrs = append(attrs, "built", file)
+	}
+	log.Info("plugin loaded", attrs...)
 
 	ln, err := listen(ctx, cfg.Listen)
 	if err != nil {

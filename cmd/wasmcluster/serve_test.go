@@ -244,3 +244,19 @@ func TestTCK(t *testing.T) {
 	s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL)
 	tck.Run(t, client, s.url())
 }
+
+// serve takes a Go package directory too and builds it first (the README's
+// quick start). Slow (a Go guest build and compile), so not in -short.
+func TestServeGoPackageDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go guest; skipped in -short")
+	}
+	s := startServe(t, nil, filepath.Join("..", "..", "examples", "hello"), "--listen", "127.0.0.1:0")
+	resp, body := get(t, client, s.url())
+	if resp.StatusCode != 200 || body != "hello from wasm\n" {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+	if code := s.stop(); code != 0 {
+		t.Errorf("exit %d, want 0; stderr:\n%s", code, s.stderr)
+	}
+}
