@@ -34,14 +34,13 @@ func TestEcho(t *testing.T) {
 			t.Fatalf("got %d %v %q", resp.StatusCode, resp.Header, body)
 		}
 		var e struct {
-			Method, URI, Proto, RemoteAddr string `json:"-"`
-			M                              string              `json:"method"`
-			U                              string              `json:"uri"`
-			P                              string              `json:"proto"`
-			A                              string              `json:"remote_addr"`
-			Headers                        map[string][]string `json:"headers"`
-			Body                           string              `json:"body"`
-			BodyLen                        int64               `json:"body_len"`
+			M       string              `json:"method"`
+			U       string              `json:"uri"`
+			P       string              `json:"proto"`
+			A       string              `json:"remote_addr"`
+			Headers map[string][]string `json:"headers"`
+			Body    string              `json:"body"`
+			BodyLen int64               `json:"body_len"`
 		}
 		if err := json.Unmarshal([]byte(body), &e); err != nil {
 			t.Fatalf("%v in %q", err, body)
