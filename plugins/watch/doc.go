@@ -18,7 +18,8 @@
 // equal to the last one reported is dropped. A missing or empty file is never
 // reported: the version already serving keeps serving, and the next complete
 // write is reported as usual. A slow poll (Poll) backs fsnotify up in case an
-// event is lost (queue overflow, a directory replaced under us).
+// event is lost (queue overflow) or the directory itself is removed and
+// recreated (the watch is then re-added on the next look).
 //
 // Changes are delivered on a channel with one slot, newest wins: a consumer
 // busy with one change (a preflight, a roll) gets only the latest file content

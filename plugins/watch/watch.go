@@ -111,6 +111,7 @@ type Watcher struct {
 	// Owned by the Run goroutine.
 	last     string    // hash last reported (or the baseline)
 	target   string    // extra watched directory of the symlink target, if any
+	dirLost  bool      // the watched directory was removed: re-add it on a look
 	seen     fileID    // what the last completed look found, for Poll
 	probe    fileID    // first stat of the look in progress
 	missing  bool      // last look found no file (log transitions only)
@@ -232,6 +233,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			w.stats.events.Add(1)
 			w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
+			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				// The kernel dropped the watch with the directory; only Poll
+				// can notice it coming back, and the next look re-adds it.
+				switch ev.Name {
+				case w.dir:
+					w.dirLost = true
+				case w.target:
+					w.target = ""
+				}
+			}
 			if ph == probing {
 				dirty = true
 			} else {
@@ -283,6 +294,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 // file is still changing and must be looked at again.
 func (w *Watcher) look(ctx context.Context) bool {
 	w.stats.checks.Add(1)
+	if w.dirLost && w.fsw.Add(w.dir) == nil {
+		w.dirLost = false
+	}
 	w.followTarget()
 	id := statID(w.path)
 	if id != w.probe {

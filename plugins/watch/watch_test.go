@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,10 @@ import (
 
 // Test timings: short so the package stays fast, but the assertions never
 // depend on them (a late look only makes a test wait longer).
-var testOpts = Options{Debounce: 50 * time.Millisecond, Stable: 30 * time.Millisecond, MaxDelay: 500 * time.Millisecond, Poll: -1}
+var testOpts = Options{
+	Debounce: 50 * time.Millisecond, Stable: 30 * time.Millisecond, MaxDelay: 500 * time.Millisecond,
+	Poll: -1, Logger: slog.New(slog.DiscardHandler),
+}
 
 const (
 	waitChange = 5 * time.Second        // bound for an expected change
@@ -451,5 +455,48 @@ func TestMissingDirectory(t *testing.T) {
 	_, err := New(filepath.Join(t.TempDir(), "nope", "plugin.wasm"), Options{})
 	if err == nil {
 		t.Fatal("New on a missing directory succeeded")
+	}
+}
+
+// TestDirectoryRecreated: the plugin's directory is removed and created
+// again (a redeploy that replaces the whole directory). Poll notices, the
+// watch is re-added, and later in-place writes are seen through fsnotify.
+func TestDirectoryRecreated(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "app")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "plugin.wasm")
+	write(t, path, v(1))
+	opts := testOpts
+	opts.Baseline = store.Hash(v(1))
+	opts.Poll = 100 * time.Millisecond
+	w, err := New(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = w.Run(ctx) }()
+	h := &harness{t: t, w: w, path: path}
+
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	h.settle(func(s Stats) uint64 { return s.Missing })
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, path, v(2))
+	h.expect(v(2))
+	h.quiet()
+
+	// The watch is back: the next write arrives as an fsnotify event, not
+	// only through Poll.
+	before := w.Stats().Events
+	write(t, path, v(3))
+	h.expect(v(3))
+	if w.Stats().Events == before {
+		t.Fatalf("no fsnotify event after the directory came back: watch not re-added; stats %+v", w.Stats())
 	}
 }
