@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// point is one (system, plugin, connections) measurement.
+type point struct {
+	System string    `json:"system"`
+	Plugin string    `json:"plugin"`
+	Conns  int       `json:"conns"`
+	Wrk    wrkResult `json:"wrk"`
+	Err    string    `json:"error,omitempty"`
+}
+
+// memSample is the RSS of a system's processes at one moment.
+type memSample struct {
+	System string    `json:"system"`
+	Plugin string    `json:"plugin"`
+	Phase  string    `json:"phase"` // idle, load
+	Procs  []procMem `json:"procs"`
+}
+
+type results struct {
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	Machine  machine        `json:"machine"`
+	Systems  []systemInfo   `json:"systems"`
+	Points   []point        `json:"points"`
+	Memory   []memSample    `json:"memory"`
+	Cold     []coldStart    `json:"cold_start"`
+	Swap     []swapResult   `json:"swap"`
+	InstMem  []instMemory   `json:"instance_memory"`
+	Notes    []string       `json:"notes"`
+	Config   map[string]any `json:"config"`
+}
+
+type systemInfo struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	WC    bool   `json:"wasmcluster"`
+}
+
+// measure runs every measurement; it keeps going after a failed system so
+// one broken piece does not lose the rest of the run, and returns the
+// failures joined.
+func measure(ctx context.Context, cfg config, log *slog.Logger) (*results, error) {
+	res := &results{Started: time.Now(), Machine: describeMachine(), Config: map[string]any{
+		"duration": cfg.duration.String(), "warmup": cfg.warmup.String(), "conns": cfg.conns,
+		"plugins": cfg.plugins, "systems": cfg.systems, "quick": cfg.quick, "command": cfg.command,
+		"wrk_threads": fmt.Sprintf("min(conns, %d)", cfg.cores),
+	}}
+	defer func() { res.Finished = time.Now() }()
+	if !cfg.workersArg {
+		res.Notes = append(res.Notes, "wasmcluster serve has no --workers flag in this build: only the in-process server was measured.")
+	}
+	systems, err := systemsFor(cfg)
+	if err != nil {
+		return res, err
+	}
+	for _, s := range systems {
+		res.Systems = append(res.Systems, systemInfo{Name: s.name, Label: s.label, WC: s.wc})
+	}
+	var errs []error
+	for _, pn := range cfg.plugins {
+		p, ok := allPlugins[pn]
+		if !ok {
+			return res, fmt.Errorf("unknown plugin %q", pn)
+		}
+		script := filepath.Join(cfg.out, "wrk-"+p.name+".lua")
+		if err := writeScript(script, p.post); err != nil {
+			return res, err
+		}
+		for _, s := range systems {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			log.Info("load", "plugin", p.name, "system", s.name)
+			if err := loadSystem(ctx, cfg, log, res, s, p, script); err != nil {
+				log.Error("load failed", "plugin", p.name, "system", s.name, "err", err)
+				errs = append(errs, err)
+			}
+		}
+	}
+	if cfg.coldRuns > 0 {
+		cs, err := measureColdStarts(ctx, cfg, log, systems)
+		res.Cold = cs
+		errs = append(errs, err)
+	}
+	if cfg.swapRuns > 0 {
+		sw, note, err := measureSwaps(ctx, cfg, log)
+		res.Swap = sw
+		if note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+		errs = append(errs, err)
+	}
+	if cfg.instMem {
+		im, err := measureInstanceMemory(ctx, cfg, log)
+		res.InstMem = im
+		errs = append(errs, err)
+	}
+	return res, errors.Join(errs...)
+}
+
+// loadSystem starts one system with one plugin and runs every load point.
+func loadSystem(ctx context.Context, cfg config, log *slog.Logger, res *results, s system, p plugin, script string) error {
+	if _, err := os.Stat(filepath.Join(cfg.wasmDir, p.wasm)); err != nil {
+		return fmt.Errorf("%s/%s: %w", s.name, p.name, err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(s.name, s.argv(p), addr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := srv.stop(); err != nil {
+			log.Warn("stop", "system", s.name, "err", err)
+		}
+	}()
+	if _, err := srv.waitReady(ctx, 90*time.Second); err != nil {
+		return fmt.Errorf("%s/%s: %w\n%s", s.name, p.name, err, srv.logTail())
+	}
+	url := "http://" + addr + "/bench?q=1"
+	time.Sleep(300 * time.Millisecond) // let workers finish starting
+	if procs, err := treeRSS(srv.cmd.Process.Pid); err == nil {
+		res.Memory = append(res.Memory, memSample{System: s.name, Plugin: p.name, Phase: "idle", Procs: procs})
+	}
+	if cfg.warmup > 0 {
+		if _, out, err := runWrk(ctx, cfg.wrk, script, url, 16, cfg.warmup, cfg.cores); err != nil {
+			return fmt.Errorf("%s/%s warmup: %w\n%s\n%s", s.name, p.name, err, out, srv.logTail())
+		}
+	}
+	memAt := memPoint(cfg.conns, cfg.memConns)
+	var errs []error
+	for _, c := range cfg.conns {
+		var wg sync.WaitGroup
+		if c == memAt {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(cfg.duration * 2 / 3)
+				if procs, err := treeRSS(srv.cmd.Process.Pid); err == nil {
+					res.Memory = append(res.Memory, memSample{System: s.name, Plugin: p.name, Phase: fmt.Sprintf("load (%d conns)", c), Procs: procs})
+				}
+			}()
+		}
+		r, out, err := runWrk(ctx, cfg.wrk, script, url, c, cfg.duration, cfg.cores)
+		wg.Wait()
+		pt := point{System: s.name, Plugin: p.name, Conns: c, Wrk: r}
+		if err != nil {
+			pt.Err = firstLine(err.Error())
+			errs = append(errs, fmt.Errorf("%s/%s/%d: %w", s.name, p.name, c, err))
+		} else if r.Requests == 0 {
+			pt.Err = "no requests completed"
+			errs = append(errs, fmt.Errorf("%s/%s/%d: no requests completed:\n%s", s.name, p.name, c, out))
+		}
+		log.Info("point", "plugin", p.name, "system", s.name, "conns", c, "rps", int(r.RPS),
+			"p99_ms", r.P99/1000, "errors", r.Errors(), "non2xx", r.Status)
+		res.Points = append(res.Points, pt)
+	}
+	select {
+	case <-srv.done:
+		errs = append(errs, fmt.Errorf("%s/%s: server exited during the run: %s\n%s", s.name, p.name, srv.cmd.ProcessState, srv.logTail()))
+	default:
+	}
+	return errors.Join(errs...)
+}
+
+// memPoint picks the largest connection count not above want (or the
+// smallest there is).
+func memPoint(conns []int, want int) int {
+	best := conns[0]
+	for _, c := range conns {
+		if c <= want && (c > best || best > want) {
+			best = c
+		}
+	}
+	return best
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
