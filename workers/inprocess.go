@@ -73,7 +73,7 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 		defer signal.Stop(sigs)
 	}
-	fast := false
+	fast, stopSignals := false, 0
 loop:
 	for {
 		select {
@@ -93,47 +93,51 @@ loop:
 			log.Info("signal", "signal", sig.String())
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
+				stopSignals++
 				break loop
 			case syscall.SIGQUIT:
 				fast = true
 				break loop
 			case syscall.SIGHUP:
-				if opts.Reload != nil {
-					s, err := opts.Reload(ctx)
-					if err != nil {
-						log.Error("reload failed; keeping the old version", keyErr, err)
-						continue
-					}
-					spec = s
-				}
-				np, err := opts.Load(ctx, spec)
-				if err == nil {
-					if err = selfTest(ctx, np, opts.Server.SelfTestPath); err != nil {
-						np.Close(context.Background())
-					}
-				}
-				if err != nil {
+				if v, err := reloadInProcess(ctx, opts, &spec, srv); err != nil {
 					log.Error("reload failed; keeping the old version", keyErr, err)
-					continue
+				} else {
+					ver = v
+					log.Info("reloaded in-process", keyVersion, ver)
 				}
-				old, err := srv.swap(ctx, np)
-				if err != nil {
-					log.Warn("old plugin still busy", keyErr, err)
-				}
-				old.Close(context.Background())
-				ver = version(np, spec)
-				log.Info("reloaded in-process", keyVersion, ver)
 			default:
 				log.Warn("TTIN/TTOU ignored: serving in-process (--workers 0)")
 			}
 		}
 	}
+	log.Info("stopping", "fast", fast)
 	var derr error
+	var fastSig os.Signal
 	if fast {
 		derr = srv.stop()
 	} else {
+		// The caller's context and our channel both see the first signal;
+		// only a second TERM/INT on the channel cuts the drain short.
 		dctx, cancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
-		derr = srv.drain(dctx)
+		drained := make(chan error, 1)
+		go func() { drained <- srv.drain(dctx) }()
+	wait:
+		for {
+			select {
+			case derr = <-drained:
+				break wait
+			case sig := <-sigs:
+				if sig == syscall.SIGQUIT || sig == syscall.SIGTERM || sig == syscall.SIGINT {
+					if stopSignals++; sig == syscall.SIGQUIT || stopSignals > 1 {
+						if sig != syscall.SIGQUIT {
+							fastSig = sig
+						}
+						srv.stop()
+						cancel()
+					}
+				}
+			}
+		}
 		cancel()
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -141,9 +145,41 @@ loop:
 	if err := srv.plugin().Close(cctx); err != nil {
 		log.Warn("close plugin", keyErr, err)
 	}
-	if derr != nil {
-		return fmt.Errorf("in-process drain: %w", derr)
+	if fastSig != nil {
+		return &FastStopError{Signal: fastSig}
 	}
-	log.Info("stopped")
+	if derr != nil && !fast {
+		return fmt.Errorf("in-process: %w", derr)
+	}
 	return nil
+}
+
+// reloadInProcess loads the Reload Spec (or the same one again), self-tests
+// it and swaps it in; the old plugin is closed once its requests finished.
+func reloadInProcess(ctx context.Context, opts PrimaryOptions, spec *Spec, srv *server) (string, error) {
+	next := *spec
+	if opts.Reload != nil {
+		s, err := opts.Reload(ctx)
+		if err != nil {
+			return "", err
+		}
+		next = s
+	}
+	np, err := opts.Load(ctx, next)
+	if err != nil {
+		return "", fmt.Errorf("load plugin: %w", err)
+	}
+	if err := selfTest(ctx, np, opts.Server.SelfTestPath); err != nil {
+		np.Close(context.Background())
+		return "", err
+	}
+	sctx, cancel := context.WithTimeout(ctx, opts.DrainTimeout)
+	defer cancel()
+	old, err := srv.swap(sctx, np)
+	old.Close(context.Background()) // a straggler gets a 500 rather than a leak
+	*spec = next
+	if hp, ok := np.(interface{ Hash() string }); ok && next.Version == "" {
+		return hp.Hash(), err
+	}
+	return next.Version, err
 }

@@ -42,7 +42,19 @@ type Primary struct {
 	readyNotified bool
 	stopping      bool
 	fast          bool
+	stopSignals   int       // TERM/INT received; the second one stops fast
+	fastSignal    os.Signal // set when a repeated TERM/INT forced a fast stop
+	stopErrs      []error   // workers that did not stop cleanly
 	lastRoll      string
+}
+
+// FastStopError is returned by RunPrimary when a second SIGTERM or SIGINT
+// cut the graceful stop short; callers may re-raise Signal to die by it,
+// as a shell expects.
+type FastStopError struct{ Signal os.Signal }
+
+func (e *FastStopError) Error() string {
+	return "stopped fast on a second " + e.Signal.String()
 }
 
 // slot is a stable worker position (its id is what users see); its process
@@ -189,6 +201,12 @@ func (pr *Primary) run(ctx context.Context) error {
 	close(pr.quit)
 	pr.closeListener()
 	pr.log.Info("primary stopped")
+	if pr.fastSignal != nil {
+		return &FastStopError{Signal: pr.fastSignal}
+	}
+	if len(pr.stopErrs) > 0 {
+		return fmt.Errorf("stop: %w", errors.Join(pr.stopErrs...))
+	}
 	return nil
 }
 
@@ -221,7 +239,13 @@ func (pr *Primary) onSignal(sig os.Signal) {
 	pr.log.Info("signal", "signal", sig.String())
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT:
-		pr.beginStop(pr.stopping) // a second one stops fast
+		// Counted here, not from pr.stopping: the caller's context may have
+		// been cancelled by this same signal already.
+		pr.stopSignals++
+		if pr.stopSignals > 1 && !pr.fast {
+			pr.fastSignal = sig
+		}
+		pr.beginStop(pr.stopSignals > 1)
 	case syscall.SIGQUIT:
 		pr.beginStop(true)
 	case syscall.SIGHUP:
@@ -421,6 +445,9 @@ func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
 		}
 	}
 	attrs := []any{keyWorker, p.id, keyPID, p.pid, "exit", p.exitDesc}
+	if pr.stopping && !pr.fast && p.reason == "stop" && (st == nil || !st.Success()) {
+		pr.stopErrs = append(pr.stopErrs, fmt.Errorf("worker %d (pid %d): %s", p.id, p.pid, p.exitDesc))
+	}
 	if s == nil || pr.stopping {
 		if s != nil {
 			s.cur = nil

@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// ErrDrainTimeout reports connections cut off at the drain's hard cap.
+var ErrDrainTimeout = errors.New("requests still running at the drain timeout (drain_timeout) were cut off")
+
 // server serves a Plugin on a listener and drains carefully (see doc.go):
 // http.Server.Shutdown drops requests read on just-accepted connections
 // (Go issue 75591) and closes idle keep-alive connections under clients'

@@ -147,7 +147,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	}
 	closePlugin()
 	if derr != nil {
-		return fmt.Errorf("worker: %w", derr)
+		return fatal(ctrl, fmt.Errorf("worker: %w", derr))
 	}
 	return nil
 }
