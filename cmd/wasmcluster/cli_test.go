@@ -177,6 +177,10 @@ func TestListenBusy(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "listen on "+ln.Addr().String()) {
 		t.Errorf("exit %d, want 1 naming the address; stderr:\n%s", r.code, r.stderr)
 	}
+	// Default log format is text, and the plugin was loaded before listening.
+	if !strings.Contains(r.stderr, `level=INFO msg="plugin loaded"`) {
+		t.Errorf("no text-format 'plugin loaded' log line:\n%s", r.stderr)
+	}
 }
 
 // A unix socket path with a regular file on it is refused, not deleted.

@@ -17,45 +17,52 @@ import (
 // serve loads the plugin, listens, and serves until ctx is done, then drains.
 // The plugin is loaded before the socket is opened so a refused plugin never
 // binds the port. Today the host runs in this process; the process layer
-// (workers/) replaces the body below listen with its primary.
+// (workers/) replaces what follows listen with its primary, and its workers
+// call loadPlugin.
 func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
 	file, err := pluginFile(ctx, pluginPath) // a Go package directory is built first
 	if err != nil {
 		return err
 	}
-	wasm, err := os.ReadFile(file)
-	if err != nil {
-		return runtimeError(fmt.Errorf("read plugin: %w", err))
-	}
-	hcfg, err := hostConfig(pluginPath, cfg, log)
+	p, err := loadPlugin(ctx, file, filepath.Base(pluginPath), cfg, log)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	p, err := host.New(ctx, wasm, hcfg)
-	if err != nil {
-		return runtimeError(err) // the host's errors name the plugin
-	}
 	defer p.Close(context.WithoutCancel(ctx))
-	attrs := []any{"plugin", pluginPath, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond)}
-	if file != pluginPath {
-		attrs = append(attrs, "built", file)
-	}
-	log.Info("plugin loaded", attrs...)
 
 	ln, err := listen(ctx, cfg.Listen)
 	if err != nil {
 		return runtimeError(err)
 	}
-	log.Info("serving", "addr", listenerAddr(ln), "upstream", cfg.Upstream)
+	log.Info("serving", "addr", listenerAddr(ln), "plugin", pluginPath, "upstream", cfg.Upstream)
 	if err := serveHTTP(ctx, newHTTPServer(cfg, p, log), ln, cfg.DrainTimeout, log); err != nil {
 		return runtimeError(err)
 	}
 	return nil
 }
 
+// loadPlugin reads the wasm file and starts a host for it, configured from
+// cfg; name tags it in logs and errors. Errors carry their exit code.
+func loadPlugin(ctx context.Context, file, name string, cfg config.Config, log *slog.Logger) (*host.Plugin, error) {
+	wasm, err := os.ReadFile(file)
+	if err != nil {
+		return nil, runtimeError(fmt.Errorf("read plugin: %w", err))
+	}
+	hcfg, err := hostConfig(name, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	p, err := host.New(ctx, wasm, hcfg)
+	if err != nil {
+		return nil, runtimeError(err) // the host's errors name the plugin
+	}
+	log.Info("plugin loaded", "file", file, "sha256", p.Hash(), "took", time.Since(start).Round(time.Millisecond))
+	return p, nil
+}
+
 // hostConfig maps the CLI's configuration onto the host's plain struct.
-func hostConfig(pluginPath string, cfg config.Config, log *slog.Logger) (host.Config, error) {
+func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, error) {
 	guestConfig := []byte(cfg.Plugin.Config)
 	if f := cfg.Plugin.ConfigFile; f != "" {
 		b, err := os.ReadFile(f)
@@ -65,7 +72,7 @@ func hostConfig(pluginPath string, cfg config.Config, log *slog.Logger) (host.Co
 		guestConfig = b
 	}
 	return host.Config{
-		Name:             filepath.Base(pluginPath),
+		Name:             name,
 		CacheDir:         cfg.ResolveCacheDir(),
 		GuestConfig:      guestConfig,
 		Upstream:         cfg.UpstreamURL(),

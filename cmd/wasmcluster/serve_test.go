@@ -55,6 +55,21 @@ func TestServeHello(t *testing.T) {
 	}
 }
 
+func TestServeIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	ln.Close()
+	s := startServe(t, nil, wat(t, "hello"), "--listen", "[::1]:0")
+	if !strings.HasPrefix(s.addr, "[::1]:") {
+		t.Errorf("logged addr %q, want [::1]:port", s.addr)
+	}
+	if resp, body := get(t, client, s.url()); resp.StatusCode != 200 || body != "hello from wat\n" {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+}
+
 // max_header_bytes reaches http.Server: an oversized header block is 431.
 func TestServeMaxHeaderBytes(t *testing.T) {
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--max-header-bytes", "1KiB")
