@@ -132,6 +132,7 @@ func (h *harness) exactlyOnce(n uint64) {
 func v(n int) []byte { return fmt.Appendf(nil, "plugin version %02d", n) } // same size for every n
 
 func TestInitialContentReported(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
@@ -142,6 +143,7 @@ func TestInitialContentReported(t *testing.T) {
 }
 
 func TestBaselineNotReported(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
@@ -152,6 +154,7 @@ func TestBaselineNotReported(t *testing.T) {
 }
 
 func TestFileAppearsLater(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	h := start(t, path, "")
@@ -232,6 +235,7 @@ func TestReplacementMethods(t *testing.T) {
 // symlink through ..data, which is flipped atomically to a new directory,
 // and the old directory is removed.
 func TestConfigMapSymlinkFlip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	version := func(n int, data []byte) {
 		ts := fmt.Sprintf("..2026_11_25_01_00_%02d.000000%d", n, n)
@@ -274,6 +278,7 @@ func TestConfigMapSymlinkFlip(t *testing.T) {
 // TestSymlinkTargetWrittenInPlace covers a plugin path that is a symlink to a
 // build output in another directory, rewritten in place there.
 func TestSymlinkTargetWrittenInPlace(t *testing.T) {
+	t.Parallel()
 	build := t.TempDir()
 	target := filepath.Join(build, "out.wasm")
 	write(t, target, v(1))
@@ -292,6 +297,7 @@ func TestSymlinkTargetWrittenInPlace(t *testing.T) {
 // TestTruncateNeverReported: an emptied file keeps the old version; the
 // content written later is reported once; deleting is not reported either.
 func TestTruncateAndDeleteNeverReported(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
@@ -329,6 +335,7 @@ func TestTruncateAndDeleteNeverReported(t *testing.T) {
 // slow cp or a compiler does: the empty file is never reported and the last
 // change reported is the complete content.
 func TestSlowWriter(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
@@ -376,6 +383,7 @@ func TestSlowWriter(t *testing.T) {
 // reported is the last content written, and every change reported is one
 // that was written.
 func TestSwapStorm(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(0))
@@ -439,6 +447,7 @@ func TestSwapStorm(t *testing.T) {
 // TestNewestWins: a consumer that is not receiving gets only the newest
 // change when it comes back.
 func TestNewestWins(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
@@ -452,6 +461,7 @@ func TestNewestWins(t *testing.T) {
 }
 
 func TestMissingDirectory(t *testing.T) {
+	t.Parallel()
 	_, err := New(filepath.Join(t.TempDir(), "nope", "plugin.wasm"), Options{})
 	if err == nil {
 		t.Fatal("New on a missing directory succeeded")
@@ -462,6 +472,7 @@ func TestMissingDirectory(t *testing.T) {
 // again (a redeploy that replaces the whole directory). Poll notices, the
 // watch is re-added, and later in-place writes are seen through fsnotify.
 func TestDirectoryRecreated(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "app")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
