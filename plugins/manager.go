@@ -209,15 +209,15 @@ func (m *Manager) Reload(ctx context.Context) Event {
 // lookNow reads the file and decides. Errors are about the file or ctx,
 // not the plugin.
 func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
-	data, err := os.ReadFile(m.path)
+	data, err := os.ReadFile(m.path) // the error names the path
 	if err == nil && len(data) == 0 {
-		err = errors.New("file is empty")
+		err = fmt.Errorf("plugin file %s is empty", m.path)
 	}
 	if err != nil {
 		m.mu.Lock()
 		m.errs++
 		m.mu.Unlock()
-		return Event{}, fmt.Errorf("read plugin %s: %w", m.path, err)
+		return Event{}, fmt.Errorf("read plugin: %w", err)
 	}
 	hash := store.Hash(data)
 	m.decideMu.Lock()

@@ -511,3 +511,43 @@ func TestDirectoryRecreated(t *testing.T) {
 		t.Fatalf("no fsnotify event after the directory came back: watch not re-added; stats %+v", w.Stats())
 	}
 }
+
+// TestGoBuildOutput: `go build -o plugin.wasm` straight into the watched
+// path (the toolchain writes elsewhere, then moves or copies the result
+// into place) is reported once per build.
+func TestGoBuildOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the Go toolchain; skipped in -short")
+	}
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go not in PATH: %v", err)
+	}
+	src := t.TempDir()
+	write(t, filepath.Join(src, "go.mod"), []byte("module buildme\n\ngo 1.24\n"))
+	write(t, filepath.Join(src, "main.go"), []byte("package main\n\nvar v string\n\nfunc main() { println(v) }\n"))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	build := func(n int) []byte {
+		t.Helper()
+		cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-X main.v="+fmt.Sprint(n), "-o", path, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	first := build(1)
+	h := start(t, path, "")
+	h.expect(first)
+	second := build(2)
+	h.expect(second)
+	h.quiet()
+	h.exactlyOnce(2)
+}
