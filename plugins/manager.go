@@ -203,6 +203,11 @@ func (m *Manager) Reload(ctx context.Context) Event {
 	if err != nil {
 		return Event{Err: err, Trigger: TriggerReload, At: time.Now()}
 	}
+	// The watcher may not have seen this content (it can change again
+	// before the watcher looks): make it compare with what was decided.
+	if w := m.watcher.Load(); w != nil && m.running.Load() {
+		w.Rebase(ev.Hash)
+	}
 	return ev
 }
 

@@ -107,6 +107,8 @@ type Watcher struct {
 	opts Options
 	fsw  *fsnotify.Watcher
 	out  chan Change
+	// rebase carries a new "last reported" hash from Rebase to Run.
+	rebase chan string
 
 	// Owned by the Run goroutine.
 	last     string    // hash last reported (or the baseline)
@@ -135,12 +137,13 @@ func New(path string, opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: %w", abs, err)
 	}
 	w := &Watcher{
-		path: abs,
-		dir:  filepath.Dir(abs),
-		opts: opts.withDefaults(),
-		fsw:  fsw,
-		out:  make(chan Change, 1),
-		last: opts.Baseline,
+		path:   abs,
+		dir:    filepath.Dir(abs),
+		opts:   opts.withDefaults(),
+		fsw:    fsw,
+		out:    make(chan Change, 1),
+		rebase: make(chan string, 1),
+		last:   opts.Baseline,
 	}
 	if err := fsw.Add(w.dir); err != nil {
 		_ = fsw.Close()
@@ -175,6 +178,25 @@ func (w *Watcher) Stats() Stats {
 		Events: s.events.Load(), Checks: s.checks.Load(), Emitted: s.emitted.Load(),
 		Coalesced: s.coalesced.Load(), Unchanged: s.unchanged.Load(), Missing: s.missing.Load(),
 		Empty: s.empty.Load(), Unstable: s.unstable.Load(), Errors: s.errors.Load(),
+	}
+}
+
+// Rebase tells the watcher that the version now decided on has hash h (the
+// consumer read the file itself, e.g. on SIGHUP). The watcher then compares
+// the file with h rather than with what it last reported, and looks at the
+// file again, so a content it never got to report is not missed. Safe to
+// call from any goroutine; the newest call wins.
+func (w *Watcher) Rebase(h string) {
+	for {
+		select {
+		case w.rebase <- h:
+			return
+		default:
+		}
+		select {
+		case <-w.rebase: // drop the older one
+		default:
+		}
 	}
 }
 
@@ -259,6 +281,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if ph == probing {
 				dirty = true
 			} else {
+				schedule()
+			}
+
+		case h := <-w.rebase:
+			w.last = h
+			if ph == idle {
 				schedule()
 			}
 

@@ -551,3 +551,19 @@ func TestGoBuildOutput(t *testing.T) {
 	h.quiet()
 	h.exactlyOnce(2)
 }
+
+// TestRebase: after the consumer decided on a content the watcher never
+// reported, the file going back to the reported content is a change.
+func TestRebase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	write(t, path, v(1))
+	h := start(t, path, store.Hash(v(1)))
+	h.w.Rebase(store.Hash(v(2))) // as if v2 was read and rolled by someone else
+	h.expect(v(1))               // the file does not hold v2: report it
+	h.quiet()
+	h.w.Rebase(store.Hash(v(1)))
+	h.quiet() // the file holds the rebased content: nothing to report
+	h.exactlyOnce(1)
+}
