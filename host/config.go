@@ -46,6 +46,12 @@ type Config struct {
 	// memory.grow beyond it fails inside the guest. Defaults to 1024 (64 MiB).
 	MemoryLimitPages uint32
 
+	// InitTimeout bounds instantiating and initializing one instance
+	// (`_initialize` or `_start`), so a guest that hangs there is refused
+	// instead of hanging the load. Compilation is not included: it is bounded
+	// by the caller's context. Defaults to 10s.
+	InitTimeout time.Duration
+
 	// Logger receives host logs, guest log calls and guest stdout/stderr.
 	// Defaults to slog.Default().
 	Logger *slog.Logger
@@ -61,6 +67,7 @@ const (
 	DefaultRequestTimeout   = 30 * time.Second
 	DefaultMaxRequestBody   = 10 << 20
 	DefaultMemoryLimitPages = 1024
+	DefaultInitTimeout      = 10 * time.Second
 )
 
 // DefaultPoolSize is the pool size used when Config.PoolSize is zero.
@@ -82,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MemoryLimitPages == 0 {
 		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.InitTimeout <= 0 {
+		c.InitTimeout = DefaultInitTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -81,6 +81,8 @@ func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
 		WithRandSource(rand.Reader).
 		WithStdout(newLineLogger(p.log, "stdout")).
 		WithStderr(newLineLogger(p.log, "stderr"))
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.InitTimeout)
+	defer cancel()
 	ctx = context.WithValue(ctx, instanceKey{}, inst)
 	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, mc)
 	if err != nil {
@@ -103,7 +105,7 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
 		if _, err := f.Call(ctx); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("plugin %s: %s did not finish: %w", p.cfg.Name, abi.ExportInitialize, ctx.Err())
+				return p.initTimeout(abi.ExportInitialize, ctx.Err())
 			}
 			return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportInitialize + " failed: " + firstLine(err)}
 		}
@@ -118,7 +120,7 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("plugin %s: %s did not finish: %w", p.cfg.Name, abi.ExportStart, ctx.Err())
+		return p.initTimeout(abi.ExportStart, ctx.Err())
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
@@ -130,6 +132,17 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 		}
 	}
 	return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportStart + " failed: " + firstLine(err)}
+}
+
+// initTimeout reports an initializer that did not return in time. Past
+// InitTimeout it is the module's fault (a *LoadError); a caller's
+// cancellation is not.
+func (p *Plugin) initTimeout(export string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &LoadError{Plugin: p.cfg.Name,
+			Reason: fmt.Sprintf("%s did not return within %v", export, p.cfg.InitTimeout), Err: err}
+	}
+	return fmt.Errorf("plugin %s: %s interrupted: %w", p.cfg.Name, export, err)
 }
 
 // firstLine drops wazero's wasm stack trace from an error message.

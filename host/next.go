@@ -18,6 +18,10 @@ func nextHandler(cfg Config) http.Handler {
 				pr.SetURL(target)
 				pr.SetXForwarded()
 				pr.Out.Host = pr.In.Host
+				// Share, not copy, the trailer map: the server fills in the
+				// values at body EOF, after Clone ran, and the transport sends
+				// them after the body.
+				pr.Out.Trailer = pr.In.Trailer
 			},
 			FlushInterval: -1, // stream: flush every write
 			ErrorLog:      nil,

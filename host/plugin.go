@@ -115,7 +115,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 // fail or panic).
 func (p *Plugin) load(ctx context.Context, wasm []byte) error {
 	err := p.compile(ctx, wasm, true)
-	if err == nil || p.cfg.CacheDir == "" {
+	if err == nil || p.cfg.CacheDir == "" || ctx.Err() != nil {
 		return err
 	}
 	var le *LoadError
