@@ -40,6 +40,12 @@ func serve(w guest.ResponseWriter, r *guest.Request) {
 			w.Header().Set("x-path", r.Path())
 		}
 		w.WriteString("ok")
+	case p == "/alloc":
+		// n small allocations, to measure their cost inside a guest.
+		n, _ := strconv.Atoi(r.Query())
+		for i := 0; i < n; i++ {
+			sink = make([]byte, 64)
+		}
 	case p == "/config":
 		w.Write(guest.Config())
 	case p == "/stream":
@@ -123,6 +129,7 @@ func fill(b []byte, off int64) {
 }
 
 var (
+	sink  []byte
 	chunk = make([]byte, 32<<10)
 	mbuf  [20]byte
 	ms    runtime.MemStats
