@@ -398,3 +398,36 @@ func TestRebase(t *testing.T) {
 	h.quiet() // the file holds the rebased content: nothing to report
 	h.exactlyOnce(1)
 }
+
+// TestSettledFileNotRehashedButChangesSeen: once the file's mtime is old, a
+// noisy directory does not make the watcher re-read it, and an in-place
+// write of the same size is still reported, as is a Rebase.
+func TestSettledFileNotRehashedButChangesSeen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	write(t, path, v(1))
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, path, store.Hash(v(1)))
+	h.settle(func(s Stats) uint64 { return s.Unchanged }) // read and hashed once
+
+	for i := range 3 { // noise next to the plugin
+		write(t, filepath.Join(dir, fmt.Sprintf("noise-%d.log", i)), []byte("x"))
+		h.settle(func(s Stats) uint64 { return s.Checks })
+	}
+	h.quiet()
+
+	write(t, path, v(2)) // same size, in place
+	h.expect(v(2))
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	h.settle(func(s Stats) uint64 { return s.Checks })
+	h.w.Rebase(store.Hash(v(3)))
+	h.expect(v(2)) // the file does not hold v3
+	h.quiet()
+	h.exactlyOnce(2)
+}
