@@ -23,8 +23,8 @@
 //
 //	m, _ := plugins.New(path, opts)
 //	v, err := m.Load(ctx) // first version; refuse to start on error
-//	go m.Run(ctx)         // watch; events arrive on m.Events()
-//	for ev := range m.Events() { if ev.Accepted() { roll(ev.Version) } }
+//	go m.Run(ctx)         // watch; events arrive on m.Events() (never closed)
+//	select { case ev := <-m.Events(): if ev.Accepted() { roll(ev.Version) } ... }
 //	m.Reload(ctx)         // SIGHUP / `wasmcluster reload`: check the file now
 //	m.Prune(inUse...)     // after a roll: drop snapshots nobody runs
 package plugins

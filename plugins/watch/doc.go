@@ -15,7 +15,9 @@
 // after the first event, so a noisy neighbour cannot starve us), the file is
 // stat'ed twice, Stable apart, and must show the same size, modification time
 // and inode; it is then read, stat'ed again, and hashed with SHA-256. A hash
-// equal to the last one reported is dropped. A missing or empty file is never
+// equal to the last one reported is dropped. (A file whose stat has not
+// changed since it was hashed, with an mtime already seconds old then, is
+// not read again: a noisy directory costs a stat per look, not a hash.) A missing or empty file is never
 // reported: the version already serving keeps serving, and the next complete
 // write is reported as usual. A slow poll (Poll) backs fsnotify up in case an
 // event is lost (queue overflow) or the directory itself is removed and
