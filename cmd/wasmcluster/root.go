@@ -83,7 +83,10 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newServeCmd(v, stderr),
 		newConfigCmd(v, stdout),
 		newVersionCmd(stdout),
-		newBuildCmd(), // build.go, owned by the guest SDK
+		newBuildCmd(),         // build.go, owned by the guest SDK
+		newStatusCmd(stdout),  // status.go, owned by workers
+		newWorkerCmd(stderr),  // workercmd.go, owned by workers (hidden)
+		newStartupCmd(stdout), // startup.go: systemd units
 	)
 	return root
 }
@@ -111,8 +114,12 @@ handle_request and handle_response (http-wasm handler ABI), or a Go package
 directory, which is built first (see wasmcluster build). When the plugin calls
 next, the request goes to --upstream if set, else to a built-in 404.
 
-SIGINT or SIGTERM stops gracefully: the listener closes, in-flight requests get
-up to drain_timeout to finish. A second signal exits at once.`,
+One worker process per usable CPU serves (--workers; 0 serves in this
+process). SIGINT or SIGTERM stops gracefully: the listener closes, in-flight
+requests get up to drain_timeout to finish. A second signal exits at once;
+SIGQUIT stops fast. SIGHUP re-reads the plugin and replaces the workers one at
+a time without dropping a request; SIGTTIN/SIGTTOU add/remove a worker.
+"wasmcluster status" shows the workers.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("serve takes exactly one plugin (a .wasm file or a Go package directory), got %d arguments", len(args))
@@ -133,10 +140,15 @@ up to drain_timeout to finish. A second signal exits at once.`,
 				<-ctx.Done()
 				stop()
 			}()
-			return serve(ctx, args[0], cfg, log)
+			po, err := processOptionsFrom(cmd.Flags()) // processes.go
+			if err != nil {
+				return err
+			}
+			return serve(ctx, args[0], cfg, po, log)
 		},
 	}
 	config.AddFlags(cmd.Flags())
+	addProcessFlags(cmd.Flags()) // processes.go: --workers, --control
 	cmd.Flags().SortFlags = false
 	return cmd
 }

@@ -14,31 +14,20 @@ import (
 	"github.com/wasmcluster/wasmcluster/host"
 )
 
-// serve loads the plugin, listens, and serves until ctx is done, then drains.
-// The plugin is loaded before the socket is opened so a refused plugin never
-// binds the port. Today the host runs in this process; the process layer
-// (workers/) replaces what follows listen with its primary, and its workers
-// call loadPlugin.
-func serve(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
+// serve preflights the plugin, listens, and runs the process layer
+// (processes.go, workers/) until ctx is done or a stop signal arrives, then
+// drains. The plugin is checked before the socket is opened so a refused
+// plugin never binds the port.
+func serve(ctx context.Context, pluginPath string, cfg config.Config, po processOptions, log *slog.Logger) error {
 	file, err := pluginFile(ctx, pluginPath) // a Go package directory is built first
 	if err != nil {
 		return err
 	}
-	p, err := loadPlugin(ctx, file, filepath.Base(pluginPath), cfg, log)
+	hcfg, err := hostConfig(filepath.Base(pluginPath), cfg, log)
 	if err != nil {
 		return err
 	}
-	defer p.Close(context.WithoutCancel(ctx))
-
-	ln, err := listen(ctx, cfg.Listen)
-	if err != nil {
-		return runtimeError(err)
-	}
-	log.Info("serving", "addr", listenerAddr(ln), "plugin", pluginPath, "upstream", cfg.Upstream)
-	if err := serveHTTP(ctx, newHTTPServer(cfg, p, log), ln, cfg.DrainTimeout, log); err != nil {
-		return runtimeError(err)
-	}
-	return nil
+	return serveProcesses(ctx, pluginPath, file, hcfg, cfg, po, log)
 }
 
 // loadPlugin reads the wasm file and starts a host for it, configured from

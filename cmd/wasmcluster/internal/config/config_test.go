@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -289,4 +290,43 @@ func writeFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Whatever the file holds, Load returns a valid Config or an error; it never
+// panics, and a Config it returns passes Validate.
+func FuzzLoadFile(f *testing.F) {
+	sample, err := os.ReadFile(sampleFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		string(sample), "", "listen = 1", "[plugin]\npool_size = \"x\"", "plugin = 3",
+		"request_timeout = 1979-05-27T07:32:00Z", "max_request_body = [1, 2]",
+		"[log]\nlevel = { a = 1 }", "[[plugin]]\nconfig = \"a\"", "max_header_bytes = 1.5",
+	} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		path := filepath.Join(dir, "fuzz.toml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				panic(fmt.Sprintf("Load hangs on %q", body))
+			}
+		}()
+		c, err := Load(viper.New(), nil, path)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Load returned an invalid config: %v", err)
+		}
+	})
 }

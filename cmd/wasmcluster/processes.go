@@ -1,0 +1,191 @@
+package main
+
+// The process layer of serve (workers/): a primary that preflights and
+// snapshots the plugin (plugins/), then runs one worker process per usable
+// CPU, each loading the snapshot with the same host configuration.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/plugins"
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
+	"github.com/wasmcluster/wasmcluster/workers"
+)
+
+// processOptions are serve's process-layer flags.
+type processOptions struct {
+	Workers int    // 0 serves in the primary's process
+	Control string // control socket path; "" = default, "-" = none
+}
+
+func addProcessFlags(fs *pflag.FlagSet) {
+	fs.Int("workers", workers.UsableCPUs(),
+		"worker processes; 0 serves in this process (debugging); the default is the usable CPUs (cgroup quota and CPU affinity aware)")
+	fs.String("control", "",
+		`control socket for "wasmcluster status" (default `+workers.DefaultControlPath()+`; "-" disables it)`)
+}
+
+func processOptionsFrom(fs *pflag.FlagSet) (processOptions, error) {
+	n, err := fs.GetInt("workers")
+	if err != nil {
+		return processOptions{}, usageError(err)
+	}
+	if n < 0 {
+		return processOptions{}, usageError(fmt.Errorf("--workers %d: must be 0 (serve in-process) or more", n))
+	}
+	c, err := fs.GetString("control")
+	if err != nil {
+		return processOptions{}, usageError(err)
+	}
+	return processOptions{Workers: n, Control: c}, nil
+}
+
+// workerConfig is host.Config as it travels to a worker (in workers.Spec.
+// Config): everything but the logger and the next handler.
+type workerConfig struct {
+	Name             string        `json:"name"`
+	CacheDir         string        `json:"cache_dir,omitempty"`
+	GuestConfig      []byte        `json:"guest_config,omitempty"`
+	Upstream         string        `json:"upstream,omitempty"`
+	PoolSize         int           `json:"pool_size,omitempty"`
+	RequestTimeout   time.Duration `json:"request_timeout,omitempty"`
+	MaxRequestBody   int64         `json:"max_request_body,omitempty"`
+	MemoryLimitPages uint32        `json:"memory_limit_pages,omitempty"`
+}
+
+func newWorkerConfig(h host.Config) workerConfig {
+	wc := workerConfig{
+		Name: h.Name, CacheDir: h.CacheDir, GuestConfig: h.GuestConfig, PoolSize: h.PoolSize,
+		RequestTimeout: h.RequestTimeout, MaxRequestBody: h.MaxRequestBody, MemoryLimitPages: h.MemoryLimitPages,
+	}
+	if h.Upstream != nil {
+		wc.Upstream = h.Upstream.String()
+	}
+	return wc
+}
+
+func (wc workerConfig) host(log *slog.Logger) (host.Config, error) {
+	h := host.Config{
+		Name: wc.Name, CacheDir: wc.CacheDir, GuestConfig: wc.GuestConfig, PoolSize: wc.PoolSize,
+		RequestTimeout: wc.RequestTimeout, MaxRequestBody: wc.MaxRequestBody, MemoryLimitPages: wc.MemoryLimitPages,
+		Logger: log,
+	}
+	if wc.Upstream != "" {
+		u, err := url.Parse(wc.Upstream)
+		if err != nil {
+			return host.Config{}, fmt.Errorf("upstream %q: %w", wc.Upstream, err)
+		}
+		h.Upstream = u
+	}
+	return h, nil
+}
+
+// loadSnapshot is the LoadFunc of workers (and of --workers 0): the host
+// over the snapshot named by spec, checked against its hash.
+func loadSnapshot(log *slog.Logger) workers.LoadFunc {
+	return func(ctx context.Context, spec workers.Spec) (workers.Plugin, error) {
+		var wc workerConfig
+		if err := json.Unmarshal(spec.Config, &wc); err != nil {
+			return nil, fmt.Errorf("worker config: %w", err)
+		}
+		hcfg, err := wc.host(log)
+		if err != nil {
+			return nil, err
+		}
+		wasm, err := plugins.ReadSnapshot(spec.PluginPath)
+		if err != nil {
+			return nil, err
+		}
+		return host.New(ctx, wasm, hcfg)
+	}
+}
+
+// serveProcesses preflights the plugin file (compiling it once, which warms
+// the cache the workers share), then runs the primary until ctx ends or a
+// stop signal arrives. SIGHUP re-reads and preflights the file and rolls the
+// workers to it, surge-then-drain.
+func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Config, cfg config.Config, po processOptions, log *slog.Logger) error {
+	start := time.Now()
+	mgr, err := plugins.New(file, plugins.Options{Preflight: preflight.Options{Host: hcfg}, Logger: log})
+	if err != nil {
+		return runtimeError(err)
+	}
+	v, err := mgr.Load(ctx)
+	if err != nil {
+		return runtimeError(fmt.Errorf("plugin %s: %w", pluginPath, err))
+	}
+	attrs := []any{"plugin", pluginPath, "sha256", v.Hash, "took", time.Since(start).Round(time.Millisecond)}
+	if file != pluginPath {
+		attrs = append(attrs, "built", file)
+	}
+	log.Info("plugin loaded", attrs...)
+	wcfg, err := json.Marshal(newWorkerConfig(hcfg))
+	if err != nil {
+		return runtimeError(fmt.Errorf("encode worker config: %w", err))
+	}
+	specOf := func(v plugins.Version) workers.Spec {
+		return workers.Spec{Version: v.Hash, PluginPath: v.Path, Config: wcfg}
+	}
+
+	ln, err := workers.ListenerFromSystemd()
+	if err == nil && ln == nil {
+		ln, err = listen(ctx, cfg.Listen)
+	}
+	if err != nil {
+		return runtimeError(err)
+	}
+	err = workers.RunPrimary(ctx, workers.PrimaryOptions{
+		Listener: ln,
+		Workers:  po.Workers,
+		Spec:     specOf(v),
+		Load:     loadSnapshot(log),
+		Reload: func(ctx context.Context) (workers.Spec, error) {
+			ev := mgr.Reload(ctx)
+			if ev.Err != nil {
+				return workers.Spec{}, ev.Err
+			}
+			return specOf(ev.Version), nil
+		},
+		ControlPath:  po.Control,
+		DrainTimeout: cfg.DrainTimeout,
+		Server: workers.ServerOptions{
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+		},
+		Logger: log,
+		OnReady: func(_ net.Addr) {
+			log.Info("serving", "addr", listenerAddr(ln), "workers", po.Workers, "upstream", cfg.Upstream)
+		},
+	})
+	var fast *workers.FastStopError
+	if errors.As(err, &fast) {
+		// Die by the repeated signal, as a shell expects of ^C ^C.
+		if sig, ok := fast.Signal.(syscall.Signal); ok {
+			log.Warn("stopped fast", "signal", sig.String())
+			signal.Reset(sig)
+			syscall.Kill(os.Getpid(), sig)
+			time.Sleep(time.Second)
+		}
+		return runtimeError(err)
+	}
+	if err != nil {
+		return runtimeError(err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmcluster/wasmcluster/workers"
+)
+
+// newStatusCmd is `wasmcluster status [--json] [--control PATH]`, like
+// `pm2 ls`. With no instance running it says so and exits 1.
+func newStatusCmd(stdout io.Writer) *cobra.Command {
+	var asJSON bool
+	var control string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the running instance's workers",
+		Long: `Show the running wasmcluster instance and its workers: id, pid, state, plugin
+version, uptime, requests served, requests in flight, resident memory,
+restarts and the last exit reason. The instance is found through its control
+socket (default ` + workers.DefaultControlPath() + `, or --control).
+Exits 1 when no instance is running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if control == "" {
+				control = workers.DefaultControlPath()
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			st, err := workers.QueryStatus(ctx, control)
+			if err != nil {
+				return runtimeError(err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return runtimeErrorOrNil(enc.Encode(st))
+			}
+			return runtimeErrorOrNil(printStatus(stdout, st))
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	cmd.Flags().StringVar(&control, "control", "", "control socket of the instance (default "+workers.DefaultControlPath()+")")
+	return cmd
+}
+
+func printStatus(w io.Writer, st *workers.Status) error {
+	mode := fmt.Sprintf("%d workers", st.Desired)
+	if st.InProcess {
+		mode = "in-process"
+	}
+	fmt.Fprintf(w, "wasmcluster pid %d on %s, up %s, %s, version %s", st.PID, st.Listen,
+		fmtSeconds(st.UptimeSeconds), mode, shortHash(st.Version))
+	if st.Stopping {
+		fmt.Fprint(w, " (stopping)")
+	}
+	fmt.Fprintln(w)
+	if st.LastRoll != "" {
+		fmt.Fprintf(w, "last roll: %s\n", st.LastRoll)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tRSS\tRESTARTS\tLAST EXIT")
+	for _, x := range st.Workers {
+		pid, up := "-", "-"
+		if x.PID != 0 {
+			pid, up = strconv.Itoa(x.PID), fmtSeconds(x.UptimeSeconds)
+		}
+		last := x.LastExit
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%s\n", x.ID, pid, x.State, shortHash(x.Version),
+			up, x.Requests, x.InFlight, fmtBytes(x.RSSBytes), x.Restarts, last)
+	}
+	return tw.Flush()
+}
+
+func shortHash(h string) string {
+	if h == "" {
+		return "-"
+	}
+	if len(h) > 12 && strings.Trim(h, "0123456789abcdef") == "" {
+		return h[:12]
+	}
+	return h
+}
+
+func fmtSeconds(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	if d >= time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func fmtBytes(n int64) string {
+	if n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+}
