@@ -330,3 +330,29 @@ func FuzzLoadFile(f *testing.F) {
 		}
 	})
 }
+
+// Load can run again on the same viper instance (a reload on SIGHUP) and sees
+// the file's new content, including keys removed since.
+func TestReloadSameViper(t *testing.T) {
+	path := writeFile(t, "request_timeout = \"1s\"\n[plugin]\npool_size = 4\n")
+	v := viper.New()
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	AddFlags(fs)
+	if err := fs.Parse([]string{"--listen", "127.0.0.1:9"}); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := Load(v, fs, path)
+	if err != nil || c1.RequestTimeout != time.Second || c1.Plugin.PoolSize != 4 {
+		t.Fatalf("first load: %+v, %v", c1, err)
+	}
+	if err := os.WriteFile(path, []byte("request_timeout = \"2s\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Load(v, fs, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.RequestTimeout != 2*time.Second || c2.Plugin.PoolSize != 0 || c2.Listen != "127.0.0.1:9" {
+		t.Errorf("reload: request_timeout %v pool_size %d listen %q; want 2s, 0 (default again), the flag's", c2.RequestTimeout, c2.Plugin.PoolSize, c2.Listen)
+	}
+}

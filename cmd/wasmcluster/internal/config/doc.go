@@ -17,6 +17,12 @@
 // the config file is an error too, so a typo never silently falls back to a
 // default.
 //
+// Adding a setting is adding a field with toml and help tags (a struct
+// field with a toml tag is a section), its default in Default(), its checks
+// in validate, and its line in config.toml; the tests fail until config.toml
+// names it with its default. Field types: string, bool, int, int64, uint32,
+// time.Duration, Size.
+//
 // Viper (one instance, created by the command) is used only here and in
 // package main; everything below cmd receives plain structs.
 package config
