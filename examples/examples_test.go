@@ -18,6 +18,20 @@ func TestHello(t *testing.T) {
 	})
 }
 
+// The issue's promise: `wasmcluster serve ./examples/hello` builds the
+// package directory and serves it.
+func TestServePackageDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wasmcluster binary")
+	}
+	example(t, "hello") // warms the Go build cache
+	base := serveBinary(t, "./hello", "", upstream(t).URL)
+	resp, body := do(t, "GET", base+"/", "")
+	if resp.StatusCode != 200 || body != "hello from wasm\n" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
 func TestWATHello(t *testing.T) {
 	forEachTarget(t, "wat-hello", "", func(t *testing.T, base, _ string) {
 		resp, body := do(t, "GET", base+"/", "")

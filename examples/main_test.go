@@ -154,12 +154,14 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 // that it is serving.
 func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 	args := []string{"serve", wasmPath, "--listen", "127.0.0.1:0", "--log-format", "json",
-		"--upstream", upstreamURL, "--cache-dir", filepath.Join(tmpDir, "cache")}
+		"--upstream", upstreamURL, "--cache-dir", filepath.Join(tmpDir, "cache"),
+		"--workers", "1", "--control", "-"}
 	if guestConfig != "" {
 		args = append(args, "--plugin-config", guestConfig)
 	}
 	cmd := exec.Command(wasmcluster(t), args...)
-	cmd.Env = append(os.Environ(), "WASMCLUSTER_CONFIG=")
+	// Keep every cache (builds, snapshots) inside the test's temp dir.
+	cmd.Env = append(os.Environ(), "WASMCLUSTER_CONFIG=", "XDG_CACHE_HOME="+filepath.Join(tmpDir, "xdg"))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
