@@ -197,9 +197,9 @@ func writeTargets(b *strings.Builder, cfg config, r *results) {
 	}
 	row("swap latency, Go guest ≤ 1 s (worst run)", v, v <= 1000, " ms")
 	v = math.NaN()
-	for _, ms := range r.Memory {
-		if ms.System == h && ms.Plugin == "hello-sdk" && strings.HasPrefix(ms.Phase, "load") {
-			for _, p := range ms.Procs {
+	for _, mem := range r.Memory {
+		if mem.System == h && mem.Plugin == "hello-sdk" && strings.HasPrefix(mem.Phase, "load") {
+			for _, p := range mem.Procs {
 				if p.Role != "primary" || h == "wc-0" {
 					v = math.Max(nanZero(v), kib(p.RSSKiB))
 				}
@@ -269,9 +269,9 @@ func writeSwap(b *strings.Builder, r *results) {
 		return
 	}
 	fmt.Fprintf(b, "### Hot swap (plugin file replaced by rename under 4 busy clients)\n\n")
-	fmt.Fprintf(b, "| plugin | system | first new ms | 100%% new ms | requests | failed | completed |\n|---|---|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(b, "| plugin | system | trigger | first new ms | 100%% new ms | requests | failed | completed |\n|---|---|---|---:|---:|---:|---:|---|\n")
 	for _, s := range r.Swap {
-		fmt.Fprintf(b, "| %s | %s | %.0f | %.0f | %d | %d | %v |\n", s.Plugin, r.label(s.System), s.FirstNew, s.AllNew, s.Requests, s.Failed, s.Completed)
+		fmt.Fprintf(b, "| %s | %s | %s | %.0f | %.0f | %d | %d | %v |\n", s.Plugin, r.label(s.System), s.Trigger, s.FirstNew, s.AllNew, s.Requests, s.Failed, s.Completed)
 	}
 	fmt.Fprintln(b)
 }

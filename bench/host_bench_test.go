@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wasmcluster/wasmcluster/bench/internal/native"
+	"github.com/wasmcluster/wasmcluster/host"
+)
+
+// Per-request cost of serving a plugin with package host, without the
+// network: the same request through host.Plugin.ServeHTTP and through a
+// native handler doing the same work. Profile with
+//
+//	go test ./bench -run '^$' -bench HostServe -cpuprofile cpu.out
+//	go tool pprof -top bench.test cpu.out
+
+var (
+	guestsOnce sync.Once
+	guestsDir  string
+	guestsErr  error
+)
+
+// buildGuests compiles the three benchmark plugins once per test binary.
+func buildGuests(b *testing.B) string {
+	b.Helper()
+	guestsOnce.Do(func() {
+		guestsDir, guestsErr = os.MkdirTemp("", "wasmcluster-bench-guests-")
+		if guestsErr != nil {
+			return
+		}
+		steps := [][]string{
+			{"wat2wasm", "guests/hello.wat", "-o", filepath.Join(guestsDir, "hello-wat.wasm")},
+			{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(guestsDir, "hello-sdk.wasm"), "../examples/hello"},
+			{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(guestsDir, "echo.wasm"), "./guests/echo"},
+		}
+		for _, s := range steps {
+			cmd := exec.Command(s[0], s[1:]...)
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				guestsErr = &buildError{cmd: strings.Join(s, " "), out: string(out), err: err}
+				return
+			}
+		}
+	})
+	if guestsErr != nil {
+		if _, err := exec.LookPath("wat2wasm"); err != nil && os.Getenv("CI") != "true" {
+			b.Skip("wat2wasm not installed (Debian package wabt)")
+		}
+		b.Fatal(guestsErr)
+	}
+	return guestsDir
+}
+
+type buildError struct {
+	cmd, out string
+	err      error
+}
+
+func (e *buildError) Error() string { return e.cmd + ": " + e.err.Error() + "\n" + e.out }
+
+// benchRequest makes the request of each plugin's mix (see benchrun's wrk
+// scripts): GET for the hellos, a 4 KiB POST with browser-ish headers for echo.
+func benchRequest(plugin string) *http.Request {
+	if plugin != "echo" {
+		return httptest.NewRequest(http.MethodGet, "/bench?q=1", nil)
+	}
+	body := strings.Repeat("0123456789abcdef", 256)
+	r := httptest.NewRequest(http.MethodPost, "/bench?q=1", strings.NewReader(body))
+	for k, v := range map[string]string{
+		"Content-Type": "application/octet-stream", "Accept": "application/json",
+		"User-Agent": "wasmcluster-bench/1", "X-Request-Id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+		"X-Forwarded-For": "203.0.113.7", "Accept-Encoding": "identity", "Cookie": "session=abc123; theme=dark",
+	} {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+func serveLoop(b *testing.B, h http.Handler, plugin string) {
+	body := []byte(nil)
+	if plugin == "echo" {
+		body = []byte(strings.Repeat("0123456789abcdef", 256))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		r := benchRequest(plugin)
+		for pb.Next() {
+			clear(w.h)
+			if body != nil {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+func BenchmarkHostServe(b *testing.B) {
+	dir := buildGuests(b)
+	for _, plugin := range []string{"hello-wat", "hello-sdk", "echo"} {
+		b.Run(plugin+"/native", func(b *testing.B) {
+			h, err := native.Handler(plugin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveLoop(b, h, plugin)
+		})
+		// Compile once, outside b.Run: its body runs several times while
+		// the benchmark calibrates N, and compiling a Go guest takes ~1 s.
+		code, err := os.ReadFile(filepath.Join(dir, plugin+".wasm"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := host.New(context.Background(), code, host.Config{Name: plugin})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close(context.Background())
+		// Check the answer once, so a broken plugin cannot look fast.
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, benchRequest(plugin))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("plugin %s answered %d: %s", plugin, rec.Code, rec.Body)
+		}
+		b.Run(plugin+"/host", func(b *testing.B) {
+			serveLoop(b, p, plugin)
+		})
+	}
+}
