@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
 )
@@ -69,11 +70,23 @@ var (
 	nativeNs   float64
 )
 
-// nativeCost is the per-request time of nativeHello, measured once.
+// nativeCost is the per-request time of nativeHello, the best of five
+// rounds, measured once. (testing.Benchmark cannot be used here: it would
+// wait for the benchmark lock the running benchmark holds.)
 func nativeCost() float64 {
 	nativeOnce.Do(func() {
-		res := testing.Benchmark(func(b *testing.B) { serveLoop(b, nativeHello) })
-		nativeNs = float64(res.T.Nanoseconds()) / float64(res.N)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		const n = 100_000
+		for range 5 {
+			start := time.Now()
+			for range n {
+				nativeHello.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			ns := float64(time.Since(start).Nanoseconds()) / n
+			if nativeNs == 0 || ns < nativeNs {
+				nativeNs = ns
+			}
+		}
 	})
 	return nativeNs
 }
