@@ -26,8 +26,8 @@ func main() {}
 
 func serve(w guest.ResponseWriter, r *guest.Request) {
 	id := r.Header().Get("x-httpwasm-tck-testid")
-	if id == "" {
-		w.WriteHeader(500)
+	if id == "" { // a client error (the kit's guest answers 500)
+		w.WriteHeader(400)
 		w.WriteString("missing x-httpwasm-tck-testid header")
 		return
 	}
