@@ -66,6 +66,29 @@ func (h Header) Names() []string {
 	}
 }
 
+// AppendNames appends the header names to dst and returns it. The names
+// share one allocation, so reading every header costs one allocation for
+// the names plus one per AppendValues call.
+func (h Header) AppendNames(dst []string) []string {
+	for {
+		cl := abi.CountLen(hostGetHeaderNames(uint32(h.kind), unsafe.Pointer(&scratch[0]), uint32(len(scratch))))
+		if int(cl.Len()) <= len(scratch) {
+			return splitNULShared(dst, scratch[:cl.Len()])
+		}
+		grow(int(cl.Len()))
+	}
+}
+
+// AppendValues appends every value of name to dst and returns it; the
+// values share one allocation.
+func (h Header) AppendValues(dst []string, name string) []string {
+	n, b := h.readValues(name)
+	if n == 0 {
+		return dst
+	}
+	return splitNULShared(dst, b)
+}
+
 // Set replaces every value of name with value.
 func (h Header) Set(name, value string) { hostSetHeaderValue(uint32(h.kind), name, value) }
 
@@ -86,6 +109,26 @@ func splitNUL(dst []string, b []byte) []string {
 	}
 	if start < len(b) {
 		dst = append(dst, string(b[start:]))
+	}
+	return dst
+}
+
+// splitNULShared is splitNUL with one string allocation: the parts are
+// substrings of a single copy of b.
+func splitNULShared(dst []string, b []byte) []string {
+	if len(b) == 0 {
+		return dst
+	}
+	all := string(b)
+	start := 0
+	for i := 0; i < len(all); i++ {
+		if all[i] == 0 {
+			dst = append(dst, all[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(all) {
+		dst = append(dst, all[start:])
 	}
 	return dst
 }

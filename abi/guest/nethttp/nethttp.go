@@ -28,11 +28,13 @@ var Next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Req
 var nextRequested bool
 
 type adapter struct {
-	h    http.Handler
-	req  http.Request
-	hdr  http.Header
-	body body
-	rw   responseWriter
+	h     http.Handler
+	req   http.Request
+	hdr   http.Header
+	names []string // reused across requests
+	vals  []string // backing array of every header's values, reused
+	body  body
+	rw    responseWriter
 }
 
 // body adapts the host's streaming body to an io.ReadCloser.
@@ -70,8 +72,14 @@ func (a *adapter) request(r *guest.Request) (*http.Request, error) {
 	}
 	clear(a.hdr)
 	h := r.Header()
-	for _, name := range h.Names() {
-		a.hdr[http.CanonicalHeaderKey(name)] = h.Values(name)
+	a.names = h.AppendNames(a.names[:0])
+	a.vals = a.vals[:0]
+	for _, name := range a.names {
+		start := len(a.vals)
+		a.vals = h.AppendValues(a.vals, name)
+		// The full slice expression keeps a handler's append from
+		// overwriting the next header's values.
+		a.hdr[canonicalKey(name)] = a.vals[start:len(a.vals):len(a.vals)]
 	}
 	proto := r.Proto()
 	major, minor, ok := http.ParseHTTPVersion(proto)
@@ -207,4 +215,35 @@ func (rw *responseWriter) finish() {
 			tr.Add(name, v)
 		}
 	}
+}
+
+// commonKeys maps the lower-case names hosts report to canonical keys
+// without allocating, for the headers most requests carry.
+var commonKeys = map[string]string{
+	"accept":            "Accept",
+	"accept-encoding":   "Accept-Encoding",
+	"accept-language":   "Accept-Language",
+	"authorization":     "Authorization",
+	"cache-control":     "Cache-Control",
+	"connection":        "Connection",
+	"content-length":    "Content-Length",
+	"content-type":      "Content-Type",
+	"cookie":            "Cookie",
+	"host":              "Host",
+	"if-modified-since": "If-Modified-Since",
+	"if-none-match":     "If-None-Match",
+	"origin":            "Origin",
+	"referer":           "Referer",
+	"transfer-encoding": "Transfer-Encoding",
+	"user-agent":        "User-Agent",
+	"x-forwarded-for":   "X-Forwarded-For",
+	"x-forwarded-proto": "X-Forwarded-Proto",
+	"x-request-id":      "X-Request-Id",
+}
+
+func canonicalKey(name string) string {
+	if k, ok := commonKeys[name]; ok {
+		return k
+	}
+	return http.CanonicalHeaderKey(name)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/wasmcluster/wasmcluster/abi/guest/nethttp"
@@ -42,7 +44,17 @@ func init() {
 		w.Header().Set("X-Before-Next", "1")
 		nethttp.Next.ServeHTTP(w, r)
 	})
+	mux.HandleFunc("GET /mallocs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		// The guest's cumulative allocation count: consecutive requests
+		// differ by what one request costs through the adapter.
+		runtime.ReadMemStats(&ms)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Mallocs", strconv.FormatUint(ms.Mallocs, 10))
+		io.WriteString(w, "hello from wasm\n")
+	})
 	nethttp.Handle(mux)
 }
+
+var ms runtime.MemStats
 
 func main() {}
