@@ -137,8 +137,10 @@ func (p *Plugin) setStatusCode(ctx context.Context, _ api.Module, stack []uint64
 	rq := requestOf(ctx, abi.FuncSetStatusCode)
 	rq.responseWritable(abi.FuncSetStatusCode)
 	status := int(uint32(stack[0]))
-	if status < 100 || status > 999 {
-		fault("%s: %d is not a valid HTTP status", abi.FuncSetStatusCode, status)
+	// A final status is 200..599: 1xx are interim responses (101 would make
+	// net/http announce a protocol switch) and 600+ is not HTTP.
+	if status < 200 || status > 599 {
+		fault("%s: %d is not a valid final HTTP status (want 200..599)", abi.FuncSetStatusCode, status)
 	}
 	if rq.committed {
 		p.log.Warn("set_status_code ignored: the response was already sent", slog.Int("status", status))

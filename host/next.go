@@ -1,13 +1,14 @@
 package host
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 )
 
 // nextHandler is what a guest's next=1 calls: Config.Next, a streaming
 // reverse proxy to Config.Upstream, or a built-in 404.
-func nextHandler(cfg Config) http.Handler {
+func nextHandler(cfg Config, log *slog.Logger) http.Handler {
 	switch {
 	case cfg.Next != nil:
 		return cfg.Next
@@ -24,7 +25,11 @@ func nextHandler(cfg Config) http.Handler {
 				pr.Out.Trailer = pr.In.Trailer
 			},
 			FlushInterval: -1, // stream: flush every write
-			ErrorLog:      nil,
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				log.Warn("upstream request failed", slog.String("upstream", target.Redacted()),
+					slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
+				w.WriteHeader(http.StatusBadGateway)
+			},
 		}
 	default:
 		return http.NotFoundHandler()

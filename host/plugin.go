@@ -58,7 +58,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	sum := sha256.Sum256(wasm)
 	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:])}
 	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", p.hash[:12]))
-	p.next = nextHandler(cfg)
+	p.next = nextHandler(cfg, p.log)
 
 	if err := p.load(ctx, wasm); err != nil {
 		return nil, err
