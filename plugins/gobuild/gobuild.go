@@ -52,7 +52,25 @@ func (e *BuildError) Error() string {
 	if out == "" {
 		return fmt.Sprintf("build %s: %v", e.Dir, e.Err)
 	}
-	return fmt.Sprintf("build %s: go build failed:\n%s", e.Dir, out)
+	msg := fmt.Sprintf("build %s: go build failed:\n%s", e.Dir, out)
+	if hint := e.Hint(); hint != "" {
+		msg += "\nhint: " + hint
+	}
+	return msg
+}
+
+// Hint suggests a fix for the common setup mistakes the compiler's message
+// does not explain, or returns "".
+func (e *BuildError) Hint() string {
+	switch {
+	case strings.Contains(e.Output, "go.mod file not found"), strings.Contains(e.Output, "cannot find main module"):
+		return "a plugin needs a Go module: run `go mod init example.com/myplugin && go get github.com/wasmcluster/wasmcluster/abi/guest` in " + e.Dir
+	case strings.Contains(e.Output, "no required module provides package github.com/wasmcluster/wasmcluster"):
+		return "run `go get github.com/wasmcluster/wasmcluster/abi/guest` in " + e.Dir
+	case strings.Contains(e.Output, "go:wasmexport"), strings.Contains(e.Output, "go:wasmimport"):
+		return "plugins need Go 1.24 or newer (go:wasmexport)"
+	}
+	return ""
 }
 
 func (e *BuildError) Unwrap() error { return e.Err }

@@ -95,6 +95,17 @@ func TestBuildCompilerErrorIsReported(t *testing.T) {
 	}
 }
 
+func TestBuildHintsAtMissingModule(t *testing.T) {
+	dir := t.TempDir() // no go.mod
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	opts := Options{CacheDir: t.TempDir(), Env: []string{"GOFLAGS=", "GO111MODULE=on", "GOWORK=off"}}
+	_, err := Build(testCtx(t), dir, opts)
+	var be *BuildError
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "hint: a plugin needs a Go module") {
+		t.Fatalf("err = %v, want a BuildError with a go mod init hint", err)
+	}
+}
+
 func TestBuildRefusesNonMainPackage(t *testing.T) {
 	dir := writeModule(t, "package lib\n\nfunc F() {}\n")
 	_, err := Build(testCtx(t), dir, Options{CacheDir: t.TempDir()})
