@@ -144,3 +144,31 @@ func BenchmarkHostServe(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHostNew is the load cost behind cold start: host.New of the SDK
+// hello guest with a warm on-disk compilation cache (compile from cache,
+// checks, pool prewarm).
+func BenchmarkHostNew(b *testing.B) {
+	dir := buildGuests(b)
+	for _, plugin := range []string{"hello-wat", "hello-sdk"} {
+		code, err := os.ReadFile(filepath.Join(dir, plugin+".wasm"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := host.Config{Name: plugin, CacheDir: b.TempDir()}
+		p, err := host.New(context.Background(), code, cfg) // fills the cache
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Close(context.Background())
+		b.Run(plugin+"/warm-cache", func(b *testing.B) {
+			for b.Loop() {
+				p, err := host.New(context.Background(), code, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.Close(context.Background())
+			}
+		})
+	}
+}

@@ -9,7 +9,8 @@
 # Options: --quick, --duration D (per point, default 5s), --conns LIST,
 # --plugins LIST (hello-wat,hello-sdk,echo), --systems LIST
 # (native,refhost,wc-cores,wc-1,wc-0), --out DIR (default bench/out),
-# --timeout D (whole run bound, default 30m).
+# --rounds N (rounds per point, median kept; default 1), --timeout D (whole
+# run bound, default 30m).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,7 @@ conns=1,16,64,256
 plugins=hello-wat,hello-sdk,echo
 systems=native,refhost,wc-cores,wc-1,wc-0
 out=$root/bench/out
+rounds=1
 timeout_all=30m
 command_line="bash bench/run.sh $*"
 while [ $# -gt 0 ]; do
@@ -32,8 +34,9 @@ while [ $# -gt 0 ]; do
 	--plugins) plugins=$2; shift ;;
 	--systems) systems=$2; shift ;;
 	--out) out=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
 	--timeout) timeout_all=$2; shift ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -86,7 +89,7 @@ if [ "$quick" = 1 ]; then
 else
 	gowasm "$wasm/version-go-v1.wasm" ./bench/guests/version "-X main.version=v1"
 	gowasm "$wasm/version-go-v2.wasm" ./bench/guests/version "-X main.version=v2"
-	args+=(-duration "$duration" -conns "$conns" -plugins "$plugins" -systems "$systems")
+	args+=(-duration "$duration" -conns "$conns" -plugins "$plugins" -systems "$systems" -rounds "$rounds")
 	swap_kinds=wat,go
 fi
 args+=(-swap-kinds "$swap_kinds")

@@ -26,6 +26,7 @@ type config struct {
 	conns      []int
 	plugins    []string
 	systems    []string
+	rounds     int
 	memConns   int // load point at which RSS under load is sampled
 	coldRuns   int
 	swapRuns   int
@@ -73,6 +74,7 @@ func parseFlags(args []string) (config, error) {
 	conns := fs.String("conns", "1,16,64,256", "connection counts")
 	plugins := fs.String("plugins", "hello-wat,hello-sdk,echo", "plugins to load")
 	systems := fs.String("systems", "native,refhost,wc-cores,wc-1,wc-0", "systems to measure")
+	fs.IntVar(&cfg.rounds, "rounds", 1, "rounds over every system at each connection count; a point keeps the median round")
 	fs.IntVar(&cfg.memConns, "mem-conns", 64, "sample RSS under load at this connection count (or the nearest below)")
 	fs.IntVar(&cfg.coldRuns, "cold-runs", 3, "cold-start repetitions (0 skips)")
 	fs.IntVar(&cfg.swapRuns, "swap-runs", 3, "hot-swap repetitions (0 skips)")
@@ -83,6 +85,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.command, "command", "", "command line recorded in the report")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.rounds < 1 {
+		cfg.rounds = 1
 	}
 	if cfg.binDir == "" || cfg.wasmDir == "" {
 		return cfg, fmt.Errorf("-bin and -wasm are required")

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +57,7 @@ type systemInfo struct {
 func measure(ctx context.Context, cfg config, log *slog.Logger) (*results, error) {
 	res := &results{Started: time.Now(), Machine: describeMachine(), Config: map[string]any{
 		"duration": cfg.duration.String(), "warmup": cfg.warmup.String(), "conns": cfg.conns,
-		"plugins": cfg.plugins, "systems": cfg.systems, "quick": cfg.quick, "command": cfg.command,
+		"plugins": cfg.plugins, "rounds": cfg.rounds, "systems": cfg.systems, "quick": cfg.quick, "command": cfg.command,
 		"wrk_threads": fmt.Sprintf("min(conns, %d)", cfg.cores),
 	}}
 	defer func() { res.Finished = time.Now() }()
@@ -79,15 +81,10 @@ func measure(ctx context.Context, cfg config, log *slog.Logger) (*results, error
 		if err := writeScript(script, p.post); err != nil {
 			return res, err
 		}
-		for _, s := range systems {
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			log.Info("load", "plugin", p.name, "system", s.name)
-			if err := loadSystem(ctx, cfg, log, res, s, p, script); err != nil {
-				log.Error("load failed", "plugin", p.name, "system", s.name, "err", err)
-				errs = append(errs, err)
-			}
+		log.Info("load", "plugin", p.name)
+		if err := loadPlugin(ctx, cfg, log, res, systems, p, script); err != nil {
+			log.Error("load failed", "plugin", p.name, "err", err)
+			errs = append(errs, err)
 		}
 	}
 	if cfg.coldRuns > 0 {
@@ -111,71 +108,113 @@ func measure(ctx context.Context, cfg config, log *slog.Logger) (*results, error
 	return res, errors.Join(errs...)
 }
 
-// loadSystem starts one system with one plugin and runs every load point.
-func loadSystem(ctx context.Context, cfg config, log *slog.Logger, res *results, s system, p plugin, script string) error {
+// running is one started system under test.
+type running struct {
+	sys system
+	srv *server
+	url string
+}
+
+// loadPlugin starts every system with plugin p, then runs the load points
+// interleaved: for each connection count, every system in turn, for
+// cfg.rounds rounds. Systems measured seconds apart see the same machine
+// (this box is shared and its load drifts over minutes). A point keeps the
+// round with the median throughput.
+func loadPlugin(ctx context.Context, cfg config, log *slog.Logger, res *results, systems []system, p plugin, script string) error {
 	if _, err := os.Stat(filepath.Join(cfg.wasmDir, p.wasm)); err != nil {
-		return fmt.Errorf("%s/%s: %w", s.name, p.name, err)
+		return fmt.Errorf("%s: %w", p.name, err)
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	srv, err := startServer(s.name, s.argv(p), addr)
-	if err != nil {
-		return err
-	}
+	var errs []error
+	var live []running
 	defer func() {
-		if err := srv.stop(); err != nil {
-			log.Warn("stop", "system", s.name, "err", err)
+		for _, r := range live {
+			if err := r.srv.stop(); err != nil {
+				log.Warn("stop", "system", r.sys.name, "err", err)
+			}
 		}
 	}()
-	if _, err := srv.waitReady(ctx, 90*time.Second); err != nil {
-		return fmt.Errorf("%s/%s: %w\n%s", s.name, p.name, err, srv.logTail())
+	for _, s := range systems {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		srv, err := startServer(s.name, s.argv(p), addr)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := srv.waitReady(ctx, 90*time.Second); err != nil {
+			srv.stop()
+			errs = append(errs, fmt.Errorf("%s/%s: %w\n%s", s.name, p.name, err, srv.logTail()))
+			continue
+		}
+		live = append(live, running{sys: s, srv: srv, url: "http://" + addr + "/bench?q=1"})
 	}
-	url := "http://" + addr + "/bench?q=1"
 	time.Sleep(300 * time.Millisecond) // let workers finish starting
-	if procs, err := treeRSS(srv.cmd.Process.Pid); err == nil {
-		res.Memory = append(res.Memory, memSample{System: s.name, Plugin: p.name, Phase: "idle", Procs: procs})
-	}
-	if cfg.warmup > 0 {
-		if _, out, err := runWrk(ctx, cfg.wrk, script, url, 16, cfg.warmup, cfg.cores); err != nil {
-			return fmt.Errorf("%s/%s warmup: %w\n%s\n%s", s.name, p.name, err, out, srv.logTail())
+	for _, r := range live {
+		if procs, err := treeRSS(r.srv.cmd.Process.Pid); err == nil {
+			res.Memory = append(res.Memory, memSample{System: r.sys.name, Plugin: p.name, Phase: "idle", Procs: procs})
+		}
+		if cfg.warmup > 0 {
+			if _, out, err := runWrk(ctx, cfg.wrk, script, r.url, 16, cfg.warmup, cfg.cores); err != nil {
+				errs = append(errs, fmt.Errorf("%s/%s warmup: %w\n%s\n%s", r.sys.name, p.name, err, out, r.srv.logTail()))
+			}
 		}
 	}
 	memAt := memPoint(cfg.conns, cfg.memConns)
-	var errs []error
 	for _, c := range cfg.conns {
-		var wg sync.WaitGroup
-		if c == memAt {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				time.Sleep(cfg.duration * 2 / 3)
-				if procs, err := treeRSS(srv.cmd.Process.Pid); err == nil {
-					res.Memory = append(res.Memory, memSample{System: s.name, Plugin: p.name, Phase: fmt.Sprintf("load (%d conns)", c), Procs: procs})
+		rounds := make(map[string][]point)
+		for round := range cfg.rounds {
+			for _, r := range live {
+				if ctx.Err() != nil {
+					return errors.Join(append(errs, ctx.Err())...)
 				}
-			}()
+				var wg sync.WaitGroup
+				if c == memAt && round == 0 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						time.Sleep(cfg.duration * 2 / 3)
+						if procs, err := treeRSS(r.srv.cmd.Process.Pid); err == nil {
+							res.Memory = append(res.Memory, memSample{System: r.sys.name, Plugin: p.name, Phase: fmt.Sprintf("load (%d conns)", c), Procs: procs})
+						}
+					}()
+				}
+				w, out, err := runWrk(ctx, cfg.wrk, script, r.url, c, cfg.duration, cfg.cores)
+				wg.Wait()
+				pt := point{System: r.sys.name, Plugin: p.name, Conns: c, Wrk: w}
+				if err != nil {
+					pt.Err = firstLine(err.Error())
+					errs = append(errs, fmt.Errorf("%s/%s/%d: %w", r.sys.name, p.name, c, err))
+				} else if w.Requests == 0 {
+					pt.Err = "no requests completed"
+					errs = append(errs, fmt.Errorf("%s/%s/%d: no requests completed:\n%s", r.sys.name, p.name, c, out))
+				}
+				log.Info("point", "plugin", p.name, "system", r.sys.name, "conns", c, "round", round, "rps", int(w.RPS),
+					"p99_ms", w.P99/1000, "errors", w.Errors(), "non2xx", w.Status)
+				rounds[r.sys.name] = append(rounds[r.sys.name], pt)
+			}
 		}
-		r, out, err := runWrk(ctx, cfg.wrk, script, url, c, cfg.duration, cfg.cores)
-		wg.Wait()
-		pt := point{System: s.name, Plugin: p.name, Conns: c, Wrk: r}
-		if err != nil {
-			pt.Err = firstLine(err.Error())
-			errs = append(errs, fmt.Errorf("%s/%s/%d: %w", s.name, p.name, c, err))
-		} else if r.Requests == 0 {
-			pt.Err = "no requests completed"
-			errs = append(errs, fmt.Errorf("%s/%s/%d: no requests completed:\n%s", s.name, p.name, c, out))
+		for _, r := range live {
+			res.Points = append(res.Points, medianPoint(rounds[r.sys.name]))
 		}
-		log.Info("point", "plugin", p.name, "system", s.name, "conns", c, "rps", int(r.RPS),
-			"p99_ms", r.P99/1000, "errors", r.Errors(), "non2xx", r.Status)
-		res.Points = append(res.Points, pt)
 	}
-	select {
-	case <-srv.done:
-		errs = append(errs, fmt.Errorf("%s/%s: server exited during the run: %s\n%s", s.name, p.name, srv.cmd.ProcessState, srv.logTail()))
-	default:
+	for _, r := range live {
+		select {
+		case <-r.srv.done:
+			errs = append(errs, fmt.Errorf("%s/%s: server exited during the run: %s\n%s", r.sys.name, p.name, r.srv.cmd.ProcessState, r.srv.logTail()))
+		default:
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// medianPoint returns the round with the median throughput (failed rounds
+// count as zero).
+func medianPoint(pts []point) point {
+	s := slices.Clone(pts)
+	slices.SortFunc(s, func(a, b point) int { return cmp.Compare(a.Wrk.RPS, b.Wrk.RPS) })
+	return s[len(s)/2]
 }
 
 // memPoint picks the largest connection count not above want (or the

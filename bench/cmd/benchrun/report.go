@@ -85,10 +85,11 @@ func markdown(cfg config, r *results) string {
 	if cfg.command != "" {
 		w("Command: `%s`\n\n", cfg.command)
 	}
-	w("Each point: wrk for %s after a %s warm-up per system, threads = min(connections, %d), keep-alive, loopback. "+
+	w("Each point: wrk for %s after a %s warm-up per system, threads = min(connections, %d), keep-alive, loopback; "+
+		"all systems of a plugin run at once (idle but one) and are loaded in turn at each connection count, %d round(s), median round kept. "+
 		"Latencies in ms. errors = socket errors (connect, read, write, timeout); non-2xx from wrk's status count. "+
 		"Ratios: req/s and p99 of each wasmcluster row against native and the reference host at the same connections.\n\n",
-		cfg.duration, cfg.warmup, cfg.cores)
+		cfg.duration, cfg.warmup, cfg.cores, cfg.rounds)
 	if cfg.quick {
 		w("**Quick mode: a harness check, the numbers mean nothing.**\n\n")
 	}
