@@ -147,7 +147,7 @@ func loopGCChild(t *testing.T) {
 // TestMemoryBomb: memory.grow fails (-1) at the cap inside the guest; a guest
 // that then traps answers 500; the plugin keeps serving.
 func TestMemoryBomb(t *testing.T) {
-	p := newPlugin(t, wat(t, "membomb"), host.Config{PoolSize: 2, MemoryLimitPages: 64})
+	p := newPlugin(t, wat(t, "membomb"), host.Config{PoolSize: 1, MemoryLimitPages: 64})
 	for range 3 {
 		wantResponse(t, serve(t, p, get("/", "x-mode", "g")), http.StatusOK, "64")
 	}
@@ -230,7 +230,9 @@ func TestBadHostArgs(t *testing.T) {
 		{"set_status_code/max", hostCall(abi.FuncSetStatusCode, 0xFFFF_FFFF)},
 		{"get_source_addr/oob", hostCall(abi.FuncGetSourceAddr, oob, huge)},
 	}
-	p := newPlugin(t, wat(t, "hostcall"), host.Config{PoolSize: 2, GuestConfig: []byte("cfg")})
+	// PoolSize 1: the good request after each failure must meet a fresh
+	// instance (the guest answers "reused-after-trap" otherwise).
+	p := newPlugin(t, wat(t, "hostcall"), host.Config{PoolSize: 1, GuestConfig: []byte("cfg")})
 	good := hostCall(abi.FuncGetMethod, 0x100, 64)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
 )
@@ -63,7 +64,13 @@ func TestHammer(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(60 * time.Second):
+		t.Fatal("hammer not done after 60 s: deadlock?")
+	}
 	close(stop)
 	monitor.Wait()
 

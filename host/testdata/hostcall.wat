@@ -2,7 +2,9 @@
 ;; for the bad-argument tests and FuzzHostFunctions. The request body holds 7
 ;; little-endian u32: the function index (order of abi.HostFuncs), then up to
 ;; 6 arguments (unused ones ignored). An index past the table calls nothing.
-;; When the call returns the guest answers "ok" (next=0).
+;; When the call returns the guest answers "ok" (next=0). A $dirty flag is
+;; set around the call: an instance reused after a call that trapped answers
+;; "reused-after-trap" instead.
 ;; Memory: args at 0x0, "x-a" at 0x40, "ok" at 0x50; one page in total.
 ;; Keep the case order equal to abi.HostFuncs.
 (module
@@ -28,9 +30,15 @@
   (memory (export "memory") 1)
   (data (i32.const 0x40) "x-a")
   (data (i32.const 0x50) "ok")
+  (data (i32.const 0x60) "reused-after-trap") ;; 17
+  (global $dirty (mut i32) (i32.const 0))
   (func (export "handle_request") (result i64)
     (local $got i32) (local $r i64)
     (local $fn i32) (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $a4 i32)
+    (if (global.get $dirty)
+      (then
+        (call $write_body (i32.const 1) (i32.const 0x60) (i32.const 17))
+        (return (i64.const 0))))
     ;; read exactly 28 bytes (or until EOF) of the request body to 0x0
     (block $read
       (loop $more
@@ -45,6 +53,7 @@
     (local.set $a2 (i32.load (i32.const 12)))
     (local.set $a3 (i32.load (i32.const 16)))
     (local.set $a4 (i32.load (i32.const 20)))
+    (global.set $dirty (i32.const 1))
     (block $end
     (block $c18
     (block $c17
@@ -85,5 +94,6 @@
       (drop (call $get_status_code)) (br $end))
       (call $set_status_code (local.get $a0)) (br $end))
       (drop (call $get_source_addr (local.get $a0) (local.get $a1))))
+    (global.set $dirty (i32.const 0))
     (call $write_body (i32.const 1) (i32.const 0x50) (i32.const 2))
     (i64.const 0)))

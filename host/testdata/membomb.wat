@@ -1,12 +1,15 @@
 ;; membomb: x-mode 'g' grows memory one page at a time until memory.grow
 ;; returns -1 and answers the page count reached (decimal); 't' does the same
-;; and then traps; anything else answers "ok". A grow that fails other than
+;; and then traps; anything else answers "ok". An instance reused after the
+;; trap answers "reused-after-trap". A grow that fails other than
 ;; with -1 traps.
 (module
   (import "http_handler" "get_header_values" (func $get_header_values (param i32 i32 i32 i32 i32) (result i64)))
   (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
   (memory (export "memory") 1)
   (data (i32.const 0x110) "ok")
+  (data (i32.const 0x120) "reused-after-trap") ;; 17
+  (global $dirty (mut i32) (i32.const 0))
   (data (i32.const 0x100) "x-mode")
   (func $mode (result i32)
     (local $r i64)
@@ -34,6 +37,10 @@
     (i32.add (local.get $dst) (local.get $n)))
   (func (export "handle_request") (result i64)
     (local $m i32) (local $r i32) (local $end i32)
+    (if (global.get $dirty)
+      (then
+        (call $write_body (i32.const 1) (i32.const 0x120) (i32.const 17))
+        (return (i64.const 0))))
     (local.set $m (call $mode))
     (if (i32.or (i32.eq (local.get $m) (i32.const 0x67)) (i32.eq (local.get $m) (i32.const 0x74)))
       (then
@@ -44,7 +51,8 @@
           ;; touch the new page so it is really used
           (i32.store (i32.mul (local.get $r) (i32.const 65536)) (i32.const 1))
           (br $grow)))
-        (if (i32.eq (local.get $m) (i32.const 0x74)) (then unreachable))
+        (if (i32.eq (local.get $m) (i32.const 0x74))
+          (then (global.set $dirty (i32.const 1)) unreachable))
         (local.set $end (call $itoa (memory.size) (i32.const 0x200)))
         (call $write_body (i32.const 1) (i32.const 0x200) (i32.sub (local.get $end) (i32.const 0x200)))
         (return (i64.const 0))))

@@ -1,12 +1,15 @@
 ;; trap: x-mode 't' hits unreachable in handle_request; 'r' enables
 ;; buffer_response, proceeds to next and hits unreachable in handle_response;
-;; anything else answers "ok".
+;; anything else answers "ok". Before trapping it sets $dirty; an instance
+;; that serves again after a trap answers "reused-after-trap".
 (module
   (import "http_handler" "enable_features" (func $enable_features (param i32) (result i32)))
   (import "http_handler" "get_header_values" (func $get_header_values (param i32 i32 i32 i32 i32) (result i64)))
   (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
   (memory (export "memory") 1)
+  (global $dirty (mut i32) (i32.const 0))
   (data (i32.const 0x110) "ok")
+  (data (i32.const 0x120) "reused-after-trap") ;; 17
   (data (i32.const 0x100) "x-mode")
   (func $mode (result i32)
     (local $r i64)
@@ -16,12 +19,19 @@
       (else (i32.load8_u (i32.const 0x800)))))
   (func (export "handle_request") (result i64)
     (local $m i32)
+    (if (global.get $dirty)
+      (then
+        (call $write_body (i32.const 1) (i32.const 0x120) (i32.const 17))
+        (return (i64.const 0))))
     (local.set $m (call $mode))
-    (if (i32.eq (local.get $m) (i32.const 0x74)) (then unreachable)) ;; 't'
+    (if (i32.eq (local.get $m) (i32.const 0x74)) ;; 't'
+      (then (global.set $dirty (i32.const 1)) unreachable))
     (if (i32.eq (local.get $m) (i32.const 0x72)) ;; 'r'
       (then
         (drop (call $enable_features (i32.const 2)))
         (return (i64.const 1))))
     (call $write_body (i32.const 1) (i32.const 0x110) (i32.const 2))
     (i64.const 0))
-  (func (export "handle_response") (param i32 i32) unreachable))
+  (func (export "handle_response") (param i32 i32)
+    (global.set $dirty (i32.const 1))
+    unreachable))
