@@ -59,10 +59,12 @@ func serveRequest() abi.CtxNext {
 	if handler == nil {
 		return abi.NewCtxNext(seq, true)
 	}
-	if !callHandler() {
+	if !callHandler() || !curReq.next {
+		// ctx 0 when not proceeding: some hosts (the http-wasm reference
+		// host among them) leak state for a non-zero ctx without next.
 		return abi.NewCtxNext(0, false)
 	}
-	return abi.NewCtxNext(seq, curReq.next)
+	return abi.NewCtxNext(seq, true)
 }
 
 // callHandler calls the handler and reports whether it returned normally. A
@@ -88,7 +90,6 @@ func serveResponse(reqCtx uint32, isError bool) {
 	if respHandler == nil || reqCtx != curReq.seq {
 		return
 	}
-	curReq.afterNext = true
 	curResp.reset()
 	defer func() {
 		if v := recover(); v != nil {

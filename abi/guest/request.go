@@ -10,7 +10,6 @@ import (
 type Request struct {
 	seq       uint32
 	next      bool
-	afterNext bool // in handle_response: setters would trap
 
 	method, uri, proto, addr string
 	has                      uint8 // bit set of cached fields
