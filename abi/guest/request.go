@@ -8,8 +8,8 @@ import (
 // the handler (or response hook) it is passed to: do not keep it. Getters
 // ask the host the first time and cache the answer.
 type Request struct {
-	seq       uint32
-	next      bool
+	seq  uint32
+	next bool
 
 	method, uri, proto, addr string
 	has                      uint8 // bit set of cached fields
