@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,9 +82,11 @@ func runBin(t *testing.T, env []string, args ...string) result {
 	cmd.Env = testEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	groupAndWaitDelay(cmd)
 	err := cmd.Run()
+	killGroup(cmd)
 	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
+	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
 		t.Fatalf("run %v: %v", args, err)
 	}
 	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
@@ -124,27 +124,23 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binPath, append([]string{"serve", "--log-format", "json"}, args...)...)
 	cmd.Env = testEnv(env...)
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := &server{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	addrc := make(chan string, 1)
+	cmd.Stderr = &lineWriter{onLine: func(line []byte) {
+		s.stderr.Write(append(line, '\n'))
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
+			select {
+			case addrc <- rec.Addr:
+			default: // only the first one matters
+			}
+		}
+	}}
+	groupAndWaitDelay(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	addrc := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(pipe)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			s.stderr.Write(append(line, '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "serving" {
-				addrc <- rec.Addr
-			}
-		}
-		io.Copy(s.stderr, pipe)
 		cmd.Wait()
 		close(s.done)
 	}()
@@ -153,10 +149,10 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 		select {
 		case <-s.done:
 		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-s.done
 			t.Errorf("serve did not stop within 15 s of SIGTERM; stderr:\n%s", s.stderr)
 		}
+		killGroup(cmd)
+		<-s.done
 	})
 	select {
 	case s.addr = <-addrc:
@@ -167,6 +163,39 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 		t.Fatalf("serve did not start within 60 s; stderr:\n%s", s.stderr)
 	}
 	return nil
+}
+
+// groupAndWaitDelay puts cmd in its own process group, so anything it
+// spawned can be killed with it, and bounds Wait: a child process still
+// holding stdout/stderr must not keep Wait from returning.
+func groupAndWaitDelay(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 2 * time.Second
+}
+
+// killGroup kills cmd's process group (cmd and anything it left behind).
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// lineWriter calls onLine for each complete line written to it.
+type lineWriter struct {
+	buf    []byte
+	onLine func([]byte)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.onLine(w.buf[:i:i])
+		w.buf = w.buf[i+1:]
+	}
 }
 
 func (s *server) signal(sig os.Signal) {

@@ -22,9 +22,9 @@ const (
 	exitUsage   = 2 // bad command line or configuration
 )
 
-// exitError carries the exit code for an error returned by a command. Errors
-// that reach run without one come from cobra's own parsing (unknown command
-// or flag, wrong arguments), i.e. usage errors.
+// exitError carries the exit code for an error returned by a command. An
+// error without one is a usage error if cobra raised it before the command
+// ran (unknown command or flag, wrong arguments), else a runtime failure.
 type exitError struct {
 	code int
 	err  error
@@ -40,15 +40,22 @@ func runtimeError(err error) error { return &exitError{exitFailure, err} }
 func run(args []string, stdout, stderr io.Writer) int {
 	v := viper.New()
 	root := newRootCmd(v, stdout, stderr)
+	// Runs once arguments and flags have been accepted. (A subcommand with
+	// its own PersistentPreRun would shadow this one: don't add one.)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
-	code, hint := exitUsage, true
+	code, hint := exitFailure, false
 	var ee *exitError
-	if errors.As(err, &ee) {
-		code, hint = ee.code, false
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case !started:
+		code, hint = exitUsage, true
 	}
 	for line := range strings.SplitSeq(err.Error(), "\n") {
 		fmt.Fprintf(stderr, "wasmcluster: %s\n", line)
