@@ -31,6 +31,7 @@ func DefaultControlPath() string {
 type Status struct {
 	PID           int            `json:"pid"`
 	Listen        string         `json:"listen"`
+	Control       string         `json:"control,omitempty"`
 	UptimeSeconds float64        `json:"uptime_seconds"`
 	Desired       int            `json:"workers_desired"`
 	InProcess     bool           `json:"in_process,omitempty"`
@@ -76,6 +77,56 @@ type controlServer struct {
 	path     string
 	handlers map[string]controlHandler
 	wg       sync.WaitGroup
+}
+
+// FindControlSockets lists the control sockets of running instances in the
+// default directory: the default path first, then those of instances that
+// found it taken (control-<pid>.sock).
+func FindControlSockets() []string {
+	def := DefaultControlPath()
+	var out []string
+	if live(def) {
+		out = append(out, def)
+	}
+	more, _ := filepath.Glob(filepath.Join(filepath.Dir(def), "control-*.sock"))
+	for _, p := range more {
+		if live(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func live(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// listenControlDefault binds the default control socket or, when another
+// instance holds it, control-<pid>.sock next to it (found by
+// FindControlSockets).
+func listenControlDefault(handlers map[string]controlHandler) (*controlServer, error) {
+	def := DefaultControlPath()
+	c, err := listenControl(def, handlers)
+	if err == nil || !live(def) {
+		return c, err
+	}
+	return listenControl(filepath.Join(filepath.Dir(def), fmt.Sprintf("control-%d.sock", os.Getpid())), handlers)
+}
+
+// openControl binds path, or the default when path is empty; "-" means none.
+func openControl(path string, handlers map[string]controlHandler) (*controlServer, error) {
+	switch path {
+	case "-":
+		return nil, nil
+	case "":
+		return listenControlDefault(handlers)
+	}
+	return listenControl(path, handlers)
 }
 
 // listenControl binds the control socket with mode 0600 inside a 0700
@@ -219,7 +270,7 @@ func (pr *Primary) controlHandlers() map[string]controlHandler {
 func (pr *Primary) status() Status {
 	now := time.Now()
 	st := Status{
-		PID: os.Getpid(), Listen: pr.ln.Addr().String(), UptimeSeconds: now.Sub(pr.started).Seconds(),
+		PID: os.Getpid(), Listen: pr.ln.Addr().String(), Control: pr.controlPath(), UptimeSeconds: now.Sub(pr.started).Seconds(),
 		Desired: pr.desired, Version: pr.spec.Version, Stopping: pr.stopping, LastRoll: pr.lastRoll,
 	}
 	seen := make(map[*proc]bool)

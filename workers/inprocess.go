@@ -43,25 +43,26 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 	log.Info("serving in-process", keyAddr, ln.Addr().String(), keyVersion, ver)
 
 	statusCh := make(chan chan Status)
-	if opts.ControlPath != "-" {
-		ctl, err := listenControl(opts.ControlPath, map[string]controlHandler{
-			"status": func(ctx context.Context, _ json.RawMessage) (any, error) {
-				ch := make(chan Status, 1)
-				select {
-				case statusCh <- ch:
-					return <-ch, nil
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
-			},
-		})
-		if err != nil {
-			srv.stop()
-			p.Close(context.Background())
-			return err
-		}
+	ctl, err := openControl(opts.ControlPath, map[string]controlHandler{
+		"status": func(ctx context.Context, _ json.RawMessage) (any, error) {
+			ch := make(chan Status, 1)
+			select {
+			case statusCh <- ch:
+				return <-ch, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	})
+	if err != nil {
+		srv.stop()
+		p.Close(context.Background())
+		return err
+	}
+	if ctl != nil {
 		go ctl.serve()
 		defer ctl.close()
+		log.Info("control socket", "control", ctl.path)
 	}
 	if opts.OnReady != nil {
 		go opts.OnReady(ln.Addr())

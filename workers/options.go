@@ -43,6 +43,10 @@ type ServerOptions struct {
 	// IdleTimeout closes keep-alive connections idle this long. Defaults to 2m.
 	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
 
+	// MaxHeaderBytes caps a request's header block (larger is answered
+	// 431). Defaults to net/http's 1 MiB.
+	MaxHeaderBytes int `json:"max_header_bytes,omitempty"`
+
 	// MaxConnRequests answers the Nth request on a connection with
 	// "Connection: close" so long-lived clients rebalance over workers.
 	// Defaults to 1000; negative means unlimited.
@@ -124,8 +128,9 @@ type PrimaryOptions struct {
 	// WorkerEnv is added to the worker's environment (after os.Environ()).
 	WorkerEnv []string
 
-	// ControlPath is the control socket. Defaults to DefaultControlPath();
-	// "-" disables the control socket.
+	// ControlPath is the control socket. Defaults to DefaultControlPath(),
+	// or control-<pid>.sock beside it when another instance holds that;
+	// "-" disables the control socket. A given path in use is an error.
 	ControlPath string
 
 	// DrainTimeout is the hard cap on a worker's drain and on the primary's
@@ -206,9 +211,6 @@ func (o PrimaryOptions) withDefaults() PrimaryOptions {
 	}
 	if o.Workers < 0 {
 		o.Workers = UsableCPUs()
-	}
-	if o.ControlPath == "" {
-		o.ControlPath = DefaultControlPath()
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second

@@ -150,12 +150,9 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		spawnCh: make(chan spawnReq), rolls: make(chan Spec, 1), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 	}
-	if opts.ControlPath != "-" {
-		pr.ctl, err = listenControl(opts.ControlPath, pr.controlHandlers())
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
+	if pr.ctl, err = openControl(opts.ControlPath, pr.controlHandlers()); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return pr, nil
 }
@@ -175,7 +172,7 @@ func (pr *Primary) run(ctx context.Context) error {
 	}
 	go pr.roller()
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
-		keyPID, os.Getpid(), "control", pr.opts.ControlPath, keyVersion, pr.spec.Version)
+		keyPID, os.Getpid(), "control", pr.controlPath(), keyVersion, pr.spec.Version)
 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -208,6 +205,14 @@ func (pr *Primary) run(ctx context.Context) error {
 		return fmt.Errorf("stop: %w", errors.Join(pr.stopErrs...))
 	}
 	return nil
+}
+
+// controlPath is where the control socket listens ("-" for none).
+func (pr *Primary) controlPath() string {
+	if pr.ctl == nil {
+		return "-"
+	}
+	return pr.ctl.path
 }
 
 func (pr *Primary) closeListener() {
@@ -292,7 +297,7 @@ func (pr *Primary) beginStop(fast bool) {
 	for p := range pr.procs {
 		switch {
 		case p.state == stateStarting:
-			pr.kill(p, "stop")
+			pr.kill(p, "stopped before ready") // nothing to drain
 		case fast:
 			p.reason = "stop"
 			p.state = stateStopping

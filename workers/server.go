@@ -57,6 +57,7 @@ func newServer(opts ServerOptions, p Plugin, log *slog.Logger) *server {
 		Handler:           s,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
 		ConnContext:       s.connContext,
 		ConnState:         s.connState,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -230,7 +231,7 @@ func (s *server) drain(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			s.srv.Close()
-			return fmt.Errorf("drain: %d connections still open: %w", n, ctx.Err())
+			return fmt.Errorf("drain: %d connections still open: %w", n, ErrDrainTimeout)
 		case <-t.C:
 		}
 	}

@@ -185,9 +185,24 @@ func isSocket(fd int) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
 }
 
-// selfTest sends one in-process request to p; a panic, a 500 (trap) or a
-// 504 (timeout) fails it.
+type selfTestKey struct{}
+
+// IsSelfTest reports whether ctx belongs to the self-test request a worker
+// sends its plugin before reporting ready. A plugin's next handler should
+// answer it locally (e.g. 204) instead of calling the upstream: the
+// self-test checks the plugin, not the upstream, which may be down or slow.
+func IsSelfTest(ctx context.Context) bool { return ctx.Value(selfTestKey{}) != nil }
+
+// FaultCounter is implemented by plugins that count the requests they
+// failed (a guest trap or timeout). The self-test then fails only on a new
+// fault, so a plugin that answers 500 on purpose (say, to a request missing
+// a header it needs) still becomes ready. Without it, 500 and 504 fail.
+type FaultCounter interface{ Faults() uint64 }
+
+// selfTest sends one in-process request to p; a panic or a fault (see
+// FaultCounter) fails it.
 func selfTest(ctx context.Context, p Plugin, path string) (err error) {
+	ctx = context.WithValue(ctx, selfTestKey{}, true)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://self-test"+path, nil)
 	if err != nil {
 		return fmt.Errorf("self-test request %q: %w", path, err)
@@ -201,11 +216,20 @@ func selfTest(ctx context.Context, p Plugin, path string) (err error) {
 			err = fmt.Errorf("self-test GET %s: handler panicked: %v", path, r)
 		}
 	}()
+	fc, counts := p.(FaultCounter)
+	var before uint64
+	if counts {
+		before = fc.Faults()
+	}
 	p.ServeHTTP(rec, req)
 	if rec.code == 0 {
 		rec.code = http.StatusOK
 	}
-	if rec.code == http.StatusInternalServerError || rec.code == http.StatusGatewayTimeout {
+	failed := rec.code == http.StatusInternalServerError || rec.code == http.StatusGatewayTimeout
+	if counts {
+		failed = fc.Faults() > before
+	}
+	if failed {
 		body := rec.body.Bytes()
 		if len(body) > 200 {
 			body = body[:200]

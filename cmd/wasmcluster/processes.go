@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -91,7 +92,21 @@ func (wc workerConfig) host(log *slog.Logger) (host.Config, error) {
 		}
 		h.Upstream = u
 	}
+	h.Next = selfTestGuard(host.NextHandler(h))
 	return h, nil
+}
+
+// selfTestGuard answers a worker's self-test request with 204 instead of
+// passing it to next (the upstream): readiness is about the plugin, and a
+// slow or down upstream must not keep workers from starting.
+func selfTestGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if workers.IsSelfTest(r.Context()) {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // loadSnapshot is the LoadFunc of workers (and of --workers 0): the host
@@ -110,8 +125,21 @@ func loadSnapshot(log *slog.Logger) workers.LoadFunc {
 		if err != nil {
 			return nil, err
 		}
-		return host.New(ctx, wasm, hcfg)
+		p, err := host.New(ctx, wasm, hcfg)
+		if err != nil {
+			return nil, err
+		}
+		return hostPlugin{p}, nil
 	}
+}
+
+// hostPlugin lets the worker's self-test tell a guest failure from a 500
+// the guest answered on purpose.
+type hostPlugin struct{ *host.Plugin }
+
+func (p hostPlugin) Faults() uint64 {
+	s := p.Stats()
+	return s.Traps + s.Timeouts
 }
 
 // serveProcesses preflights the plugin file (compiling it once, which warms

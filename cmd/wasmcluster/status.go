@@ -26,25 +26,46 @@ func newStatusCmd(stdout io.Writer) *cobra.Command {
 		Long: `Show the running wasmcluster instance and its workers: id, pid, state, plugin
 version, uptime, requests served, requests in flight, resident memory,
 restarts and the last exit reason. The instance is found through its control
-socket (default ` + workers.DefaultControlPath() + `, or --control).
-Exits 1 when no instance is running.`,
+socket (default ` + workers.DefaultControlPath() + `, or --control); without
+--control, instances that found the default taken are shown too (--json
+then prints an array). Exits 1 when no instance is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			paths := []string{control}
 			if control == "" {
-				control = workers.DefaultControlPath()
+				// Instances that found the default socket taken listen
+				// beside it; show them all.
+				if paths = workers.FindControlSockets(); len(paths) == 0 {
+					paths = []string{workers.DefaultControlPath()}
+				}
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 			defer cancel()
-			st, err := workers.QueryStatus(ctx, control)
-			if err != nil {
-				return runtimeError(err)
+			var all []*workers.Status
+			for _, p := range paths {
+				st, err := workers.QueryStatus(ctx, p)
+				if err != nil {
+					return runtimeError(err)
+				}
+				all = append(all, st)
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return runtimeErrorOrNil(enc.Encode(st))
+				if len(all) == 1 {
+					return runtimeErrorOrNil(enc.Encode(all[0]))
+				}
+				return runtimeErrorOrNil(enc.Encode(all))
 			}
-			return runtimeErrorOrNil(printStatus(stdout, st))
+			for i, st := range all {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				if err := printStatus(stdout, st); err != nil {
+					return runtimeError(err)
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
