@@ -1,7 +1,8 @@
 // Command wasmcluster serves an HTTP handler compiled to WebAssembly (the
 // http-wasm handler ABI) behind a real HTTP listener.
 //
-//	wasmcluster serve plugin.wasm --listen 127.0.0.1:8080 [--upstream URL]
+//	wasmcluster serve plugin.wasm --listen 127.0.0.1:8080 [--upstream URL] [--workers N]
+//	wasmcluster status                     # the running instance's workers
 //	wasmcluster config [--config FILE]     # print the effective configuration
 //	wasmcluster version
 //
@@ -16,7 +17,8 @@
 // documents every key. Nothing below cmd sees viper: serve hands plain structs
 // (host.Config, http.Server fields) to the packages it uses.
 //
-// serve.go owns what "serving" means (today the plugin host in this
-// process); listen.go creates the listener separately so a process layer can
-// replace the serving while keeping the same socket handling.
+// serve.go turns the configuration into a host.Config and hands it to the
+// process layer (processes.go over package workers: a primary, one worker
+// process per usable CPU); listen.go creates the listening socket, which the
+// primary owns and every worker inherits.
 package main
