@@ -3,6 +3,8 @@ package host_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +60,7 @@ func TestLoadErrors(t *testing.T) {
 		{"start_trap", []string{"_start"}},
 		{"init_trap", []string{"_initialize"}},
 		{"memory_too_big", nil},
+		{"init_get_uri", []string{"get_uri", "_initialize"}},
 	} {
 		t.Run(tc.guest, func(t *testing.T) {
 			err := loadErr(t, wat(t, "load/"+tc.guest), host.Config{Name: "bad-plugin"})
@@ -131,5 +134,16 @@ func TestInitLoop(t *testing.T) {
 func TestValidateGood(t *testing.T) {
 	if err := host.Validate(context.Background(), wat(t, "hello"), host.Config{Logger: quiet()}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInitHostCalls: what SDKs call during init (get_config, log,
+// enable_features) works outside a request.
+func TestInitHostCalls(t *testing.T) {
+	logger, logs := captureLogger(slog.LevelInfo)
+	p := newPlugin(t, wat(t, "load/init_calls"), host.Config{GuestConfig: []byte("init config"), Logger: logger, PoolSize: 1})
+	wantResponse(t, serve(t, p, get("/")), http.StatusOK, "init config")
+	if len(logs.find("init-log")) == 0 {
+		t.Errorf("log during _initialize lost: %v", logs.all())
 	}
 }
