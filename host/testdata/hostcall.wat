@@ -1,10 +1,16 @@
 ;; hostcall: calls one host function with arguments chosen by the client,
 ;; for the bad-argument tests and FuzzHostFunctions. The request body holds 7
-;; little-endian u32: the function index (order of abi.HostFuncs), then up to
-;; 6 arguments (unused ones ignored). An index past the table calls nothing.
-;; When the call returns the guest answers "ok" (next=0). A $dirty flag is
-;; set around the call: an instance reused after a call that trapped answers
-;; "reused-after-trap" instead.
+;; little-endian u32: a control word, then up to 6 arguments (unused ones
+;; ignored). Control word:
+;;   bits 0..7   function index, in the order of abi.HostFuncs (past the end:
+;;               call nothing)
+;;   bit  8      make the call in handle_response, after next (next=1)
+;;   bits 9..11  features to enable for the request first: bit 9 =
+;;               buffer_request(1), bit 10 = buffer_response(2), bit 11 =
+;;               trailers(4)
+;; When the call is made in handle_request and returns, the guest answers
+;; "ok" (next=0). A $dirty flag is set around the call: an instance reused
+;; after a call that trapped answers "reused-after-trap" instead.
 ;; Memory: args at 0x0, "x-a" at 0x40, "ok" at 0x50; one page in total.
 ;; Keep the case order equal to abi.HostFuncs.
 (module
@@ -32,22 +38,11 @@
   (data (i32.const 0x50) "ok")
   (data (i32.const 0x60) "reused-after-trap") ;; 17
   (global $dirty (mut i32) (i32.const 0))
-  (func (export "handle_request") (result i64)
-    (local $got i32) (local $r i64)
+  ;; calls the function the control word at 0x0 names, with the arguments
+  ;; at 0x4..0x18
+  (func $dispatch
     (local $fn i32) (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $a4 i32)
-    (if (global.get $dirty)
-      (then
-        (call $write_body (i32.const 1) (i32.const 0x60) (i32.const 17))
-        (return (i64.const 0))))
-    ;; read exactly 28 bytes (or until EOF) of the request body to 0x0
-    (block $read
-      (loop $more
-        (br_if $read (i32.ge_u (local.get $got) (i32.const 28)))
-        (local.set $r (call $read_body (i32.const 0) (local.get $got) (i32.sub (i32.const 28) (local.get $got))))
-        (local.set $got (i32.add (local.get $got) (i32.wrap_i64 (local.get $r))))
-        (br_if $read (i64.ne (i64.shr_u (local.get $r) (i64.const 32)) (i64.const 0)))
-        (br $more)))
-    (local.set $fn (i32.load (i32.const 0)))
+    (local.set $fn (i32.and (i32.load (i32.const 0)) (i32.const 0xff)))
     (local.set $a0 (i32.load (i32.const 4)))
     (local.set $a1 (i32.load (i32.const 8)))
     (local.set $a2 (i32.load (i32.const 12)))
@@ -94,6 +89,30 @@
       (drop (call $get_status_code)) (br $end))
       (call $set_status_code (local.get $a0)) (br $end))
       (drop (call $get_source_addr (local.get $a0) (local.get $a1))))
-    (global.set $dirty (i32.const 0))
+    (global.set $dirty (i32.const 0)))
+  (func (export "handle_request") (result i64)
+    (local $got i32) (local $r i64) (local $ctl i32)
+    (if (global.get $dirty)
+      (then
+        (call $write_body (i32.const 1) (i32.const 0x60) (i32.const 17))
+        (return (i64.const 0))))
+    ;; read exactly 28 bytes (or until EOF) of the request body to 0x0
+    (memory.fill (i32.const 0) (i32.const 0) (i32.const 28))
+    (block $read
+      (loop $more
+        (br_if $read (i32.ge_u (local.get $got) (i32.const 28)))
+        (local.set $r (call $read_body (i32.const 0) (local.get $got) (i32.sub (i32.const 28) (local.get $got))))
+        (local.set $got (i32.add (local.get $got) (i32.wrap_i64 (local.get $r))))
+        (br_if $read (i64.ne (i64.shr_u (local.get $r) (i64.const 32)) (i64.const 0)))
+        (br $more)))
+    (local.set $ctl (i32.load (i32.const 0)))
+    (if (i32.and (local.get $ctl) (i32.const 0xe00))
+      (then (drop (call $enable_features
+        (i32.and (i32.shr_u (local.get $ctl) (i32.const 9)) (i32.const 7))))))
+    (if (i32.and (local.get $ctl) (i32.const 0x100))
+      (then (return (i64.const 1))))
+    (call $dispatch)
     (call $write_body (i32.const 1) (i32.const 0x50) (i32.const 2))
-    (i64.const 0)))
+    (i64.const 0))
+  (func (export "handle_response") (param i32 i32)
+    (call $dispatch)))
