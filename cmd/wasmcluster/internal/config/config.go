@@ -38,6 +38,10 @@ type PluginConfig struct {
 	ConfigFile       string `toml:"config_file" help:"file whose content the plugin reads with get_config (exclusive with plugin.config)"`
 	MemoryLimitPages uint32 `toml:"memory_limit_pages" help:"cap on each instance's linear memory in 64 KiB pages; memory.grow beyond it fails in the guest"`
 	PoolSize         int    `toml:"pool_size" help:"live plugin instances per process; 0 means 2 x GOMAXPROCS"`
+
+	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
+	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
+	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
 }
 
 // LogConfig is the [log] section.
@@ -65,6 +69,8 @@ func Default() Config {
 		MaxHeaderBytes:    64 << 10,
 		Plugin: PluginConfig{
 			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
+			Watch:            true,
+			PreflightTimeout: 10 * time.Second,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 	}
@@ -139,6 +145,12 @@ func (c Config) validate() []*FieldError {
 	}
 	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
 		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
+	}
+	if p := c.Plugin.PreflightPath; p != "" && !strings.HasPrefix(p, "/") {
+		bad("plugin.preflight_path", p, "must start with /")
+	}
+	if c.Plugin.PreflightTimeout <= 0 {
+		bad("plugin.preflight_timeout", formatDuration(c.Plugin.PreflightTimeout), "must be positive")
 	}
 	if _, ok := logLevels[strings.ToLower(c.Log.Level)]; !ok {
 		bad("log.level", c.Log.Level, "must be debug, info, warn or error")
