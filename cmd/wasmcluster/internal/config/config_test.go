@@ -356,3 +356,52 @@ func TestReloadSameViper(t *testing.T) {
 		t.Errorf("reload: request_timeout %v pool_size %d listen %q; want 2s, 0 (default again), the flag's", c2.RequestTimeout, c2.Plugin.PoolSize, c2.Listen)
 	}
 }
+
+// Boolean keys: --flag alone means true, --flag=false, env and file values,
+// and a non-boolean is refused naming the key.
+func TestBoolKeys(t *testing.T) {
+	var k Key
+	for _, kk := range Keys() {
+		if kk.TypeName() == "true|false" {
+			k = kk
+			break
+		}
+	}
+	if k.Name == "" {
+		t.Skip("no boolean key in Config")
+	}
+	load := func(args []string, env string) (bool, error) {
+		t.Helper()
+		if env != "" {
+			t.Setenv(k.Env(), env)
+		}
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		AddFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(viper.New(), fs, "")
+		if err != nil {
+			return false, err
+		}
+		return k.field(&c).Bool(), nil
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{[]string{"--" + k.Flag()}, "", true},
+		{[]string{"--" + k.Flag() + "=false"}, "", false},
+		{nil, "false", false},
+		{nil, "true", true},
+		{[]string{"--" + k.Flag() + "=true"}, "false", true}, // flag over env
+	} {
+		if got, err := load(tc.args, tc.env); err != nil || got != tc.want {
+			t.Errorf("args %v env %q: got %v, %v; want %v", tc.args, tc.env, got, err, tc.want)
+		}
+	}
+	if _, err := load(nil, "maybe"); err == nil || !strings.Contains(err.Error(), k.Name+`: "maybe": want true or false`) {
+		t.Errorf("env maybe: got %v, want an error naming %s", err, k.Name)
+	}
+}
