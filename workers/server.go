@@ -68,7 +68,49 @@ func newServer(opts ServerOptions, p Plugin, log *slog.Logger) *server {
 // serve starts serving ln in the background.
 func (s *server) serve(ln net.Listener) {
 	s.ln = ln
-	go func() { s.served <- s.srv.Serve(ln) }()
+	go func() { s.served <- s.srv.Serve(trackListener{ln}) }()
+}
+
+// trackListener wraps accepted connections in trackedConn.
+type trackListener struct{ net.Listener }
+
+func (l trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &trackedConn{Conn: c}, nil
+}
+
+// trackedConn records when it last read bytes. net/http marks a connection
+// active only after reading a whole request header, so "idle" alone is not
+// "quiet": a drain must not close a connection that has read a request's
+// first bytes since it went idle.
+type trackedConn struct {
+	net.Conn
+	lastRead atomic.Int64 // UnixNano of the last Read that returned bytes
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// CloseWrite keeps net/http's graceful close (FIN, then wait) working.
+func (c *trackedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// quietSince reports whether c has read nothing since t.
+func quietSince(c net.Conn, t time.Time) bool {
+	tc, ok := c.(*trackedConn)
+	return !ok || tc.lastRead.Load() < t.UnixNano()
 }
 
 func (s *server) connContext(ctx context.Context, c net.Conn) context.Context {
@@ -218,8 +260,13 @@ func (s *server) drain(ctx context.Context) error {
 		if now.Sub(start) >= s.opts.IdleGrace {
 			for c, ci := range s.conns {
 				idle := ci.state == http.StateIdle || ci.state == http.StateNew
-				if idle && now.Sub(ci.since) >= s.opts.IdleGrace {
-					c.Close() // StateClosed follows and removes it
+				if idle && now.Sub(ci.since) >= s.opts.IdleGrace && quietSince(c, ci.since) {
+					// Not Close: a read deadline in the past ends a read
+					// that is still waiting (net/http then closes the
+					// connection, StateClosed removes it), while a request
+					// whose bytes were read an instant ago is still
+					// answered, with Connection: close.
+					c.SetReadDeadline(now)
 				}
 			}
 		}
