@@ -13,12 +13,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/http-wasm/http-wasm-host-go/handler"
+	wasm "github.com/http-wasm/http-wasm-host-go/handler/nethttp"
+	"github.com/tetratelabs/wazero"
+
 	"github.com/wasmcluster/wasmcluster/bench/internal/native"
 	"github.com/wasmcluster/wasmcluster/host"
 )
 
 // Per-request cost of serving a plugin with package host, without the
-// network: the same request through host.Plugin.ServeHTTP and through a
+// network: the same request through host.Plugin.ServeHTTP, through the
+// reference host's middleware (http-wasm-host-go v0.7.0) and through a
 // native handler doing the same work. Profile with
 //
 //	go test ./bench -run '^$' -bench HostServe -cpuprofile cpu.out
@@ -139,6 +144,15 @@ func BenchmarkHostServe(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("plugin %s answered %d: %s", plugin, rec.Code, rec.Body)
 		}
+		b.Run(plugin+"/refhost", func(b *testing.B) {
+			mc := wazero.NewModuleConfig().WithStartFunctions("_initialize").WithSysWalltime().WithSysNanotime()
+			mw, err := wasm.NewMiddleware(context.Background(), code, handler.ModuleConfig(mc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer mw.Close(context.Background())
+			serveLoop(b, mw.NewHandler(context.Background(), http.NotFoundHandler()), plugin)
+		})
 		b.Run(plugin+"/host", func(b *testing.B) {
 			serveLoop(b, p, plugin)
 		})
