@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -225,4 +226,39 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkSlowNext: throughput with 64 concurrent clients when next takes
+// 10 ms (a typical upstream). An instance is held for the whole request,
+// next included, so the pool size bounds concurrency: req/s ≈ PoolSize /
+// latency. "nextonly" has no handle_response, so nothing runs on the
+// instance after next.
+//
+//	go test ./host -run '^$' -bench BenchmarkSlowNext -benchtime 2s
+func BenchmarkSlowNext(b *testing.B) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(10 * time.Millisecond) })
+	for _, tc := range []struct {
+		name string
+		h    func(b *testing.B) http.Handler
+	}{
+		{"native", func(*testing.B) http.Handler { return next }},
+		{"next", func(b *testing.B) http.Handler { return newPlugin(b, wat(b, "next"), host.Config{Next: next}) }},
+		{"nextonly", func(b *testing.B) http.Handler { return newPlugin(b, wat(b, "nextonly"), host.Config{Next: next}) }},
+		{"next-pool64", func(b *testing.B) http.Handler {
+			return newPlugin(b, wat(b, "next"), host.Config{Next: next, PoolSize: 64})
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := tc.h(b)
+			b.SetParallelism(64 / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				for pb.Next() {
+					h.ServeHTTP(httptest.NewRecorder(), req)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
 }
