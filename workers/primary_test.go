@@ -1,13 +1,17 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -103,6 +107,13 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 	}
 	l.finish()
 	t.Logf("%d kills; %v; restore times %v", kills, l, restore)
+	if os.Getenv("WASMCLUSTER_SOAK") != "" { // timing only in the soak run
+		for _, d := range restore {
+			if d > time.Second {
+				t.Errorf("worker count restored after %v, want within 1s", d)
+			}
+		}
+	}
 	if l.refused != 0 {
 		t.Errorf("%d connections refused", l.refused)
 	}
@@ -122,6 +133,8 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 func TestStoppedWorkerReplaced(t *testing.T) {
 	opts := baseOptions(t, 2)
 	opts.HeartbeatTimeout = 1500 * time.Millisecond
+	logs := &lockedBuffer{}
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	pr := startPrimary(t, opts)
 	pids := readyPIDs(pr.Status())
 	victim := pids[0]
@@ -135,6 +148,15 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 		return len(p) == 2 && !slices.Contains(p, victim)
 	})
 	t.Logf("replaced after %v (heartbeat timeout %v)", time.Since(t0), opts.HeartbeatTimeout)
+	// The stack dump (SIGQUIT, after SIGCONT) reached the log, tagged.
+	waitFor(t, 5*time.Second, "stack dump in the log", func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "goroutine ") && strings.Contains(line, fmt.Sprintf(`"pid":%d`, victim)) {
+				return true
+			}
+		}
+		return false
+	})
 	var st Status
 	waitFor(t, 5*time.Second, "last exit recorded", func() bool {
 		st = pr.Status()
@@ -296,4 +318,20 @@ func errorsIs(err, target error) bool {
 	return false
 }
 
-var _ = fmt.Sprint
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
