@@ -147,3 +147,28 @@ func TestInitHostCalls(t *testing.T) {
 		t.Errorf("log during _initialize lost: %v", logs.all())
 	}
 }
+
+// TestInitTimeout: Config.InitTimeout refuses a guest whose _initialize
+// hangs, even when the caller's context has no deadline.
+func TestInitTimeout(t *testing.T) {
+	wasm := wat(t, "load/init_loop")
+	done := make(chan error, 1)
+	go func() {
+		p, err := host.New(context.Background(), wasm, host.Config{Logger: quiet(), InitTimeout: 300 * time.Millisecond})
+		if p != nil {
+			p.Close(context.Background())
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("New accepted a module whose _initialize never returns")
+		}
+		if !strings.Contains(err.Error(), "_initialize") {
+			t.Errorf("error %q does not name _initialize", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("New did not return 30 s after a 300 ms InitTimeout")
+	}
+}
