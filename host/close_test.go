@@ -60,3 +60,21 @@ func TestCloseWhileServing(t *testing.T) {
 		p.Close(context.Background())
 	}()
 }
+
+// TestClientGoneStopsGuest: when the client goes away, a spinning guest is
+// interrupted at once (not at RequestTimeout) and its instance replaced.
+func TestClientGoneStopsGuest(t *testing.T) {
+	p := newPlugin(t, wat(t, "loop"), host.Config{PoolSize: 1, RequestTimeout: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan served, 1)
+	go func() { done <- httptestServe(p, get("/", "x-mode", "l").WithContext(ctx)) }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("guest still running 30 s after the client went away")
+	}
+	wantResponse(t, serve(t, p, get("/fast")), http.StatusOK, "fast")
+	checkPoolIdle(t, p)
+}
