@@ -94,7 +94,7 @@ func testLogger() *slog.Logger {
 }
 
 // baseOptions: the test binary as worker, quick timeouts, no signals.
-func baseOptions(t *testing.T, workers int) PrimaryOptions {
+func baseOptions(t testing.TB, workers int) PrimaryOptions {
 	return PrimaryOptions{
 		Listen:            "127.0.0.1:0",
 		Workers:           workers,
@@ -112,7 +112,7 @@ func baseOptions(t *testing.T, workers int) PrimaryOptions {
 }
 
 // shortTempDir: unix socket paths are limited to ~108 bytes.
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	d, err := os.MkdirTemp("", "wc")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func shortTempDir(t *testing.T) string {
 
 // startPrimary runs a primary in this process until the test ends and
 // waits for all its workers to be ready.
-func startPrimary(t *testing.T, opts PrimaryOptions) *Primary {
+func startPrimary(t testing.TB, opts PrimaryOptions) *Primary {
 	t.Helper()
 	ready := make(chan struct{})
 	opts.OnReady = func(net.Addr) { close(ready) }
@@ -156,7 +156,7 @@ func startPrimary(t *testing.T, opts PrimaryOptions) *Primary {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
