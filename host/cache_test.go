@@ -95,3 +95,32 @@ func TestCorruptCache(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheConcurrentCold: several loads of one plugin racing on a cold,
+// shared cache directory (as a primary and its workers may) all succeed, and
+// the cache they leave serves the next load.
+func TestCacheConcurrentCold(t *testing.T) {
+	wasm := wat(t, "hello")
+	dir := t.TempDir()
+	cfg := host.Config{CacheDir: dir, PoolSize: 1, Logger: quiet()}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			p, err := host.New(context.Background(), wasm, cfg)
+			if err == nil {
+				p.Close(context.Background())
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent cold New: %v", err)
+		}
+	}
+	if len(cacheFiles(t, dir)) == 0 {
+		t.Fatal("no cache entry written")
+	}
+	p := newPlugin(t, wasm, cfg)
+	wantResponse(t, serve(t, p, get("/")), http.StatusOK, "hello")
+}
