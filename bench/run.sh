@@ -79,12 +79,14 @@ if [ "$quick" = 0 ]; then
 	gowasm "$wasm/echo.wasm" ./bench/guests/echo
 fi
 
-args=(-bin "$bin" -wasm "$wasm" -out "$out" -command "$command_line")
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+uncommitted changes"
+args=(-bin "$bin" -wasm "$wasm" -out "$out" -command "$command_line" -commit "$commit")
 if [ "$quick" = 1 ]; then
 	# Harness check: every system and measurement kind once, briefly, with
 	# the WAT guest only (no Go guest to compile).
 	args+=(-quick -duration 1s -warmup 0s -conns 1,4 -plugins hello-wat
-		-systems "$systems" -cold-runs 1 -swap-runs 1 -swap-wait 5s -mem-conns 4)
+		-systems "$systems" -cold-runs 1 -swap-runs 1 -swap-wait 3s -mem-conns 4 -inst-mem=false)
 	swap_kinds=wat
 else
 	gowasm "$wasm/version-go-v1.wasm" ./bench/guests/version "-X main.version=v1"

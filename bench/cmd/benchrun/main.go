@@ -35,6 +35,7 @@ type config struct {
 	instMem    bool
 	quick      bool
 	command    string // how the run was started, for the report
+	commit     string // source revision, for the report
 	workersArg bool   // wasmcluster serve has --workers
 	cores      int
 }
@@ -83,6 +84,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.instMem, "inst-mem", true, "measure memory per plugin instance")
 	fs.BoolVar(&cfg.quick, "quick", false, "harness check: results are not meaningful")
 	fs.StringVar(&cfg.command, "command", "", "command line recorded in the report")
+	fs.StringVar(&cfg.commit, "commit", "", "source revision recorded in the report")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

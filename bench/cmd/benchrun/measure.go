@@ -57,7 +57,7 @@ type systemInfo struct {
 func measure(ctx context.Context, cfg config, log *slog.Logger) (*results, error) {
 	res := &results{Started: time.Now(), Machine: describeMachine(), Config: map[string]any{
 		"duration": cfg.duration.String(), "warmup": cfg.warmup.String(), "conns": cfg.conns,
-		"plugins": cfg.plugins, "rounds": cfg.rounds, "systems": cfg.systems, "quick": cfg.quick, "command": cfg.command,
+		"plugins": cfg.plugins, "rounds": cfg.rounds, "systems": cfg.systems, "quick": cfg.quick, "command": cfg.command, "commit": cfg.commit,
 		"wrk_threads": fmt.Sprintf("min(conns, %d)", cfg.cores),
 	}}
 	defer func() { res.Finished = time.Now() }()

@@ -83,7 +83,11 @@ func markdown(cfg config, r *results) string {
 	w("Machine: %d CPUs (%s), kernel %s, %s, %s, RAM %s. Run %s, %s.\n\n", m.CPUs, m.CPU, m.Kernel, m.Go, m.Wrk, m.MemKiB,
 		m.Started, r.Finished.Sub(r.Started).Round(1e9))
 	if cfg.command != "" {
-		w("Command: `%s`\n\n", cfg.command)
+		w("Command: `%s`", cfg.command)
+		if cfg.commit != "" {
+			w(" at commit %s", cfg.commit)
+		}
+		w("\n\n")
 	}
 	w("Each point: wrk for %s after a %s warm-up per system, threads = min(connections, %d), keep-alive, loopback; "+
 		"all systems of a plugin run at once (idle but one) and are loaded in turn at each connection count, %d round(s), median round kept. "+
