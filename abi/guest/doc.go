@@ -41,15 +41,16 @@
 // One plugin instance serves one request at a time, and the host keeps a
 // pool of instances. Package-level state is therefore per instance, not
 // shared between requests in flight; there are no goroutines running
-// between requests. Request and Response values, and the buffers behind
-// them, are reused: do not keep them after the handler returns.
+// between requests. The *Request and the buffers behind it are reused: do
+// not keep them after the handler returns. A panic is not recovered: the
+// host answers 500, logs the panic, and replaces the instance.
 //
-// Bodies stream. Request.Body and Response.Body read straight into the
+// Bodies stream. Request.Body and ResponseWriter.Body read straight into the
 // caller's buffer with one host call per Read, and Write sends each chunk to
 // the host, so io.Copy(w, r.Body()) moves a body of any size through one
 // reused 32 KiB buffer.
 //
-// Config returns the operator's plugin configuration; Log and Logf write to
+// Config returns the operator's plugin configuration; Log writes to
 // the host's logger; EnableFeatures turns on request buffering, response
 // buffering and trailers, for every request when called from init or for
 // the current request when called from a handler.

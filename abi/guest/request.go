@@ -24,8 +24,12 @@ const (
 	hasAddr
 )
 
+// reset prepares r for a new request. It writes only scalar fields: the
+// cached strings stay until overwritten (has guards them), which avoids the
+// write-barrier calls a whole-struct assignment costs in wasm.
 func (r *Request) reset(seq uint32) {
-	*r = Request{seq: seq, body: Body{kind: abi.BodyKindRequest}}
+	r.seq, r.next, r.has = seq, false, 0
+	r.body = Body{kind: abi.BodyKindRequest}
 }
 
 // Method returns the request method, e.g. "GET".

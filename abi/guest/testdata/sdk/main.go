@@ -105,7 +105,7 @@ func serve(w guest.ResponseWriter, r *guest.Request) {
 	}
 }
 
-func rewrite(w *guest.Response, r *guest.Request, isError bool) {
+func rewrite(w guest.ResponseWriter, r *guest.Request, isError bool) {
 	if !strings.HasPrefix(r.Path(), "/mw/") {
 		return
 	}
