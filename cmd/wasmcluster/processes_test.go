@@ -140,6 +140,14 @@ func TestServeWorkersStatusReload(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	s.signal(syscall.SIGTTOU)
+	deadline = time.Now().Add(15 * time.Second)
+	for st := statusOf(t, sock); len(st.Workers) != 2 || st.Desired != 2; st = statusOf(t, sock) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGTTOU did not remove a worker: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if code := s.stop(); code != 0 {
 		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, s.stderr)
 	}
