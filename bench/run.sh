@@ -10,7 +10,8 @@
 # --plugins LIST (hello-wat,hello-sdk,echo), --systems LIST
 # (native,refhost,wc-cores,wc-1,wc-0), --out DIR (default bench/out),
 # --rounds N (rounds per point, median kept; default 1), --timeout D (whole
-# run bound, default 30m).
+# run bound, default 30m), --ab-bin PATH [--ab-label TEXT] (also measure
+# another wasmcluster binary, e.g. a candidate fix, as system wc-ab).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,8 @@ plugins=hello-wat,hello-sdk,echo
 systems=native,refhost,wc-cores,wc-1,wc-0
 out=$root/bench/out
 rounds=1
+ab_bin=
+ab_label="wasmcluster A/B build"
 timeout_all=30m
 command_line="bash bench/run.sh $*"
 while [ $# -gt 0 ]; do
@@ -35,8 +38,10 @@ while [ $# -gt 0 ]; do
 	--systems) systems=$2; shift ;;
 	--out) out=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
+	--ab-bin) ab_bin=$2; shift ;;
+	--ab-label) ab_label=$2; shift ;;
 	--timeout) timeout_all=$2; shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -95,6 +100,10 @@ else
 	swap_kinds=wat,go
 fi
 args+=(-swap-kinds "$swap_kinds")
+if [ -n "$ab_bin" ]; then
+	args+=(-ab-bin "$ab_bin" -ab-label "$ab_label")
+	[[ "$systems" == *wc-ab* ]] || args+=(-systems "$systems,wc-ab")
+fi
 
 echo "run.sh: measuring (bounded by $timeout_all)" >&2
 status=0

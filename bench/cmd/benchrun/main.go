@@ -36,7 +36,9 @@ type config struct {
 	quick      bool
 	command    string // how the run was started, for the report
 	commit     string // source revision, for the report
-	workersArg bool   // wasmcluster serve has --workers
+	abBin      string // a second wasmcluster binary measured as system wc-ab
+	abLabel    string
+	workersArg bool // wasmcluster serve has --workers
 	cores      int
 }
 
@@ -85,6 +87,8 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.quick, "quick", false, "harness check: results are not meaningful")
 	fs.StringVar(&cfg.command, "command", "", "command line recorded in the report")
 	fs.StringVar(&cfg.commit, "commit", "", "source revision recorded in the report")
+	fs.StringVar(&cfg.abBin, "ab-bin", "", "another wasmcluster binary (e.g. with a candidate fix), measured as system wc-ab with --workers = cores")
+	fs.StringVar(&cfg.abLabel, "ab-label", "wasmcluster A/B build", "label of the wc-ab system in the report")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -151,9 +155,10 @@ func systemsFor(cfg config) ([]system, error) {
 	bin := func(n string) string { return filepath.Join(cfg.binDir, n) }
 	wasm := func(p plugin) string { return filepath.Join(cfg.wasmDir, p.wasm) }
 	cache := filepath.Join(cfg.out, "cache")
+	wcBin := bin("wasmcluster")
 	wc := func(workers int) func(p plugin) []string {
 		return func(p plugin) []string {
-			argv := []string{bin("wasmcluster"), "serve", wasm(p), "--listen", "{addr}",
+			argv := []string{wcBin, "serve", wasm(p), "--listen", "{addr}",
 				"--cache-dir", cache, "--log-level", "warn"}
 			if workers >= 0 && cfg.workersArg {
 				argv = append(argv, "--workers", strconv.Itoa(workers))
@@ -191,6 +196,17 @@ func systemsFor(cfg config) ([]system, error) {
 				label += " (cores)"
 			}
 			out = append(out, system{name: n, label: label, argv: wc(w), wc: true})
+		case "wc-ab":
+			if cfg.abBin == "" {
+				return nil, fmt.Errorf("system wc-ab needs -ab-bin")
+			}
+			abBin := cfg.abBin
+			out = append(out, system{name: n, label: fmt.Sprintf("%s --workers %d", cfg.abLabel, cfg.cores), wc: true,
+				argv: func(p plugin) []string {
+					argv := wc(cfg.cores)(p)
+					argv[0] = abBin
+					return argv
+				}})
 		default:
 			return nil, fmt.Errorf("unknown system %q", n)
 		}
