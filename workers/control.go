@@ -38,6 +38,10 @@ type Status struct {
 	Version       string         `json:"version,omitempty"`
 	Stopping      bool           `json:"stopping,omitempty"`
 	LastRoll      string         `json:"last_roll,omitempty"`
+	Target        string         `json:"target,omitempty"`    // version a roll in progress moves to
+	LastGood      string         `json:"last_good,omitempty"` // version a crash-looping new one reverts to
+	Roll          *RollStatus    `json:"roll,omitempty"`      // the roll in progress, else the last one
+	Plugin        *PluginStatus  `json:"plugin,omitempty"`    // the plugin file (watcher, refusals)
 	Workers       []WorkerStatus `json:"workers"`
 }
 
@@ -186,7 +190,12 @@ func (c *controlServer) handle(conn net.Conn) {
 	} else if h := c.handlers[req.Cmd]; h == nil {
 		resp.Error = fmt.Sprintf("unknown command %q", req.Cmd)
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		timeout := 25 * time.Second
+		if d, ok := controlTimeouts[req.Cmd]; ok {
+			timeout = d
+			conn.SetDeadline(time.Now().Add(d + 5*time.Second))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		res, err := h(ctx, req.Args)
 		cancel()
 		if err != nil {
@@ -263,6 +272,7 @@ func (pr *Primary) controlHandlers() map[string]controlHandler {
 			}
 			return st, nil
 		},
+		"reload": pr.controlReload, // roll_control.go
 	}
 }
 
@@ -273,6 +283,7 @@ func (pr *Primary) status() Status {
 		PID: os.Getpid(), Listen: pr.ln.Addr().String(), Control: pr.controlPath(), UptimeSeconds: now.Sub(pr.started).Seconds(),
 		Desired: pr.desired, Version: pr.spec.Version, Stopping: pr.stopping, LastRoll: pr.lastRoll,
 	}
+	pr.rollStatus(&st) // roll_control.go
 	seen := make(map[*proc]bool)
 	for _, s := range pr.slots {
 		ws := WorkerStatus{ID: s.id, Restarts: s.restarts, LastExit: s.lastExit, CrashLoop: s.crashLoop, State: "backoff"}

@@ -163,6 +163,16 @@ type PrimaryOptions struct {
 	// Defaults to slog.Default().
 	Logger *slog.Logger
 
+	// AfterRoll, if set, is called after every roll (and revert) with its
+	// outcome and the versions still in use (workers, the revert target):
+	// the place to prune snapshots and compilation caches. It runs on the
+	// roll goroutine; the next roll waits for it.
+	AfterRoll func(st RollStatus, inUse []string)
+
+	// PluginStatus, if set, adds the plugin file's state (watcher, last
+	// refusal) to status. It must not block.
+	PluginStatus func() *PluginStatus
+
 	// OnReady, if set, is called once when the first worker set is ready
 	// (all slots ready) — used by tests and by sd_notify-style embedders.
 	OnReady func(addr net.Addr)

@@ -29,7 +29,7 @@ type Primary struct {
 	cmds    chan func()
 	quit    chan struct{} // closed when run returns
 	spawnCh chan spawnReq
-	rolls   chan Spec // pending roll target (latest wins)
+	rq      *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
 	started time.Time
 
 	// supervisor-owned
@@ -147,7 +147,7 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 	pr := &Primary{
 		opts: opts, log: opts.Logger, ln: ln, lnFile: f,
 		events: make(chan event, 256), cmds: make(chan func()), quit: make(chan struct{}),
-		spawnCh: make(chan spawnReq), rolls: make(chan Spec, 1), started: time.Now(),
+		spawnCh: make(chan spawnReq), rq: newRollQueue(opts.Spec), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 	}
 	if pr.ctl, err = openControl(opts.ControlPath, pr.controlHandlers()); err != nil {
@@ -280,7 +280,7 @@ func (pr *Primary) reload() {
 	} else if !pr.do(func() { spec = pr.spec }) {
 		return
 	}
-	pr.RequestRoll(spec)
+	pr.Submit(RollRequest{Spec: spec, Restart: true, Trigger: "signal"})
 }
 
 // beginStop drains every worker (or stops them fast) and closes the

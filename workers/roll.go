@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -20,7 +21,9 @@ func (w *Worker) String() string {
 
 // StartWorker starts an extra worker for slot id on spec (a surge: it does
 // not replace the slot's current worker) and waits until it is ready. On
-// error or when ctx ends before ready, the worker is killed.
+// error or when ctx ends before ready, the worker is killed and StartWorker
+// returns once it has exited, so a canceled start never leaves an extra
+// process behind.
 func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker, error) {
 	ready := make(chan error, 1)
 	var p *proc
@@ -49,6 +52,10 @@ func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker,
 		return &Worker{p: p}, nil
 	case <-ctx.Done():
 		pr.do(func() { pr.kill(p, "start canceled") })
+		select {
+		case <-p.exited:
+		case <-pr.quit:
+		}
 		return nil, fmt.Errorf("start worker %d: %w", id, ctx.Err())
 	}
 }
@@ -89,52 +96,61 @@ func (pr *Primary) Drain(ctx context.Context, w *Worker) error {
 	}
 }
 
-// Roll replaces every slot's worker with one on spec, surge-then-drain,
-// one slot at a time: the replacement must be ready before the old worker
-// drains, so capacity never drops. A replacement that fails aborts the
-// roll; the workers not yet replaced keep serving their version.
+// Roll replaces every slot's worker with one on spec, surge-then-drain, one
+// slot at a time, and returns when it is done: the replacement must be
+// ready before the old worker drains, so capacity never drops, and the old
+// worker has exited before the next replacement starts, so there is never
+// more than one extra process. A replacement that fails aborts the roll and
+// the slots already replaced go back to the version before it. Rolls run one
+// at a time (Roll queues behind a roll in progress; a newer request
+// retargets it, see Submit).
 func (pr *Primary) Roll(ctx context.Context, spec Spec) error {
-	start := time.Now()
-	var ids []int
-	pr.do(func() {
-		for _, s := range pr.slots {
-			ids = append(ids, s.id)
-		}
-	})
-	for _, id := range ids {
-		w, err := pr.StartWorker(ctx, id, spec)
-		if err != nil {
-			return fmt.Errorf("roll to %q: %w", spec.Version, err)
-		}
-		if old := pr.Promote(w); old != nil {
-			if err := pr.Drain(ctx, old); err != nil {
-				return fmt.Errorf("roll to %q: %w", spec.Version, err)
-			}
-		}
+	ch := pr.Submit(RollRequest{Spec: spec, Restart: true, Trigger: "api"})
+	select {
+	case st := <-ch:
+		return st.Err()
+	case <-pr.quit:
+		return ErrStopping
+	case <-ctx.Done():
+		return fmt.Errorf("roll to %q: %w", spec.Version, ctx.Err())
 	}
-	pr.do(func() { pr.spec = spec })
-	pr.log.Info("roll finished", keyVersion, spec.Version, keyCount, len(ids),
-		"duration", time.Since(start).Round(time.Millisecond).String())
-	return nil
 }
 
-// RequestRoll queues a roll to spec; a newer request replaces a queued one.
-// Rolls run one at a time.
+// RequestRoll queues a roll to spec that replaces every worker (a restart
+// when spec is the version already running); a newer request retargets a
+// roll in progress. It does not wait.
 func (pr *Primary) RequestRoll(spec Spec) {
-	for {
-		select {
-		case pr.rolls <- spec:
-			return
-		default:
-		}
-		select {
-		case <-pr.rolls: // drop the stale pending target
-		default:
-		}
-	}
+	pr.Submit(RollRequest{Spec: spec, Restart: true, Trigger: "request"})
 }
 
-// roller runs queued rolls one at a time until the supervisor returns.
+// RollRequest asks for the workers to run Spec.
+type RollRequest struct {
+	Spec Spec
+
+	// Restart replaces workers already running Spec.Version too (SIGHUP on
+	// an unchanged plugin restarts the workers). Without it, only workers
+	// on another version are replaced.
+	Restart bool
+
+	// Trigger says who asked, for logs and status: "watch", "signal",
+	// "control", "revert", ...
+	Trigger string
+}
+
+// Submit queues req and returns a channel that receives the outcome of
+// the roll that carries it out. A request arriving while another is queued
+// replaces it; one arriving during a roll retargets that roll: a worker
+// still starting on the stale version is stopped, and the roll continues
+// toward the newest version from where it is. Superseded requests receive
+// the outcome of the roll that replaced them.
+func (pr *Primary) Submit(req RollRequest) <-chan RollStatus {
+	ch := make(chan RollStatus, 1)
+	pr.rq.submit(req, ch)
+	return ch
+}
+
+// roller runs queued rolls one at a time until the supervisor returns, and
+// watches each new version for a crash loop for a while after its roll.
 func (pr *Primary) roller() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -142,19 +158,235 @@ func (pr *Primary) roller() {
 		<-pr.quit
 		cancel()
 	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
 		case <-pr.quit:
+			pr.rq.fail(ErrStopping)
 			return
-		case spec := <-pr.rolls:
-			pr.log.Info("roll started", keyVersion, spec.Version)
-			err := pr.Roll(ctx, spec)
-			outcome := "ok"
-			if err != nil {
-				outcome = err.Error()
-				pr.log.Error("roll aborted; old workers keep serving", keyErr, err)
-			}
-			pr.do(func() { pr.lastRoll = outcome })
+		case <-pr.rq.wake:
+		case <-tick.C:
+		}
+		if req, waiters, ok := pr.rq.take(); ok {
+			pr.rollChain(ctx, req, waiters)
+		}
+		pr.checkProbation(ctx)
+	}
+}
+
+// errSuperseded cancels a worker start whose version is no longer wanted.
+var errSuperseded = errors.New("superseded by a newer version")
+
+// rollChain rolls toward req.Spec, retargeting when newer requests arrive,
+// and reports the outcome to every waiter of the requests it served.
+func (pr *Primary) rollChain(ctx context.Context, req RollRequest, waiters []chan RollStatus) {
+	var from Spec
+	if !pr.do(func() { from = pr.spec }) {
+		deliver(waiters, RollStatus{Target: req.Spec.Version, Outcome: OutcomeAborted, Error: ErrStopping.Error()})
+		return
+	}
+	pr.rq.beginProbationCheck()
+	st := pr.rollTo(ctx, req, from, &waiters)
+	if st.Outcome == OutcomeAborted && ctx.Err() == nil && !pr.rq.hasPending() {
+		// Put the slots already replaced back on the version that served.
+		pr.log.Warn("roll aborted; reverting replaced workers", keyVersion, st.Target, keyErr, st.Error, "to", from.Version)
+		rev := pr.rollTo(ctx, RollRequest{Spec: from, Trigger: "revert"}, from, nil)
+		if rev.Outcome != OutcomeOK {
+			pr.log.Error("revert after an aborted roll failed", keyErr, rev.Error)
 		}
 	}
+	pr.finishRoll(st, waiters)
+}
+
+// rollTo is one roll and its retargets; waiters (nil for internal rolls)
+// collects the waiters of requests taken while it runs.
+func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waiters *[]chan RollStatus) RollStatus {
+	st := RollStatus{Target: req.Spec.Version, From: from.Version, Trigger: req.Trigger, Outcome: OutcomeRolling, StartedAt: time.Now()}
+	if waiters != nil {
+		pr.rq.setCurrent(&st)
+	}
+	pr.log.Info("roll started", keyVersion, req.Spec.Version, "from", from.Version, "trigger", req.Trigger)
+	target, restart := req.Spec, req.Restart
+	done := map[int]bool{}
+	for {
+		if waiters != nil {
+			if nreq, nw, ok := pr.rq.take(); ok {
+				*waiters = append(*waiters, nw...)
+				if nreq.Spec.Version != target.Version || nreq.Restart {
+					pr.log.Info("roll retargeted", keyVersion, nreq.Spec.Version, "previous", target.Version, "trigger", nreq.Trigger)
+					target, restart, done = nreq.Spec, nreq.Restart, map[int]bool{}
+					st.Target, st.Trigger, st.Retargets = target.Version, nreq.Trigger, st.Retargets+1
+					pr.rq.setCurrent(&st)
+				}
+			}
+		}
+		id, ok := pr.nextSlot(target, restart, done)
+		if !ok {
+			break
+		}
+		done[id] = true
+		sctx, cancel := context.WithCancel(ctx)
+		stop := make(chan struct{})
+		if waiters != nil {
+			go pr.rq.cancelOnNewer(target.Version, cancel, stop)
+		}
+		w, err := pr.StartWorker(sctx, id, target)
+		close(stop)
+		superseded := err != nil && sctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if superseded {
+			delete(done, id)
+			continue // take the newer request at the top of the loop
+		}
+		if err != nil {
+			st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), err)
+			break
+		}
+		st.Replaced++
+		if old := pr.Promote(w); old != nil {
+			if err := pr.Drain(ctx, old); err != nil {
+				st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), err)
+				break
+			}
+		}
+	}
+	st.Duration = time.Since(st.StartedAt)
+	st.DurationSeconds = st.Duration.Seconds()
+	if st.Outcome == OutcomeRolling {
+		st.Outcome = OutcomeOK
+		st.spec = target
+		pr.do(func() { pr.spec = target })
+		pr.log.Info("roll finished", keyVersion, target.Version, "replaced", st.Replaced,
+			"duration", st.Duration.Round(time.Millisecond).String(), "trigger", st.Trigger)
+	}
+	return st
+}
+
+// nextSlot picks the next slot to roll to target: one not done in this
+// roll whose worker runs another version (or any, when restarting). A slot
+// with no process (waiting to respawn) is switched to target in place: its
+// respawn starts the new version.
+func (pr *Primary) nextSlot(target Spec, restart bool, done map[int]bool) (int, bool) {
+	id, found := 0, false
+	pr.do(func() {
+		if pr.stopping {
+			return
+		}
+		for _, s := range pr.slots {
+			if done[s.id] {
+				continue
+			}
+			if s.cur == nil {
+				s.spec = target
+				done[s.id] = true
+				continue
+			}
+			if restart || s.cur.spec.Version != target.Version || s.cur.state != stateReady && s.cur.state != stateStarting {
+				id, found = s.id, true
+				return
+			}
+		}
+	})
+	return id, found
+}
+
+// finishRoll records st, starts the crash-loop watch of a new version,
+// reports to waiters and runs the AfterRoll hook.
+func (pr *Primary) finishRoll(st RollStatus, waiters []chan RollStatus) {
+	var inUse []string
+	var good string
+	pr.do(func() {
+		pr.lastRoll = st.Outcome
+		if st.Error != "" {
+			pr.lastRoll = st.Error
+		}
+		inUse = pr.versionsInUse()
+	})
+	switch st.Outcome {
+	case OutcomeOK:
+		good = pr.rq.rolled(st, pr.opts.Backoff.StableAfter)
+	default:
+		pr.log.Error("roll aborted; the old version keeps serving", keyVersion, st.Target, keyErr, st.Error)
+		pr.rq.record(st)
+	}
+	deliver(waiters, st)
+	if good != "" {
+		inUse = append(inUse, good)
+	}
+	if pr.opts.AfterRoll != nil {
+		pr.opts.AfterRoll(st, inUse)
+	}
+}
+
+// versionsInUse lists the versions of every slot and process. Runs on the
+// supervisor goroutine.
+func (pr *Primary) versionsInUse() []string {
+	seen := map[string]bool{pr.spec.Version: true}
+	for _, s := range pr.slots {
+		seen[s.spec.Version] = true
+	}
+	for p := range pr.procs {
+		seen[p.spec.Version] = true
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// checkProbation reverts a freshly rolled version whose workers crash-loop
+// to the last version that ran well.
+func (pr *Primary) checkProbation(ctx context.Context) {
+	ver, good, ok := pr.rq.probation()
+	if !ok {
+		return
+	}
+	var looping string
+	pr.do(func() {
+		for _, s := range pr.slots {
+			if s.spec.Version == ver && s.crashLoop {
+				looping = fmt.Sprintf("worker %d: %s", s.id, s.lastExit)
+			}
+		}
+	})
+	if looping == "" {
+		return
+	}
+	pr.rq.endProbation()
+	pr.log.Error("new version crash-loops after its roll; reverting to the last good version", keyVersion, ver, "to", good.Version, keyReason, looping)
+	st := pr.rollTo(ctx, RollRequest{Spec: good, Restart: false, Trigger: "revert"}, good, nil)
+	if st.Outcome == OutcomeOK {
+		st.Outcome = OutcomeReverted
+		st.From = ver
+		st.Error = fmt.Sprintf("version %s crash-looped after its roll (%s); reverted to %s", short(ver), looping, short(good.Version))
+	}
+	pr.rq.record(st)
+	var inUse []string
+	pr.do(func() {
+		pr.lastRoll = st.Error
+		inUse = pr.versionsInUse()
+	})
+	if pr.opts.AfterRoll != nil {
+		pr.opts.AfterRoll(st, inUse)
+	}
+}
+
+func deliver(waiters []chan RollStatus, st RollStatus) {
+	for _, w := range waiters {
+		select {
+		case w <- st:
+		default:
+		}
+	}
+}
+
+func short(v string) string {
+	if len(v) > 12 {
+		return v[:12]
+	}
+	return v
 }

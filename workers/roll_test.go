@@ -1,0 +1,179 @@
+package workers
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// procCount is the number of worker processes the primary has (surge and
+// draining ones included).
+func procCount(st Status) int {
+	n := 0
+	for _, w := range st.Workers {
+		if w.PID != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// watchProcs samples the process count until stop is called and returns
+// the maximum seen.
+func watchProcs(pr *Primary) (stop func() int) {
+	var maxN atomic.Int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			if n := int64(procCount(pr.Status())); n > maxN.Load() {
+				maxN.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int {
+		close(done)
+		<-finished
+		return int(maxN.Load())
+	}
+}
+
+func allOn(st Status, version string, n int) bool {
+	c := 0
+	for _, w := range st.Workers {
+		if w.State != string(stateReady) || w.Version != version {
+			return false
+		}
+		c++
+	}
+	return c == n
+}
+
+// A storm of roll requests under load: every request is answered, the last
+// version wins, no request fails, and there is never more than one extra
+// worker process.
+func TestRollStormRetargets(t *testing.T) {
+	opts := baseOptions(t, 2)
+	pr := startPrimary(t, opts)
+	l := startLoad(url(pr), 8, true)
+	maxProcs := watchProcs(pr)
+	var chans []<-chan RollStatus
+	for i := range 20 {
+		chans = append(chans, pr.Submit(RollRequest{Spec: testSpec(fmt.Sprintf("s%02d", i), testPluginConfig{}), Trigger: "test"}))
+		time.Sleep(time.Duration(i%4) * 30 * time.Millisecond)
+	}
+	var last RollStatus
+	for i, ch := range chans {
+		select {
+		case last = <-ch:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("request %d: no outcome within 60s; status %+v", i, pr.Status())
+		}
+		if last.Outcome != OutcomeOK {
+			t.Errorf("request %d: %+v", i, last)
+		}
+	}
+	if last.Target != "s19" {
+		t.Errorf("last outcome targets %q, want s19", last.Target)
+	}
+	waitFor(t, 10*time.Second, "all workers on s19", func() bool { return allOn(pr.Status(), "s19", 2) })
+	l.finish()
+	if m := maxProcs(); m > 3 {
+		t.Errorf("saw %d worker processes; at most workers+1 = 3 allowed", m)
+	}
+	t.Logf("%v", l)
+	if l.failed() != 0 {
+		t.Errorf("failed requests during the storm: %v", l)
+	}
+	st := pr.Status()
+	if st.Roll == nil || st.Roll.Outcome != OutcomeOK || st.Roll.Target != "s19" || st.Version != "s19" {
+		t.Errorf("status roll: %+v version %q", st.Roll, st.Version)
+	}
+}
+
+// A version whose workers never become ready aborts the roll: the old
+// version keeps serving and status says why.
+func TestRollAbortKeepsOld(t *testing.T) {
+	opts := baseOptions(t, 2)
+	pr := startPrimary(t, opts)
+	l := startLoad(url(pr), 4, true)
+	err := pr.Roll(t.Context(), testSpec("bad", testPluginConfig{FailLoad: true}))
+	if err == nil || !strings.Contains(err.Error(), "told to fail") {
+		t.Fatalf("roll to a failing version: %v", err)
+	}
+	l.finish()
+	if l.failed() != 0 || l.vers["bad"] != 0 {
+		t.Errorf("load during aborted roll: %v", l)
+	}
+	st := pr.Status()
+	if !allOn(st, "v1", 2) || st.Version != "v1" {
+		t.Errorf("after aborted roll: %+v", st.Workers)
+	}
+	if st.Roll == nil || st.Roll.Outcome != OutcomeAborted || !strings.Contains(st.Roll.Error, "told to fail") {
+		t.Errorf("status roll: %+v", st.Roll)
+	}
+	// The next good version rolls normally.
+	if err := pr.Roll(t.Context(), testSpec("v2", testPluginConfig{})); err != nil {
+		t.Fatal(err)
+	}
+	if st := pr.Status(); !allOn(st, "v2", 2) {
+		t.Errorf("after good roll: %+v", st.Workers)
+	}
+}
+
+// A version that starts fine but crash-loops after its roll is reverted to
+// the last good one.
+func TestCrashLoopReverted(t *testing.T) {
+	opts := baseOptions(t, 2)
+	opts.Backoff = Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, CrashLoop: 3, StableAfter: time.Minute}
+	var after atomic.Pointer[RollStatus]
+	opts.AfterRoll = func(st RollStatus, inUse []string) { after.Store(&st) }
+	pr := startPrimary(t, opts)
+	if err := pr.Roll(t.Context(), testSpec("crashy", testPluginConfig{CrashAfter: 200 * time.Millisecond})); err != nil {
+		t.Fatalf("roll: %v", err)
+	}
+	waitFor(t, 30*time.Second, "revert to v1", func() bool {
+		st := pr.Status()
+		return st.Roll != nil && st.Roll.Outcome == OutcomeReverted && allOn(st, "v1", 2)
+	})
+	st := pr.Status()
+	if st.Version != "v1" || st.LastGood != "v1" || !strings.Contains(st.Roll.Error, "crash-looped") {
+		t.Errorf("status after revert: version %q last good %q roll %+v", st.Version, st.LastGood, st.Roll)
+	}
+	if a := after.Load(); a == nil || a.Outcome != OutcomeReverted {
+		t.Errorf("AfterRoll saw %+v", a)
+	}
+	t.Logf("revert: %s", st.Roll.Error)
+}
+
+// Many rolls leave the primary's fds and goroutines at their baseline.
+func TestRollsDoNotLeak(t *testing.T) {
+	n := 30
+	if testing.Short() {
+		n = 10
+	}
+	opts := baseOptions(t, 2)
+	pr := startPrimary(t, opts)
+	time.Sleep(300 * time.Millisecond)
+	fds0, g0 := countFDs(t), runtime.NumGoroutine()
+	for i := range n {
+		if err := pr.Roll(t.Context(), testSpec(fmt.Sprintf("r%d", i%2), testPluginConfig{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fds1, g1 int
+	waitFor(t, 10*time.Second, "fds and goroutines back to baseline", func() bool {
+		fds1, g1 = countFDs(t), runtime.NumGoroutine()
+		return fds1 <= fds0 && g1 <= g0+2
+	})
+	t.Logf("%d rolls: fds %d -> %d, goroutines %d -> %d", n, fds0, fds1, g0, g1)
+}
