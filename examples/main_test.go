@@ -135,7 +135,7 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := host.New(ctx, wasm, host.Config{
-		CacheDir:    filepath.Join(tmpDir, "wazero"),
+		CacheDir:    filepath.Join(tmpDir, "cache"), // shared with the binary: warms its cache
 		GuestConfig: []byte(guestConfig),
 		Upstream:    u,
 		PoolSize:    2,
