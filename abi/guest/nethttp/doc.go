@@ -28,9 +28,10 @@
 // URL, remote address, response header slices, the mux's match), against 0
 // for the guest API, and allocations dominate: under the host's default
 // interruptible configuration one small guest allocation costs about 1-3 µs.
-// Measured through the host on a loaded 2-core machine: hello with the
-// guest API about 6-9 µs per request, through the adapter about 70-130 µs
-// (BenchmarkSDKOverhead in package guest). The request value, header maps,
+// Measured through the host on a shared 2-core machine (10th percentile of
+// alternating requests, BenchmarkSDKOverhead in package guest): a raw-ABI
+// hello 2.7-3.1 µs, the same handler through the adapter 33-36 µs (12x);
+// the guest API costs 1.13x raw. The request value, header maps,
 // header value arrays and writer are reused across requests.
 //
 // Choose the adapter to run existing net/http code unchanged; choose the
