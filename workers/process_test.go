@@ -198,3 +198,62 @@ func (noRetry) Close() error { return nil }
 
 // noRetryBody is a body net/http cannot replay (no GetBody).
 func noRetryBody(s string) noRetry { return noRetry{strings.NewReader(s)} }
+
+// systemd socket activation: systemd-socket-activate binds the socket and
+// execs the primary with LISTEN_FDS=1 on the first connection; the workers
+// serve that connection from the inherited socket.
+func TestSocketActivation(t *testing.T) {
+	tool, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate not installed")
+	}
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.Addr().String()
+	probe.Close()
+	dir := shortTempDir(t)
+	cfg, _ := json.Marshal(testPrimaryConfig{Workers: 2, Control: dir + "/c.sock", AddrFile: dir + "/addr"})
+	cmd := exec.Command(tool, "-l", addr, "-E", testPrimaryEnv+"="+string(cfg), os.Args[0])
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	var resp *http.Response
+	waitFor(t, 30*time.Second, "a request through the activated socket", func() bool {
+		c := &http.Client{Timeout: 20 * time.Second}
+		resp, err = c.Get("http://" + addr + "/")
+		return err == nil
+	})
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Worker-Pid") == fmt.Sprint(cmd.Process.Pid) {
+		t.Fatalf("answer %d from pid %s (primary is %d)", resp.StatusCode, resp.Header.Get("X-Worker-Pid"), cmd.Process.Pid)
+	}
+	var st *Status
+	waitFor(t, 20*time.Second, "2 ready workers", func() bool {
+		st, err = QueryStatus(t.Context(), dir+"/c.sock")
+		return err == nil && len(readyPIDs(*st)) == 2
+	})
+	if st.Listen != addr || st.PID != cmd.Process.Pid {
+		t.Fatalf("status: %+v", st)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Fatalf("primary exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("primary did not stop")
+	}
+}
