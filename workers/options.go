@@ -61,6 +61,11 @@ type ServerOptions struct {
 	// them. Defaults to 1s.
 	IdleGrace time.Duration `json:"idle_grace,omitempty"`
 
+	// AccessLog is the access log format: "" (off), "common", "combined"
+	// or "json" (see accesslog.go). Lines go to the worker's stderr, which
+	// the primary relays into its log.
+	AccessLog string `json:"access_log,omitempty"`
+
 	// SelfTestPath is requested in-process before a worker reports ready.
 	// A 500 or 504 answer (plugin trap or timeout) fails the self-test.
 	// Defaults to "/".
@@ -153,6 +158,13 @@ type PrimaryOptions struct {
 
 	// Server tunes the HTTP server inside each worker.
 	Server ServerOptions
+
+	// Admin, when set, serves /metrics, /healthz and /readyz (admin.go);
+	// the primary closes it on return.
+	Admin net.Listener
+
+	// Recycle replaces workers past request, memory or age limits.
+	Recycle RecycleOptions
 
 	// IgnoreSignals leaves signal handling to the caller (cancel ctx for a
 	// graceful stop). By default RunPrimary handles TERM, INT, QUIT, HUP,

@@ -46,6 +46,9 @@ type Primary struct {
 	fastSignal    os.Signal // set when a repeated TERM/INT forced a fast stop
 	stopErrs      []error   // workers that did not stop cleanly
 	lastRoll      string
+
+	sd  sdState  // notify.go: systemd notifications
+	ops opsState // metrics.go, recycle.go
 }
 
 // FastStopError is returned by RunPrimary when a second SIGTERM or SIGINT
@@ -171,6 +174,11 @@ func (pr *Primary) run(ctx context.Context) error {
 		defer signal.Stop(sigs)
 	}
 	go pr.roller()
+	pr.openNotify() // notify.go
+	if pr.opts.Admin != nil {
+		pr.serveAdmin(pr.opts.Admin) // admin.go
+	}
+	defer pr.closeNotify()
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
 		keyPID, os.Getpid(), "control", pr.controlPath(), keyVersion, pr.spec.Version)
 
@@ -270,10 +278,12 @@ func (pr *Primary) onSignal(sig os.Signal) {
 // queues a roll to it.
 func (pr *Primary) reload() {
 	var spec Spec
+	pr.sdReloading("reloading: checking the plugin")
 	if pr.opts.Reload != nil {
 		s, err := pr.opts.Reload(context.Background())
 		if err != nil {
 			pr.log.Error("reload failed; workers keep the old version", keyErr, err)
+			pr.sdReloadEnded("reload failed (" + err.Error() + "); serving the old version")
 			return
 		}
 		spec = s
@@ -291,6 +301,7 @@ func (pr *Primary) beginStop(fast bool) {
 		return
 	}
 	pr.log.Info("stopping", "fast", fast, keyCount, len(pr.procs))
+	pr.sdStopping(fmt.Sprintf("stopping (fast=%t): draining %d workers", fast, len(pr.procs)))
 	pr.stopping, pr.fast = true, fast
 	pr.closeListener()
 	now := time.Now()
@@ -348,6 +359,7 @@ func (pr *Primary) hang(p *proc, reason string) {
 // stable-slot resets.
 func (pr *Primary) check() {
 	now := time.Now()
+	pr.checkRecycle(now) // recycle.go: RSS samples, recycling
 	for p := range pr.procs {
 		if !p.killAt.IsZero() && now.After(p.killAt) {
 			pr.log.Warn("worker did not exit in time; SIGKILL", keyWorker, p.id, keyPID, p.pid, keyState, string(p.state))
@@ -391,6 +403,7 @@ func (pr *Primary) handle(ev event) {
 	switch m.Type {
 	case msgBeat:
 		p.requests, p.inFlight = m.Requests, m.InFlight
+		pr.onBeat(p, m) // metrics.go
 	case msgReady:
 		if p.state != stateStarting {
 			return
@@ -418,7 +431,7 @@ func (pr *Primary) handle(ev event) {
 }
 
 func (pr *Primary) notifyReady() {
-	if pr.readyNotified || pr.opts.OnReady == nil || len(pr.slots) < pr.desired {
+	if pr.readyNotified || len(pr.slots) < pr.desired {
 		return
 	}
 	for _, s := range pr.slots {
@@ -427,7 +440,10 @@ func (pr *Primary) notifyReady() {
 		}
 	}
 	pr.readyNotified = true
-	go pr.opts.OnReady(pr.ln.Addr())
+	pr.sdReady(pr.readyLine())
+	if pr.opts.OnReady != nil {
+		go pr.opts.OnReady(pr.ln.Addr())
+	}
 }
 
 func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
@@ -438,6 +454,7 @@ func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
 	if p.fatalErr != "" {
 		p.exitDesc += ": " + p.fatalErr
 	}
+	pr.onProcExit(p) // metrics.go
 	for _, w := range p.waiters {
 		w <- fmt.Errorf("worker %d (pid %d) exited before ready: %s", p.id, p.pid, p.exitDesc)
 	}

@@ -48,6 +48,8 @@ type message struct {
 	Requests uint64 `json:"requests,omitempty"`
 	InFlight int64  `json:"in_flight,omitempty"`
 	Error    string `json:"error,omitempty"`
+
+	Metrics *workerMetrics `json:"metrics,omitempty"` // hb: metrics_worker.go
 }
 
 // conn is one end of the protocol; writes are serialized.

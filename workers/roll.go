@@ -187,6 +187,7 @@ func (pr *Primary) rollChain(ctx context.Context, req RollRequest, waiters []cha
 		return
 	}
 	pr.rq.beginProbationCheck()
+	rollEnd := pr.rollBegin(req.Spec) // hooks.go: sd_notify, metrics, readiness
 	st := pr.rollTo(ctx, req, from, &waiters)
 	if st.Outcome == OutcomeAborted && ctx.Err() == nil && !pr.rq.hasPending() {
 		// Put the slots already replaced back on the version that served.
@@ -196,6 +197,7 @@ func (pr *Primary) rollChain(ctx context.Context, req RollRequest, waiters []cha
 			pr.log.Error("revert after an aborted roll failed", keyErr, rev.Error)
 		}
 	}
+	rollEnd(fmt.Sprint(st.Outcome))
 	pr.finishRoll(st, waiters)
 }
 

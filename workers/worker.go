@@ -80,7 +80,8 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	var srv atomic.Pointer[server]
 	hbDone := make(chan struct{})
 	defer close(hbDone)
-	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load)
+	meter := new(meter) // metrics_worker.go
+	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load, meter)
 
 	// Commands from the primary; EOF means it died.
 	cmds := make(chan string, 4)
@@ -114,7 +115,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
 		version = hp.Hash()
 	}
-	s := newServer(h.Server, p, log)
+	s := newServer(h.Server, instrument(p, meter, newAccessLog(h.Server.AccessLog, os.Stderr)), log)
 	srv.Store(s)
 	s.serve(ln)
 	if err := ctrl.send(message{Type: msgReady, Version: version}); err != nil {
@@ -145,6 +146,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		derr = s.drain(dctx)
 		cancel()
 	}
+	ctrl.send(beat(s, meter)) // the final counts, for the primary's totals
 	closePlugin()
 	if derr != nil {
 		return fatal(ctrl, fmt.Errorf("worker: %w", derr))
@@ -158,18 +160,14 @@ func fatal(c *conn, err error) error {
 	return err
 }
 
-func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *server) {
+func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *server, meter *meter) {
 	if every <= 0 {
 		every = time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		m := message{Type: msgBeat}
-		if s := srv(); s != nil {
-			m.Requests, m.InFlight = s.requests.Load(), s.inFlight.Load()
-		}
-		if c.send(m) != nil {
+		if c.send(beat(srv(), meter)) != nil {
 			return
 		}
 		select {

@@ -176,7 +176,16 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 	if err != nil {
 		return runtimeError(err)
 	}
+	var admin net.Listener // ops.go; workers serve metrics only across processes
+	if po.Workers != workers.InProcess {
+		if admin, err = listenAdmin(cfg, log); err != nil {
+			ln.Close()
+			return runtimeError(err)
+		}
+	}
 	err = workers.RunPrimary(ctx, workers.PrimaryOptions{
+		Admin:    admin,
+		Recycle:  recycleOptions(cfg),
 		Listener: ln,
 		Workers:  po.Workers,
 		Spec:     specOf(v),
@@ -194,6 +203,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+			AccessLog:         accessLogFormat(cfg),
 		},
 		Logger: log,
 		OnReady: func(_ net.Addr) {

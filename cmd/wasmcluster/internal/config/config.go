@@ -27,9 +27,21 @@ type Config struct {
 	MaxRequestBody    Size          `toml:"max_request_body" help:"largest request body accepted (e.g. 10MiB); larger is answered 413; -1 means unlimited"`
 	MaxHeaderBytes    Size          `toml:"max_header_bytes" help:"largest request header block accepted (e.g. 64KiB); larger is answered 431"`
 	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache; empty means <user cache dir>/wasmcluster, \"off\" disables it"`
+	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
 
-	Plugin PluginConfig `toml:"plugin"`
-	Log    LogConfig    `toml:"log"`
+	Plugin  PluginConfig  `toml:"plugin"`
+	Log     LogConfig     `toml:"log"`
+	Recycle RecycleConfig `toml:"recycle"`
+}
+
+// RecycleConfig is the [recycle] section: when a worker is replaced by a
+// fresh one (surge-then-drain: no capacity dip, no failed request).
+type RecycleConfig struct {
+	MaxRequests       int           `toml:"max_requests" help:"recycle a worker after this many requests (plus jitter); 0 disables"`
+	MaxRequestsJitter int           `toml:"max_requests_jitter" help:"up to this many extra requests, at random per worker, so workers do not recycle together; 0 means max_requests/10"`
+	MaxRSS            Size          `toml:"max_rss" help:"recycle a worker whose resident memory stays above this (e.g. 512MiB) for max_rss_for; 0 disables"`
+	MaxRSSFor         time.Duration `toml:"max_rss_for" help:"how long resident memory must stay above max_rss (sampled every second)"`
+	MaxAge            time.Duration `toml:"max_age" help:"recycle a worker this long after it became ready (plus up to 10% at random); 0 disables"`
 }
 
 // PluginConfig is the [plugin] section: what the guest sees and its limits.
@@ -48,6 +60,8 @@ type PluginConfig struct {
 type LogConfig struct {
 	Level  string `toml:"level" help:"log level: debug, info, warn or error"`
 	Format string `toml:"format" help:"log format: text or json"`
+	Access string `toml:"access" help:"access log, one line per request: off, common, combined or json"`
+	File   string `toml:"file" help:"write logs (access log included) to this file instead of stderr; SIGUSR1 reopens it (for logrotate)"`
 }
 
 // CacheDirOff is the cache_dir value that disables the on-disk cache.
@@ -72,7 +86,9 @@ func Default() Config {
 			Watch:            true,
 			PreflightTimeout: 10 * time.Second,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
+		Admin:   "127.0.0.1:9180",
+		Recycle: RecycleConfig{MaxRSSFor: 5 * time.Second},
 	}
 }
 
@@ -151,6 +167,28 @@ func (c Config) validate() []*FieldError {
 	}
 	if c.Plugin.PreflightTimeout <= 0 {
 		bad("plugin.preflight_timeout", formatDuration(c.Plugin.PreflightTimeout), "must be positive")
+	}
+	if c.Admin != "off" {
+		if msg := checkListen(c.Admin); msg != "" || strings.HasPrefix(c.Admin, "unix:") {
+			bad("admin", c.Admin, "want host:port, or off")
+		}
+	}
+	switch c.Log.Access {
+	case "", "off", "common", "combined", "json": // "" is off too
+	default:
+		bad("log.access", c.Log.Access, "must be off, common, combined or json")
+	}
+	if c.Recycle.MaxRequests < 0 || c.Recycle.MaxRequestsJitter < 0 {
+		bad("recycle.max_requests", strconv.Itoa(c.Recycle.MaxRequests), "max_requests and max_requests_jitter must be 0 or more")
+	}
+	if c.Recycle.MaxRSS < 0 {
+		bad("recycle.max_rss", c.Recycle.MaxRSS.String(), "must be 0 (off) or a size")
+	}
+	if c.Recycle.MaxRSSFor <= 0 {
+		bad("recycle.max_rss_for", formatDuration(c.Recycle.MaxRSSFor), "must be positive")
+	}
+	if c.Recycle.MaxAge < 0 {
+		bad("recycle.max_age", formatDuration(c.Recycle.MaxAge), "must be 0 (off) or positive")
 	}
 	if _, ok := logLevels[strings.ToLower(c.Log.Level)]; !ok {
 		bad("log.level", c.Log.Level, "must be debug, info, warn or error")

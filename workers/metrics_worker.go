@@ -1,0 +1,186 @@
+package workers
+
+import (
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/host"
+)
+
+// The worker side of metrics: a meter counts every served request by
+// status code and latency bucket with atomics (no lock on the request
+// path), and each heartbeat carries a cumulative snapshot to the primary,
+// which aggregates per slot and serves /metrics. Cumulative snapshots make
+// a lost or late heartbeat harmless: the next one carries everything.
+
+// LatencyBounds are the upper bounds (seconds) of the request latency
+// histogram, shared by the workers, /metrics and `wasmcluster top`.
+var LatencyBounds = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// workerMetrics is one worker's cumulative counters, as sent in heartbeats.
+type workerMetrics struct {
+	Codes      map[int]uint64 `json:"codes,omitempty"`   // requests by status code
+	Buckets    []uint64       `json:"buckets,omitempty"` // per LatencyBounds bucket (not cumulative), then +Inf
+	SumSeconds float64        `json:"sum,omitempty"`
+	Traps      uint64         `json:"traps,omitempty"`
+	Timeouts   uint64         `json:"timeouts,omitempty"`
+	PoolSize   int            `json:"pool_size,omitempty"`
+	PoolLive   int            `json:"pool_live,omitempty"`
+	PoolIdle   int            `json:"pool_idle,omitempty"`
+}
+
+// count is the number of requests in m.
+func (m *workerMetrics) count() uint64 {
+	var n uint64
+	for _, c := range m.Codes {
+		n += c
+	}
+	return n
+}
+
+// add folds o's counters into m (pool gauges are not summed).
+func (m *workerMetrics) add(o *workerMetrics) {
+	if o == nil {
+		return
+	}
+	if m.Codes == nil {
+		m.Codes = make(map[int]uint64)
+	}
+	for c, n := range o.Codes {
+		m.Codes[c] += n
+	}
+	if len(m.Buckets) < len(o.Buckets) {
+		m.Buckets = append(m.Buckets, make([]uint64, len(o.Buckets)-len(m.Buckets))...)
+	}
+	for i, n := range o.Buckets {
+		m.Buckets[i] += n
+	}
+	m.SumSeconds += o.SumSeconds
+	m.Traps += o.Traps
+	m.Timeouts += o.Timeouts
+}
+
+// meter counts requests in a worker.
+type meter struct {
+	codes   [600]atomic.Uint64
+	buckets [16]atomic.Uint64 // len(LatencyBounds)+1
+	sumNs   atomic.Int64
+	plugin  atomic.Pointer[Plugin] // for traps, timeouts and pool gauges
+}
+
+func (m *meter) observe(code int, d time.Duration) {
+	if code < 100 || code >= len(m.codes) {
+		code = 599 // not a valid status; never expected
+	}
+	m.codes[code].Add(1)
+	s := d.Seconds()
+	i := 0
+	for i < len(LatencyBounds) && s > LatencyBounds[i] {
+		i++
+	}
+	m.buckets[i].Add(1)
+	m.sumNs.Add(int64(d))
+}
+
+// statser is implemented by *host.Plugin (and wrappers embedding it).
+type statser interface{ Stats() host.Stats }
+
+func (m *meter) snapshot() *workerMetrics {
+	if m == nil {
+		return nil
+	}
+	out := &workerMetrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(LatencyBounds)+1)}
+	for c := range m.codes {
+		if n := m.codes[c].Load(); n > 0 {
+			out.Codes[c] = n
+		}
+	}
+	for i := range out.Buckets {
+		out.Buckets[i] = m.buckets[i].Load()
+	}
+	out.SumSeconds = time.Duration(m.sumNs.Load()).Seconds()
+	if pp := m.plugin.Load(); pp != nil {
+		if st, ok := (*pp).(statser); ok {
+			s := st.Stats()
+			out.Traps, out.Timeouts = s.Traps, s.Timeouts
+			out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
+		}
+	}
+	return out
+}
+
+// meteredPlugin records each request's status and latency, and writes
+// the access log line when one is configured.
+type meteredPlugin struct {
+	Plugin
+	m   *meter
+	acc *accessLog // nil: no access log
+}
+
+func instrument(p Plugin, m *meter, acc *accessLog) Plugin {
+	m.plugin.Store(&p)
+	return &meteredPlugin{Plugin: p, m: m, acc: acc}
+}
+
+func (mp *meteredPlugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		d := time.Since(start)
+		mp.m.observe(code, d)
+		if mp.acc != nil {
+			mp.acc.log(r, code, sw.bytes, start, d)
+		}
+	}()
+	mp.Plugin.ServeHTTP(sw, r)
+}
+
+// statusWriter remembers the status code and counts body bytes.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// beat is the heartbeat message: request counts and the meter's snapshot.
+func beat(s *server, m *meter) message {
+	msg := message{Type: msgBeat}
+	if s != nil {
+		msg.Requests, msg.InFlight = s.requests.Load(), s.inFlight.Load()
+		msg.Metrics = m.snapshot()
+	}
+	return msg
+}
