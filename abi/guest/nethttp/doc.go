@@ -30,8 +30,8 @@
 // interruptible configuration one small guest allocation costs about 1-3 µs.
 // Measured through the host on a shared 2-core machine (10th percentile of
 // alternating requests, BenchmarkSDKOverhead in package guest): a raw-ABI
-// hello 2.7-3.1 µs, the same handler through the adapter 33-36 µs (12x);
-// the guest API costs 1.13x raw. The request value, header maps,
+// hello 2.0-3.1 µs, the same handler through the adapter 29-36 µs (12-15x);
+// the guest API costs 1.10-1.14x raw. The request value, header maps,
 // header value arrays and writer are reused across requests.
 //
 // Choose the adapter to run existing net/http code unchanged; choose the
