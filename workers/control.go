@@ -115,6 +115,9 @@ func live(path string) bool {
 // FindControlSockets).
 func listenControlDefault(handlers map[string]controlHandler) (*controlServer, error) {
 	def := DefaultControlPath()
+	if err := ensurePrivateDir(filepath.Dir(def)); err != nil {
+		return nil, err
+	}
 	c, err := listenControl(def, handlers)
 	if err == nil || !live(def) {
 		return c, err
