@@ -147,11 +147,17 @@ func TestBuildCommand(t *testing.T) {
 		t.Errorf("wasmcluster build output (%d bytes) differs from gobuild's (%d bytes)", len(got), len(want))
 	}
 
+	// Not a package directory: a usage error (exit 2).
+	b, err := exec.Command(wasmcluster(t), "build", "README.md").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "not a directory with Go files") {
+		t.Errorf("build README.md: err %v, output:\n%s", err, b)
+	}
+
 	broken := t.TempDir()
 	os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module broken\n\ngo 1.24\n"), 0o644)
 	os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
 	cmd = exec.Command(wasmcluster(t), "build", broken, "-o", filepath.Join(broken, "x.wasm"))
-	b, err := cmd.CombinedOutput()
+	b, err = cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(b), "main.go:3:15: undefined: undefinedThing") {
 		t.Errorf("broken build: err %v, output:\n%s", err, b)
 	}
