@@ -23,7 +23,6 @@ import (
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins"
-	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/workers"
 )
 
@@ -148,7 +147,7 @@ func (p hostPlugin) Faults() uint64 {
 // workers to it, surge-then-drain.
 func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Config, cfg config.Config, po processOptions, log *slog.Logger) error {
 	start := time.Now()
-	mgr, err := plugins.New(file, plugins.Options{Preflight: preflight.Options{Host: hcfg}, Logger: log})
+	mgr, err := plugins.New(file, managerOptions(hcfg, cfg, log)) // reload.go
 	if err != nil {
 		return runtimeError(err)
 	}
@@ -183,7 +182,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 			return runtimeError(err)
 		}
 	}
-	err = workers.RunPrimary(ctx, workers.PrimaryOptions{
+	err = runPrimary(ctx, mgr, cfg, specOf, log, workers.PrimaryOptions{ // reload.go: watch, prune
 		Admin:    admin,
 		Recycle:  recycleOptions(cfg),
 		Listener: ln,

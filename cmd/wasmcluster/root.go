@@ -94,6 +94,7 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newStatusCmd(stdout),  // status.go, owned by workers
 		newWorkerCmd(stderr),  // workercmd.go, owned by workers (hidden)
 		newStartupCmd(stdout), // startup.go: systemd units
+		newReloadCmd(stdout),  // reload.go: roll through the control socket
 	)
 	return root
 }

@@ -84,9 +84,7 @@ func printStatus(w io.Writer, st *workers.Status) error {
 		fmt.Fprint(w, " (stopping)")
 	}
 	fmt.Fprintln(w)
-	if st.LastRoll != "" {
-		fmt.Fprintf(w, "last roll: %s\n", st.LastRoll)
-	}
+	printRoll(w, st) // reload.go: roll outcome, plugin refusals
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tRSS\tRESTARTS\tLAST EXIT")
 	for _, x := range st.Workers {
