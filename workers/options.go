@@ -264,6 +264,10 @@ type WorkerOptions struct {
 	Load LoadFunc
 
 	// Logger is where the worker logs; the primary re-logs its stderr.
-	// Defaults to JSON lines on stderr.
+	// Defaults to JSON lines on stderr at the primary's level.
 	Logger *slog.Logger
+
+	// LogLevel, if set, is set to the primary's log level once it is known
+	// (pass the one Logger's handler uses).
+	LogLevel *slog.LevelVar
 }

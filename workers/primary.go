@@ -495,7 +495,10 @@ func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
 	}
 	delay = jitter(delay)
 	s.nextStart = now.Add(delay)
-	attrs = append(attrs, keyReason, s.lastExit, "restarts", s.restarts, keyDelay, delay.Round(time.Millisecond).String())
+	if p.reason != "" { // else "exit" already says it
+		attrs = append(attrs, keyReason, p.reason)
+	}
+	attrs = append(attrs, "restarts", s.restarts, keyDelay, delay.Round(time.Millisecond).String())
 	if s.failures >= b.CrashLoop {
 		if !s.crashLoop {
 			pr.log.Error("worker crash loop", append(attrs, "failures", s.failures)...)

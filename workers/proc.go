@@ -134,7 +134,7 @@ func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
 		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
-		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server}
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log)}
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 
@@ -160,6 +160,17 @@ func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
 		pr.post(event{p: p, exit: err, st: cmd.ProcessState})
 	}()
 	return p, nil
+}
+
+// minLevel is the lowest level log emits, so workers do not format lines
+// the primary would drop.
+func minLevel(log *slog.Logger) slog.Level {
+	for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn} {
+		if log.Enabled(context.Background(), l) {
+			return l
+		}
+	}
+	return slog.LevelError
 }
 
 // signal sends sig to the worker, ignoring a process already gone.

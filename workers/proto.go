@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -39,6 +40,7 @@ type hello struct {
 	HeartbeatInterval time.Duration `json:"heartbeat_interval"`
 	DrainTimeout      time.Duration `json:"drain_timeout"`
 	Server            ServerOptions `json:"server"`
+	LogLevel          slog.Level    `json:"log_level"` // the primary's; lines below it would be dropped anyway
 }
 
 type message struct {

@@ -39,9 +39,11 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if opts.Load == nil {
 		return errors.New("worker: WorkerOptions.Load is nil")
 	}
-	log := opts.Logger
+	log, level := opts.Logger, opts.LogLevel
 	if log == nil {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		level = new(slog.LevelVar)
+		level.Set(slog.LevelDebug) // until the hello says
+		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
 
 	// Terminal signals go to the primary (workers run in their own process
@@ -67,6 +69,9 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		return fmt.Errorf("worker: first message is %q, want hello", m.Type)
 	}
 	h := *m.Hello
+	if level != nil {
+		level.Set(h.LogLevel)
+	}
 	log = log.With(keyWorker, h.ID)
 
 	lf := os.NewFile(listenerFD, "listener")

@@ -21,9 +21,11 @@ func newWorkerCmd(stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// JSON lines on stderr: the primary re-logs each one, filtered at
 			// its own level, tagged with this worker's id and pid.
-			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			level := new(slog.LevelVar) // set to the primary's level by RunWorker
+			level.Set(slog.LevelDebug)
+			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 			slog.SetDefault(log)
-			err := workers.RunWorker(cmd.Context(), workers.WorkerOptions{Load: loadSnapshot(log), Logger: log})
+			err := workers.RunWorker(cmd.Context(), workers.WorkerOptions{Load: loadSnapshot(log), Logger: log, LogLevel: level})
 			if errors.Is(err, workers.ErrNotWorker) {
 				return usageError(err)
 			}
