@@ -81,7 +81,9 @@ func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
 		WithRandSource(rand.Reader).
 		WithStdout(newLineLogger(p.log, "stdout")).
 		WithStderr(newLineLogger(p.log, "stderr"))
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.InitTimeout)
+	// The init bound is a cause of its own, so a caller's deadline running
+	// out meanwhile is not blamed on the module.
+	ctx, cancel := context.WithTimeoutCause(ctx, p.cfg.InitTimeout, errInitTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, instanceKey{}, inst)
 	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, mc)
@@ -105,7 +107,7 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
 		if _, err := f.Call(ctx); err != nil {
 			if ctx.Err() != nil {
-				return p.initTimeout(abi.ExportInitialize, ctx.Err())
+				return p.initTimeout(ctx, abi.ExportInitialize)
 			}
 			return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportInitialize + " failed: " + firstLine(err)}
 		}
@@ -120,7 +122,7 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return p.initTimeout(abi.ExportStart, ctx.Err())
+		return p.initTimeout(ctx, abi.ExportStart)
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
@@ -134,15 +136,18 @@ func (p *Plugin) initialize(ctx context.Context, mod api.Module) error {
 	return &LoadError{Plugin: p.cfg.Name, Reason: abi.ExportStart + " failed: " + firstLine(err)}
 }
 
+// errInitTimeout is the cause of the InitTimeout deadline.
+var errInitTimeout = errors.New("initialization timed out")
+
 // initTimeout reports an initializer that did not return in time. Past
-// InitTimeout it is the module's fault (a *LoadError); a caller's
-// cancellation is not.
-func (p *Plugin) initTimeout(export string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
+// InitTimeout it is the module's fault (a *LoadError); the caller's own
+// deadline or cancellation is not.
+func (p *Plugin) initTimeout(ctx context.Context, export string) error {
+	if context.Cause(ctx) == errInitTimeout {
 		return &LoadError{Plugin: p.cfg.Name,
-			Reason: fmt.Sprintf("%s did not return within %v", export, p.cfg.InitTimeout), Err: err}
+			Reason: fmt.Sprintf("%s did not return within %v", export, p.cfg.InitTimeout), Err: context.DeadlineExceeded}
 	}
-	return fmt.Errorf("plugin %s: %s interrupted: %w", p.cfg.Name, export, err)
+	return fmt.Errorf("plugin %s: %s interrupted: %w", p.cfg.Name, export, ctx.Err())
 }
 
 // firstLine drops wazero's wasm stack trace from an error message.

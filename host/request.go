@@ -27,6 +27,7 @@ type request struct {
 
 	// Request body as the guest reads it.
 	bodyEOF    bool
+	bodyRead   int64  // bytes the guest read from the request body
 	replay     []byte // bytes read by the guest, kept for next when buffer_request
 	newBody    []byte // body written by the guest for next
 	newBodySet bool
@@ -39,6 +40,7 @@ type request struct {
 	respReadOff int
 	committed   bool // status and headers were sent; body streams
 	captured    bool // next's response was captured (buffer_response)
+	nextWrote   bool // next wrote headers into the capture
 	sent        *statusWriter
 
 	scratch []byte            // reused for multi-value results
@@ -58,6 +60,7 @@ func (rq *request) readRequestBody(dst []byte) (n int, eof bool) {
 	for n == 0 && err == nil {
 		n, err = rq.r.Body.Read(dst)
 	}
+	rq.bodyRead += int64(n)
 	if rq.features.Has(abi.FeatureBufferRequest) {
 		rq.replay = append(rq.replay, dst[:n]...)
 	}
@@ -90,6 +93,10 @@ func (rq *request) nextBody() (io.ReadCloser, int64) {
 		}{io.MultiReader(bytes.NewReader(rq.replay), r.Body), r.Body}, r.ContentLength
 	case rq.bodyEOF:
 		return http.NoBody, 0
+	case rq.bodyRead > 0 && r.ContentLength > 0:
+		// The guest consumed part of the body without buffer_request: next
+		// gets the rest, and a length that matches it.
+		return r.Body, r.ContentLength - rq.bodyRead
 	default:
 		return r.Body, r.ContentLength
 	}
@@ -203,6 +210,15 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
+// nextAnswered reports whether next produced an answer: wrote headers to
+// the client, or to the capture buffer.
+func (rq *request) nextAnswered() bool {
+	if rq.captured {
+		return rq.nextWrote
+	}
+	return rq.sent != nil && rq.sent.status != 0
+}
+
 // captureWriter records next's status and body for handle_response. Headers
 // go straight into the real response's header map, which the guest edits.
 type captureWriter struct {
@@ -217,6 +233,7 @@ func (c *captureWriter) WriteHeader(status int) {
 		return
 	}
 	c.wroteHeader = true
+	c.rq.nextWrote = true
 	c.rq.status = status
 }
 

@@ -40,43 +40,64 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inst.req = rq
 	// A fresh context per request: wazero's interrupt goroutine may still
 	// read the previous one after the call returned.
-	if err := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq); err != nil {
+	abort, err := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq)
+	if err != nil {
 		p.pool.discard(inst)
 		p.fail(w, r, rq, err)
 		return
 	}
 	p.pool.put(inst)
+	if abort {
+		// next failed after its headers went out: cut the connection, as
+		// net/http does for a panicking handler, so the client cannot take
+		// a truncated response for a whole one.
+		panic(http.ErrAbortHandler)
+	}
 }
 
-// serve runs the guest for one request. Any error means the instance is
-// suspect and must be discarded.
-func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) error {
+// serve runs the guest for one request. An error means the instance is
+// suspect and must be discarded; abort means the instance is fine but the
+// client's response must be cut.
+func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) (abort bool, err error) {
 	stack := inst.stack[:]
 	if err := inst.handleRequest.CallWithStack(ctx, stack); err != nil {
-		return err
+		return false, err
 	}
 	ctxNext := abi.CtxNext(stack[0])
 	if !ctxNext.Next() || rq.committed {
 		rq.finish()
-		return nil
+		return false, nil
 	}
 	isError := p.runNext(ctx, rq)
+	if err := ctx.Err(); err != nil && !rq.nextAnswered() {
+		// next gave up at the deadline (or the client left) before
+		// answering: nothing was sent, so the client gets the 504.
+		return false, fmt.Errorf("next: %w", err)
+	}
 	if inst.handleResponse != nil {
 		stack[0], stack[1] = uint64(ctxNext.Ctx()), 0
 		if isError {
 			stack[1] = 1
 		}
 		if err := inst.handleResponse.CallWithStack(ctx, stack); err != nil {
-			return err
+			return false, err
 		}
+	}
+	switch {
+	case !isError:
+	case rq.captured:
+		// What next left in the buffer is partial: answer 502 instead.
+		rq.status, rq.respBody = http.StatusBadGateway, rq.respBody[:0]
+	case rq.sent.status == 0:
+		rq.sent.WriteHeader(http.StatusBadGateway)
+		return false, nil
+	default:
+		return true, nil
 	}
 	if rq.captured {
 		rq.finish()
 	}
-	if isError && rq.sent != nil && rq.sent.status == 0 {
-		http.Error(rq.sent, "bad gateway", http.StatusBadGateway)
-	}
-	return nil
+	return false, nil
 }
 
 // runNext calls the next handler with the request as the guest left it.
@@ -111,10 +132,9 @@ func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
 	}
 	defer func() {
 		if rec := recover(); rec != nil {
-			if rec == http.ErrAbortHandler && !rq.captured {
-				panic(rec) // the client connection is already broken
+			if rec != http.ErrAbortHandler { // the proxy's way to say the upstream broke mid-body
+				p.log.Error("next handler failed", slog.Any("panic", rec))
 			}
-			p.log.Error("next handler failed", slog.Any("panic", rec))
 			isError = true
 		}
 	}()
@@ -149,8 +169,8 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err e
 		p.log.Error("plugin failed", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
 	}
-	if rq != nil && rq.afterNext && !rq.captured {
-		// next already answered the client in full; the guest failed only in
+	if rq != nil && rq.afterNext && !rq.captured && rq.nextAnswered() {
+		// next already answered the client; the guest failed only in
 		// handle_response, so that answer stands.
 		return
 	}
