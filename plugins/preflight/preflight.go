@@ -29,14 +29,16 @@ type Options struct {
 	// Defaults to a handler answering 204 No Content.
 	Next http.Handler
 
-	// Timeout bounds the whole check, compile included. Defaults to 10s.
+	// Timeout bounds the whole check, compile included. Defaults to 1m. A
+	// hang in _initialize is caught sooner, by host.Config.InitTimeout.
 	Timeout time.Duration
 }
 
 // DefaultTimeout is the Timeout used when Options.Timeout is zero. Compiling
-// a 6 MB Go guest takes ~1.4 s on a 2-core machine; this leaves room for a
-// loaded one.
-const DefaultTimeout = 10 * time.Second
+// a 6 MB Go guest takes ~1.4 s on an idle 2-core machine and was seen to take
+// 38 s on a heavily loaded one; wazero cannot interrupt a compile, so this
+// bound only has to catch the pathological case.
+const DefaultTimeout = time.Minute
 
 // Stages of a check, as reported in Error.Stage.
 const (

@@ -28,7 +28,7 @@ func opts(path string) preflight.Options {
 func check(t *testing.T, wasm []byte, o preflight.Options) error {
 	t.Helper()
 	// The outer bound only guards the test; Options.Timeout must fire first.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	return preflight.Check(ctx, wasm, o)
 }
@@ -158,10 +158,14 @@ func TestGoGuest(t *testing.T) {
 	if raceEnabled {
 		t.Skip("compiling a Go guest under the race detector takes minutes")
 	}
-	if err := check(t, testwasm.GoGuest(t, true), opts("/")); err != nil {
+	// Compiling a Go guest can take tens of seconds on a loaded machine: the
+	// bound here is the package default, not the short one of the WAT tests.
+	o := opts("/")
+	o.Timeout = preflight.DefaultTimeout
+	if err := check(t, testwasm.GoGuest(t, true), o); err != nil {
 		t.Fatalf("Go reactor refused: %v", err)
 	}
-	err := check(t, testwasm.GoGuest(t, false), opts("/"))
+	err := check(t, testwasm.GoGuest(t, false), o)
 	assertRefused(t, err, preflight.StageLoad, false, "-buildmode=c-shared")
 	if !errors.Is(err, host.ErrExitsAfterStart) {
 		t.Errorf("error does not wrap host.ErrExitsAfterStart: %v", err)

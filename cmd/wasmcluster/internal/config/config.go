@@ -84,7 +84,7 @@ func Default() Config {
 		Plugin: PluginConfig{
 			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
 			Watch:            true,
-			PreflightTimeout: 10 * time.Second,
+			PreflightTimeout: time.Minute,
 		},
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
