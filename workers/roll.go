@@ -51,7 +51,19 @@ func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker,
 		}
 		return &Worker{p: p}, nil
 	case <-ctx.Done():
-		pr.do(func() { pr.kill(p, "start canceled") })
+		// A worker serves from its first accept, just before its ready
+		// message: killing it then would drop those connections. Let a
+		// start that is nearly done finish and drain it; kill one that is
+		// still loading (it has not accepted anything).
+		select {
+		case err := <-ready:
+			if err == nil {
+				pr.do(func() { pr.drainProc(p, "start canceled") })
+			}
+		case <-time.After(cancelGrace):
+			pr.do(func() { pr.kill(p, "start canceled") })
+		case <-pr.quit:
+		}
 		select {
 		case <-p.exited:
 		case <-pr.quit:
@@ -59,6 +71,10 @@ func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker,
 		return nil, fmt.Errorf("start worker %d: %w", id, ctx.Err())
 	}
 }
+
+// cancelGrace is how long a canceled start may still become ready (and
+// then be drained) before it is killed.
+const cancelGrace = 3 * time.Second
 
 // Promote makes w the current worker of its slot, so it is respawned on
 // the slot's behalf from now on, and returns the worker it replaced (nil if

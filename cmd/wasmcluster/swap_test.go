@@ -1,0 +1,511 @@
+package main
+
+// Hot swap through the real binary (issue 5): the watcher rolls every
+// accepted version under load without a failed request, refuses bad
+// plugins while the old version keeps serving, survives a storm of writes
+// with at most one extra worker, and `reload --wait` reports the outcome.
+// WASMCLUSTER_SOAK=1 runs the long version (20 swaps, >= 150k requests).
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers"
+)
+
+// versionWAT is a guest answering "version <name>\n".
+func versionWAT(t *testing.T, name string) []byte {
+	t.Helper()
+	body := "version " + name + "\n"
+	return watBytes(t, fmt.Sprintf(`(module
+  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) %q)
+  (func (export "handle_request") (result i64)
+    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
+    (i64.const 0))
+  (func (export "handle_response") (param i32 i32)))`, body, len(body)))
+}
+
+// watBytes compiles WAT source (skipped without wat2wasm unless CI=true).
+func watBytes(t *testing.T, src string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("wat2wasm"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("wat2wasm not found (install wabt); CI=true, so not skipping")
+		}
+		t.Skip("wat2wasm not found (install wabt)")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "g.wat"), filepath.Join(dir, "g.wasm")
+	if err := os.WriteFile(in, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("wat2wasm", in, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// replaceFile writes b to path in one of the ways users replace a file.
+func replaceFile(t *testing.T, path string, b []byte, method int) {
+	t.Helper()
+	var err error
+	switch method % 3 {
+	case 0: // atomic rename (mv, go build -o)
+		tmp := path + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o644); err == nil {
+			err = os.Rename(tmp, path)
+		}
+	case 1: // truncate, then write in place (cat >, cp)
+		err = os.WriteFile(path, b, 0o644)
+	case 2: // truncate, then write in two pieces with a pause
+		var f *os.File
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o644); err == nil {
+			f.Write(b[:len(b)/2])
+			time.Sleep(20 * time.Millisecond)
+			_, err = f.Write(b[len(b)/2:])
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// swapLoad is strict load: bodies without GetBody (no silent retries),
+// keep-alive and not, GET and POST; every failure counted. After expect(v),
+// a request started later must be answered by version v.
+type swapLoad struct {
+	stop  atomic.Bool
+	wg    sync.WaitGroup
+	known map[string]bool
+
+	mu          sync.Mutex
+	expect      string
+	expectSince time.Time
+	ok, non2xx  int
+	unknown     int
+	stale       int
+	errs        map[string]int
+	versions    map[string]int
+	lastStale   string
+}
+
+func startSwapLoad(url string, clients int, known ...string) *swapLoad {
+	l := &swapLoad{known: map[string]bool{}, errs: map[string]int{}, versions: map[string]int{}}
+	for _, k := range known {
+		l.known[k] = true
+	}
+	for i := range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			tr := &http.Transport{DisableKeepAlives: i%2 == 1, MaxIdleConnsPerHost: 1}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+			post := i%4 < 2
+			for n := 0; !l.stop.Load(); n++ {
+				l.one(c, url, post, n)
+			}
+		}()
+	}
+	return l
+}
+
+// setExpect: requests started from now on must come from v ("" = any known).
+func (l *swapLoad) setExpect(v string) {
+	l.mu.Lock()
+	l.expect, l.expectSince = v, time.Now()
+	l.mu.Unlock()
+}
+
+func (l *swapLoad) one(c *http.Client, url string, post bool, n int) {
+	method, body := http.MethodGet, strings.Repeat("b", n%300)
+	if post {
+		method, body = http.MethodPost, strings.Repeat("p", 1+n%4096)
+	}
+	req, err := http.NewRequest(method, url+"/x?n="+strconv.Itoa(n), io.NopCloser(strings.NewReader(body)))
+	if err != nil {
+		panic(err)
+	}
+	start := time.Now()
+	resp, err := c.Do(req)
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case err != nil:
+		l.errs[classifyErr(err)]++
+	case resp.StatusCode/100 != 2:
+		l.non2xx++
+	case !l.known[string(b)]:
+		l.unknown++
+	default:
+		l.ok++
+		l.versions[strings.TrimSpace(string(b))]++
+		if l.expect != "" && start.After(l.expectSince) && string(b) != l.expect {
+			l.stale++
+			l.lastStale = fmt.Sprintf("%q started %v after the roll to %q completed", b, start.Sub(l.expectSince), l.expect)
+		}
+	}
+}
+
+func classifyErr(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "eof"
+	}
+	return err.Error()
+}
+
+func (l *swapLoad) finish() {
+	l.stop.Store(true)
+	l.wg.Wait()
+}
+
+func (l *swapLoad) failed() int {
+	n := l.non2xx + l.unknown
+	for _, c := range l.errs {
+		n += c
+	}
+	return n
+}
+
+func (l *swapLoad) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprintf("ok=%d non2xx=%d unknown=%d stale=%d errs=%v versions=%v", l.ok, l.non2xx, l.unknown, l.stale, l.errs, l.versions)
+}
+
+// check fails t on any failed, unknown or stale answer.
+func (l *swapLoad) check(t *testing.T) {
+	t.Helper()
+	t.Logf("load: %v", l)
+	if l.failed() != 0 {
+		t.Errorf("failed requests: %v", l)
+	}
+	if l.stale != 0 {
+		t.Errorf("%d answers from an old version after its roll completed; last: %s", l.stale, l.lastStale)
+	}
+	if l.ok == 0 {
+		t.Error("no request succeeded")
+	}
+}
+
+// waitRolled waits until every one of n workers runs version and no roll is
+// under way; it returns the status then.
+func waitRolled(t *testing.T, sock, version string, n int, timeout time.Duration) *workers.Status {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var st *workers.Status
+	var err error
+	for time.Now().Before(deadline) {
+		st, err = workers.QueryStatus(t.Context(), sock)
+		if err == nil && st.Version == version && st.Target == "" && len(st.Workers) == n {
+			all := true
+			for _, w := range st.Workers {
+				all = all && w.State == "ready" && w.Version == version
+			}
+			if all {
+				return st
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("not all %d workers on %.12s within %v: %+v %v", n, version, timeout, st, err)
+	return nil
+}
+
+func countFDs(t *testing.T, pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// startSwapServe serves the plugin at path with n workers and a private
+// control socket.
+func startSwapServe(t *testing.T, path string, n int, extra ...string) (*server, string) {
+	t.Helper()
+	sock := filepath.Join(shortDir(t), "c.sock")
+	args := append([]string{path, "--listen", "127.0.0.1:0", "--workers", strconv.Itoa(n), "--control", sock}, extra...)
+	return startServe(t, nil, args...), sock
+}
+
+func TestSwapUnderLoad(t *testing.T) {
+	swaps, clients := 6, 32
+	soak := os.Getenv("WASMCLUSTER_SOAK") != ""
+	if soak {
+		swaps = 20
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	vers := [][]byte{versionWAT(t, "A"), versionWAT(t, "B")}
+	if err := os.WriteFile(path, vers[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, sock := startSwapServe(t, path, 2)
+	l := startSwapLoad(s.url(), clients, "version A\n", "version B\n")
+	defer l.finish()
+	pid := s.cmd.Process.Pid
+	var fds0 int
+	var took []time.Duration
+	for i := 1; i <= swaps; i++ {
+		if soak {
+			// Spread the swaps so the run sends >= 150k requests.
+			time.Sleep(2 * time.Second)
+		}
+		b := vers[i%2]
+		l.setExpect("")
+		t0 := time.Now()
+		replaceFile(t, path, b, i)
+		st := waitRolled(t, sock, sha(b), 2, 30*time.Second)
+		took = append(took, time.Since(t0))
+		l.setExpect(answerOf(i))
+		if st.Roll == nil || st.Roll.Outcome != workers.OutcomeOK || st.Roll.Trigger != "watch" {
+			t.Errorf("swap %d: roll status %+v", i, st.Roll)
+		}
+		if i == 1 {
+			time.Sleep(200 * time.Millisecond)
+			fds0 = countFDs(t, pid)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	l.finish()
+	l.check(t)
+	t.Logf("%d swaps, write -> all workers on the new version: %v", swaps, took)
+	fds1 := countFDs(t, pid)
+	t.Logf("primary fds after the first swap %d, after the last %d", fds0, fds1)
+	if fds1 > fds0+3 {
+		t.Errorf("primary fds grew from %d to %d over %d swaps", fds0, fds1, swaps)
+	}
+	if soak && l.ok < 150000 {
+		t.Errorf("soak sent only %d requests, want >= 150000", l.ok)
+	}
+}
+
+// answerOf is the body version i%2 answers (vers[0] is A).
+func answerOf(i int) string {
+	if i%2 == 0 {
+		return "version A\n"
+	}
+	return "version B\n"
+}
+
+// Bad plugins written during load are refused one by one: nothing fails,
+// the old version keeps serving, status says why; then a good one rolls.
+func TestSwapBadPlugins(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	good, next := versionWAT(t, "A"), versionWAT(t, "B")
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name string
+		wasm []byte
+		want string // in the refusal
+	}{
+		{"garbage", []byte("this is not wasm at all\n"), "not a WebAssembly module"},
+		{"truncated", good[:len(good)/2], "preflight load"},
+		{"missing exports", watBytes(t, `(module (memory (export "memory") 1) (func (export "handle_response") (param i32 i32)))`), "handle_request"},
+		{"trap in _initialize", watBytes(t, `(module (memory (export "memory") 1) (func (export "_initialize") unreachable) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
+		{"hang in _initialize", watBytes(t, `(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))) (func (export "handle_request") (result i64) (i64.const 0)))`), "timed out"},
+		{"exit after _start", watBytes(t, `(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0))) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
+	}
+	s, sock := startSwapServe(t, path, 2, "--plugin-preflight-timeout", "1500ms")
+	l := startSwapLoad(s.url(), 32, "version A\n", "version B\n")
+	defer l.finish()
+	l.setExpect("version A\n")
+	for i, b := range bad {
+		replaceFile(t, path, b.wasm, i)
+		h := sha(b.wasm)
+		deadline := time.Now().Add(20 * time.Second)
+		var st *workers.Status
+		for {
+			var err error
+			st, err = workers.QueryStatus(t.Context(), sock)
+			if err == nil && st.Plugin != nil && st.Plugin.LastRefused != nil && st.Plugin.LastRefused.Version == h {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not refused within 20s: %+v", b.name, st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		r := st.Plugin.LastRefused
+		t.Logf("%s: refused: %s", b.name, r.Error)
+		if !strings.Contains(r.Error, b.want) {
+			t.Errorf("%s: refusal %q lacks %q", b.name, r.Error, b.want)
+		}
+		if st.Version != sha(good) || st.Plugin.NRefused != uint64(i+1) {
+			t.Errorf("%s: version %.12s, %d refused", b.name, st.Version, st.Plugin.NRefused)
+		}
+		if r := runBin(t, nil, "status", "--control", sock); !strings.Contains(r.stdout, "last refused: "+h[:12]) {
+			t.Errorf("%s: status text lacks the refusal:\n%s", b.name, r.stdout)
+		}
+	}
+	l.setExpect("")
+	replaceFile(t, path, next, 0)
+	waitRolled(t, sock, sha(next), 2, 30*time.Second)
+	l.setExpect("version B\n")
+	time.Sleep(300 * time.Millisecond)
+	l.finish()
+	l.check(t)
+}
+
+// 20 writes within 5 s: the last one written serves at the end, and there
+// is never more than one extra worker process.
+func TestSwapStorm(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	var vers [][]byte
+	var known []string
+	for i := range 21 {
+		vers = append(vers, versionWAT(t, fmt.Sprintf("v%02d", i)))
+		known = append(known, fmt.Sprintf("version v%02d\n", i))
+	}
+	if err := os.WriteFile(path, vers[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, sock := startSwapServe(t, path, 2)
+	pid := s.cmd.Process.Pid
+	l := startSwapLoad(s.url(), 32, known...)
+	defer l.finish()
+	var maxKids atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if n := int64(len(children(pid))); n > maxKids.Load() {
+				maxKids.Store(n)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	for i := 1; i <= 20; i++ {
+		replaceFile(t, path, vers[i], i)
+		time.Sleep(220 * time.Millisecond)
+	}
+	waitRolled(t, sock, sha(vers[20]), 2, 30*time.Second)
+	l.setExpect("version v20\n")
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-sampled
+	l.finish()
+	l.check(t)
+	if m := maxKids.Load(); m > 3 {
+		t.Errorf("saw %d worker processes; at most workers+1 = 3 allowed", m)
+	} else {
+		t.Logf("at most %d worker processes", m)
+	}
+	resp, body := get(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, s.url())
+	if resp.StatusCode != 200 || body != "version v20\n" {
+		t.Errorf("after the storm: %d %q", resp.StatusCode, body)
+	}
+}
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces; split after ')'.
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// With plugin.watch off, writes do nothing until `reload`; --wait reports
+// the outcome and fails on a refused plugin.
+func TestReloadCommand(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin.wasm")
+	a, b := versionWAT(t, "A"), versionWAT(t, "B")
+	if err := os.WriteFile(path, a, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, sock := startSwapServe(t, path, 2, "--plugin-watch=false")
+	replaceFile(t, path, b, 0)
+	time.Sleep(time.Second) // a watcher would have rolled by now
+	st := statusOf(t, sock)
+	if st.Version != sha(a) || st.Plugin == nil || st.Plugin.Watching {
+		t.Fatalf("with watch off: version %.12s plugin %+v", st.Version, st.Plugin)
+	}
+	r := runBin(t, nil, "reload", "--wait", "--control", sock)
+	if r.code != 0 || !strings.Contains(r.stdout, "rolled to "+sha(b)[:12]) {
+		t.Fatalf("reload --wait: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	waitRolled(t, sock, sha(b), 2, 5*time.Second)
+
+	replaceFile(t, path, []byte("garbage"), 1)
+	r = runBin(t, nil, "reload", "--wait", "--control", sock)
+	if r.code != 1 || !strings.Contains(r.stderr, "not a WebAssembly module") {
+		t.Fatalf("reload --wait of garbage: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if st := statusOf(t, sock); st.Version != sha(b) || st.Plugin.LastRefused == nil {
+		t.Errorf("after refused reload: version %.12s plugin %+v", st.Version, st.Plugin)
+	}
+
+	replaceFile(t, path, a, 0)
+	r = runBin(t, nil, "reload", "--control", sock)
+	if r.code != 0 || !strings.Contains(r.stdout, "rolling to "+sha(a)[:12]) {
+		t.Fatalf("reload: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	waitRolled(t, sock, sha(a), 2, 20*time.Second)
+	if r := runBin(t, nil, "reload", "--control", filepath.Join(shortDir(t), "none.sock")); r.code != 1 || !strings.Contains(r.stderr, "no wasmcluster instance is running") {
+		t.Errorf("reload without instance: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
