@@ -155,7 +155,7 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 	args := []string{"serve", wasmPath, "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--upstream", upstreamURL, "--cache-dir", filepath.Join(tmpDir, "cache"),
-		"--workers", "1", "--control", "-"}
+		"--workers", "1", "--control", "-", "--plugin-pool-size", "1"}
 	if guestConfig != "" {
 		args = append(args, "--plugin-config", guestConfig)
 	}

@@ -44,7 +44,7 @@ func TestTCKThroughBinary(t *testing.T) {
 	t.Cleanup(backend.Close)
 
 	cmd := exec.Command(bin, "serve", plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL,
-		"--workers", "1", "--control", "-", "--log-format", "json", "--cache-dir", filepath.Join(dir, "cache"))
+		"--workers", "1", "--control", "-", "--plugin-pool-size", "2", "--log-format", "json", "--cache-dir", filepath.Join(dir, "cache"))
 	cmd.Env = append(os.Environ(), "WASMCLUSTER_CONFIG=", "XDG_CACHE_HOME="+filepath.Join(dir, "xdg"))
 	addr := startLogged(t, cmd)
 	tck.Run(t, http.DefaultClient, "http://"+addr)
