@@ -28,7 +28,7 @@ rounds=1
 ab_bin=
 ab_label="wasmcluster A/B build"
 timeout_all=30m
-command_line="bash bench/run.sh $*"
+command_line="bash bench/run.sh$(printf " %q" "$@")"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ type config struct {
 	commit     string // source revision, for the report
 	abBin      string // a second wasmcluster binary measured as system wc-ab
 	abLabel    string
+	reportOnly bool // rewrite results.md and chart.png from results.json
 	workersArg bool // wasmcluster serve has --workers
 	cores      int
 }
@@ -53,6 +55,9 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.reportOnly {
+		return rewriteReport(cfg)
+	}
 	res, err := measure(ctx, cfg, log)
 	if werr := writeReport(cfg, res); werr != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", werr)
@@ -85,6 +90,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.swapWait, "swap-wait", 15*time.Second, "how long to wait for the new version after a plugin write")
 	fs.BoolVar(&cfg.instMem, "inst-mem", true, "measure memory per plugin instance")
 	fs.BoolVar(&cfg.quick, "quick", false, "harness check: results are not meaningful")
+	fs.BoolVar(&cfg.reportOnly, "report-only", false, "only rewrite results.md and chart.png in -out from its results.json")
 	fs.StringVar(&cfg.command, "command", "", "command line recorded in the report")
 	fs.StringVar(&cfg.commit, "commit", "", "source revision recorded in the report")
 	fs.StringVar(&cfg.abBin, "ab-bin", "", "another wasmcluster binary (e.g. with a candidate fix), measured as system wc-ab with --workers = cores")
@@ -95,7 +101,7 @@ func parseFlags(args []string) (config, error) {
 	if cfg.rounds < 1 {
 		cfg.rounds = 1
 	}
-	if cfg.binDir == "" || cfg.wasmDir == "" {
+	if !cfg.reportOnly && (cfg.binDir == "" || cfg.wasmDir == "") {
 		return cfg, fmt.Errorf("-bin and -wasm are required")
 	}
 	for _, c := range strings.Split(*conns, ",") {
@@ -109,8 +115,10 @@ func parseFlags(args []string) (config, error) {
 	cfg.systems = splitList(*systems)
 	cfg.swapKinds = splitList(*swapKinds)
 	cfg.cores = runtime.NumCPU()
-	help, _ := exec.Command(filepath.Join(cfg.binDir, "wasmcluster"), "serve", "--help").CombinedOutput()
-	cfg.workersArg = strings.Contains(string(help), "--workers")
+	if !cfg.reportOnly {
+		help, _ := exec.Command(filepath.Join(cfg.binDir, "wasmcluster"), "serve", "--help").CombinedOutput()
+		cfg.workersArg = strings.Contains(string(help), "--workers")
+	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return cfg, fmt.Errorf("create out dir: %w", err)
 	}
@@ -212,4 +220,55 @@ func systemsFor(cfg config) ([]system, error) {
 		}
 	}
 	return out, nil
+}
+
+// rewriteReport renders results.md and chart.png again from results.json,
+// taking the run's settings from the file rather than from flags.
+func rewriteReport(cfg config) int {
+	b, err := os.ReadFile(filepath.Join(cfg.out, "results.json"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		return 1
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun: results.json:", err)
+		return 1
+	}
+	c := res.Config
+	if d, err := time.ParseDuration(fmt.Sprint(c["duration"])); err == nil {
+		cfg.duration = d
+	}
+	if d, err := time.ParseDuration(fmt.Sprint(c["warmup"])); err == nil {
+		cfg.warmup = d
+	}
+	cfg.conns = cfg.conns[:0]
+	for _, v := range asList(c["conns"]) {
+		if n, err := strconv.Atoi(v); err == nil {
+			cfg.conns = append(cfg.conns, n)
+		}
+	}
+	cfg.plugins = asList(c["plugins"])
+	cfg.command, _ = c["command"].(string)
+	cfg.commit, _ = c["commit"].(string)
+	cfg.quick, _ = c["quick"].(bool)
+	if r, ok := c["rounds"].(float64); ok {
+		cfg.rounds = int(r)
+	}
+	cfg.cores = res.Machine.CPUs
+	if err := writeReport(cfg, &res); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		return 1
+	}
+	return 0
+}
+
+func asList(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			out = append(out, fmt.Sprint(x))
+		}
+	}
+	return out
 }

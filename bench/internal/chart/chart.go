@@ -56,13 +56,21 @@ func Render(w io.Writer, title string, cols int, panels []Panel) error {
 		}
 	}
 	rows := (len(panels) + cols - 1) / cols
-	top := margin + 9*scale + margin + legendRowH*((len(legend)+1)/2) + margin
-	img := image.NewRGBA(image.Rect(0, 0, cols*panelW+margin, top+rows*panelH))
+	width := cols*panelW + margin
+	// Two legend columns when every name fits in half the width, else one.
+	legendCols := 2
+	for _, s := range legend {
+		if 32+textWidth(s.Name) > width/2-margin {
+			legendCols = 1
+		}
+	}
+	top := margin + 9*scale + margin + legendRowH*((len(legend)+legendCols-1)/legendCols) + margin
+	img := image.NewRGBA(image.Rect(0, 0, width, top+rows*panelH))
 	draw.Draw(img, img.Bounds(), &image.Uniform{white}, image.Point{}, draw.Src)
 	text(img, margin, margin, title, black)
 	for i, s := range legend {
-		x := margin + (i%2)*(panelW*cols/2)
-		y := margin + 9*scale + margin + (i/2)*legendRowH
+		x := margin + (i%legendCols)*(width/legendCols)
+		y := margin + 9*scale + margin + (i/legendCols)*legendRowH
 		fillRect(img, x, y+2, 24, 3*scale, s.Color)
 		text(img, x+32, y, s.Name, black)
 	}
