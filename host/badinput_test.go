@@ -308,4 +308,5 @@ func TestMutateAfterNext(t *testing.T) {
 	if len(sawLate) != 0 {
 		t.Errorf("next saw a header set after next: %v", sawLate)
 	}
+	checkPoolIdle(t, p)
 }

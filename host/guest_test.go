@@ -328,6 +328,7 @@ func TestStreamedGuestBody(t *testing.T) {
 	if s := p.Stats(); s.Traps != 1 {
 		t.Errorf("Stats.Traps = %d, want 1", s.Traps)
 	}
+	checkPoolIdle(t, p)
 	if rec := serve(t, p, get("/again")); rec.Code != http.StatusCreated || !bytes.Equal(rec.Body.Bytes(), want) {
 		t.Errorf("after the trap: %d with %d body bytes", rec.Code, rec.Body.Len())
 	}

@@ -69,6 +69,7 @@ func TestNextPanics(t *testing.T) {
 			case aborted || rec.Code != http.StatusBadGateway:
 				t.Errorf("got %d %q (aborted %v), want 502", rec.Code, rec.Body.String(), aborted)
 			}
+			checkPoolIdle(t, p) // an abort must not leak the instance
 		})
 	}
 }
