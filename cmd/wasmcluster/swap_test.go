@@ -288,7 +288,7 @@ func TestSwapUnderLoad(t *testing.T) {
 	for i := 1; i <= swaps; i++ {
 		if soak {
 			// Spread the swaps so the run sends >= 150k requests.
-			time.Sleep(2 * time.Second)
+			time.Sleep(3 * time.Second)
 		}
 		b := vers[i%2]
 		l.setExpect("")
@@ -507,5 +507,67 @@ func TestReloadCommand(t *testing.T) {
 	waitRolled(t, sock, sha(a), 2, 20*time.Second)
 	if r := runBin(t, nil, "reload", "--control", filepath.Join(shortDir(t), "none.sock")); r.code != 1 || !strings.Contains(r.stderr, "no wasmcluster instance is running") {
 		t.Errorf("reload without instance: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestSwapLatency measures, with --workers = usable CPUs, the time from
+// the plugin file write until the first answer from the new version and
+// until every worker runs it (after which every answer does), for a WAT
+// guest and the ~2 MB Go guest of bench/guests/version. A measurement, not
+// a check: run with WASMCLUSTER_SWAP_BENCH=1 -v.
+func TestSwapLatency(t *testing.T) {
+	if os.Getenv("WASMCLUSTER_SWAP_BENCH") == "" {
+		t.Skip("set WASMCLUSTER_SWAP_BENCH=1 to measure swap latency")
+	}
+	n := workers.UsableCPUs()
+	goGuest := func(v string) []byte {
+		out := filepath.Join(t.TempDir(), v+".wasm")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-ldflags", "-X main.version="+v, "-o", out, "../../bench/guests/version")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, b)
+		}
+		b, _ := os.ReadFile(out)
+		return b
+	}
+	for _, kind := range []string{"wat", "go"} {
+		t.Run(kind, func(t *testing.T) {
+			var a, b []byte
+			if kind == "wat" {
+				a, b = versionWAT(t, "A"), versionWAT(t, "B")
+			} else {
+				a, b = goGuest("A"), goGuest("B")
+			}
+			path := filepath.Join(t.TempDir(), "plugin.wasm")
+			os.WriteFile(path, a, 0o644)
+			s, sock := startSwapServe(t, path, n)
+			l := startSwapLoad(s.url(), 8, "version A\n", "version B\n")
+			defer l.finish()
+			var firsts, alls []time.Duration
+			for i := 1; i <= 6; i++ {
+				next := b
+				want := "version B\n"
+				if i%2 == 0 {
+					next, want = a, "version A\n"
+				}
+				c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+				t0 := time.Now()
+				replaceFile(t, path, next, 0)
+				var first time.Duration
+				for first == 0 && time.Since(t0) < 30*time.Second {
+					if _, body := get(t, c, s.url()); body == want {
+						first = time.Since(t0)
+					}
+				}
+				waitRolled(t, sock, sha(next), n, 30*time.Second)
+				all := time.Since(t0)
+				firsts, alls = append(firsts, first), append(alls, all)
+				t.Logf("swap %d (%s, %d bytes): first new answer %v, all workers new %v", i, kind, len(next), first.Round(time.Millisecond), all.Round(time.Millisecond))
+				time.Sleep(500 * time.Millisecond)
+			}
+			l.finish()
+			l.check(t)
+			t.Logf("%s guest, %d workers: first new %v; all new %v", kind, n, firsts, alls)
+		})
 	}
 }
