@@ -36,7 +36,7 @@ var (
 )
 
 // buildGuests compiles the three benchmark plugins once per test binary.
-func buildGuests(b *testing.B) string {
+func buildGuests(b testing.TB) string {
 	b.Helper()
 	guestsOnce.Do(func() {
 		guestsDir, guestsErr = os.MkdirTemp("", "wasmcluster-bench-guests-")
