@@ -21,6 +21,23 @@
 // is built from them, surge-then-drain: start the replacement, wait for ready,
 // only then drain the old worker, one slot at a time.
 //
+// # Rolls
+//
+// Rolls ([Primary.Submit]; roll.go, roll_queue.go) run one at a time on a
+// roller goroutine. The replacement must be ready before the old worker
+// drains, and the old worker must have exited before the next replacement
+// starts: never fewer ready workers than configured, never more than one
+// extra process. A request arriving mid-roll retargets it: a worker still
+// starting on the stale version is stopped (drained if it became ready
+// meanwhile, since it may already have accepted connections) and the roll
+// continues toward the newest version. A replacement that crashes or never
+// becomes ready aborts the roll and the slots already replaced go back to
+// the version that served. A new version that crash-loops within
+// Backoff.StableAfter of its roll is reverted to the last version that ran
+// well. Status carries the roll in progress or the last one (outcome,
+// duration, error); the "reload" control command ([Reload]) triggers a roll
+// and can wait for its outcome.
+//
 // # Failure handling
 //
 // A worker that exits unexpectedly is respawned in its slot with exponential

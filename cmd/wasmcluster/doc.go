@@ -3,6 +3,7 @@
 //
 //	wasmcluster serve plugin.wasm --listen 127.0.0.1:8080 [--upstream URL] [--workers N]
 //	wasmcluster status                     # the running instance's workers
+//	wasmcluster reload [--wait]            # re-read the plugin and roll the workers
 //	wasmcluster config [--config FILE]     # print the effective configuration
 //	wasmcluster version
 //

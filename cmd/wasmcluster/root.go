@@ -125,8 +125,11 @@ next, the request goes to --upstream if set, else to a built-in 404.
 One worker process per usable CPU serves (--workers; 0 serves in this
 process). SIGINT or SIGTERM stops gracefully: the listener closes, in-flight
 requests get up to drain_timeout to finish. A second signal exits at once;
-SIGQUIT stops fast. SIGHUP re-reads the plugin and replaces the workers one at
-a time without dropping a request; SIGTTIN/SIGTTOU add/remove a worker.
+SIGQUIT stops fast. The plugin file is watched (plugin.watch): each new content
+is checked first (preflight; a refused one never takes traffic, see status),
+then the workers are replaced one at a time without dropping a request.
+SIGHUP and "wasmcluster reload [--wait]" do the same on demand;
+SIGTTIN/SIGTTOU add/remove a worker.
 "wasmcluster status" shows the workers.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
