@@ -59,6 +59,11 @@ type WorkerStatus struct {
 	Restarts      int     `json:"restarts"`
 	LastExit      string  `json:"last_exit,omitempty"`
 	CrashLoop     bool    `json:"crash_loop,omitempty"`
+
+	// LatencyBuckets counts this process's requests per LatencyBounds
+	// bucket (then +Inf), cumulative over its life: two snapshots give the
+	// latency distribution in between (wasmcluster top's p99).
+	LatencyBuckets []uint64 `json:"latency_buckets,omitempty"`
 }
 
 // controlRequest / controlResponse are one JSON line each way.
@@ -306,6 +311,7 @@ func (pr *Primary) status() Status {
 			st.Workers = append(st.Workers, ws)
 		}
 	}
+	pr.opsStatus(&st) // metrics.go
 	return st
 }
 

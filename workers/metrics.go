@@ -207,22 +207,21 @@ type collector struct{ pr *Primary }
 func (collector) Describe(chan<- *prometheus.Desc) {}
 
 var (
-	descRequests  = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot, status code and class.", []string{"worker", "code", "class"}, nil)
-	descLatency   = prometheus.NewDesc("wasmcluster_request_duration_seconds", "Time from the plugin receiving a request to its answer, by worker slot.", []string{"worker"}, nil)
-	descInFlight  = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
-	descTraps     = prometheus.NewDesc("wasmcluster_guest_traps_total", "Requests answered 500 because the guest trapped.", []string{"worker"}, nil)
-	descTimeouts  = prometheus.NewDesc("wasmcluster_guest_timeouts_total", "Requests answered 504 because the guest ran past request_timeout.", []string{"worker"}, nil)
-	descPool      = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size is the bound, live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
-	descRSS       = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
-	descRestarts  = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
-	descRolls     = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
-	descRollDur   = prometheus.NewDesc("wasmcluster_roll_duration_seconds", "Duration of rolls.", nil, nil)
-	descInfo      = prometheus.NewDesc("wasmcluster_plugin_info", "The plugin version new workers start (value 1).", []string{"version"}, nil)
-	descVersions  = prometheus.NewDesc("wasmcluster_plugin_version_workers", "Worker processes running each plugin version.", []string{"version"}, nil)
-	descWorkers   = prometheus.NewDesc("wasmcluster_workers", "Worker processes by state.", []string{"state"}, nil)
-	descDesired   = prometheus.NewDesc("wasmcluster_workers_desired", "Configured number of workers.", nil, nil)
-	descBacklog   = prometheus.NewDesc("wasmcluster_listen_backlog", "Connections waiting in the listening socket's accept queue (TCP only).", nil, nil)
-	descBacklogMx = prometheus.NewDesc("wasmcluster_listen_backlog_max", "The listening socket's accept queue limit (TCP only).", nil, nil)
+	descRequests = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot, status code and class.", []string{"worker", "code", "class"}, nil)
+	descLatency  = prometheus.NewDesc("wasmcluster_request_duration_seconds", "Time from the plugin receiving a request to its answer, by worker slot.", []string{"worker"}, nil)
+	descInFlight = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
+	descTraps    = prometheus.NewDesc("wasmcluster_guest_traps_total", "Requests answered 500 because the guest trapped.", []string{"worker"}, nil)
+	descTimeouts = prometheus.NewDesc("wasmcluster_guest_timeouts_total", "Requests answered 504 because the guest ran past request_timeout.", []string{"worker"}, nil)
+	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size is the bound, live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
+	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
+	descRestarts = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
+	descRolls    = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
+	descRollDur  = prometheus.NewDesc("wasmcluster_roll_duration_seconds", "Duration of rolls.", nil, nil)
+	descInfo     = prometheus.NewDesc("wasmcluster_plugin_info", "The plugin version new workers start (value 1).", []string{"version"}, nil)
+	descVersions = prometheus.NewDesc("wasmcluster_plugin_version_workers", "Worker processes running each plugin version.", []string{"version"}, nil)
+	descWorkers  = prometheus.NewDesc("wasmcluster_workers", "Worker processes by state.", []string{"state"}, nil)
+	descDesired  = prometheus.NewDesc("wasmcluster_workers_desired", "Configured number of workers.", nil, nil)
+	descBacklog  = prometheus.NewDesc("wasmcluster_listen_backlog", "Connections waiting in the listening socket's accept queue (TCP only).", nil, nil)
 )
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -285,8 +284,19 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descWorkers, float64(s.states[string(st)]), string(st))
 	}
 	gauge(descDesired, float64(s.desired))
-	if q, max, ok := backlog(s.lnInode); ok {
+	if q, ok := backlog(s.lnInode); ok {
 		gauge(descBacklog, float64(q))
-		gauge(descBacklogMx, float64(max))
+	}
+}
+
+// opsStatus adds each process's latency buckets to a status snapshot
+// (supervisor goroutine).
+func (pr *Primary) opsStatus(st *Status) {
+	for p, m := range pr.ops.last {
+		for i := range st.Workers {
+			if st.Workers[i].PID == p.pid && m != nil {
+				st.Workers[i].LatencyBuckets = slices.Clone(m.Buckets)
+			}
+		}
 	}
 }

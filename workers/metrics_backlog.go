@@ -12,29 +12,34 @@ import (
 
 // backlog reads the listening socket's accept queue from /proc/net/tcp
 // and tcp6: for a socket in LISTEN state the kernel reports the queued
-// connections as rx_queue and the queue limit as tx_queue. ok is false for
-// unix sockets and off Linux.
-func backlog(ino uint64) (queued, max uint64, ok bool) {
+// connections (accepted by the kernel, not yet by a worker) as rx_queue.
+// ok is false for unix sockets and off Linux.
+func backlog(ino uint64) (queued uint64, ok bool) {
 	if ino == 0 {
-		return 0, 0, false
+		return 0, false
 	}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		if q, m, found := scanProcNetTCP(f, ino); found {
-			return q, m, true
+		if q, found := scanProcNetTCP(f, ino); found {
+			return q, true
 		}
 	}
-	return 0, 0, false
+	return 0, false
 }
 
-// listenerInode is the socket inode of the listener, found once through
-// SyscallConn (never Fd(), which would flip the shared socket to blocking).
+// listenerInode is the socket inode of the listener, found once.
 // Supervisor goroutine.
 func (pr *Primary) listenerInode() uint64 {
-	if pr.ops.lnInode != 0 {
-		return pr.ops.lnInode
+	if pr.ops.lnInode == 0 {
+		pr.ops.lnInode = socketInode(pr.ln)
 	}
+	return pr.ops.lnInode
+}
+
+// socketInode finds a socket's inode through SyscallConn (never Fd(),
+// which would flip the shared socket to blocking mode); 0 if unknown.
+func socketInode(c any) uint64 {
 	var ino uint64
-	if sc, ok := pr.ln.(syscall.Conn); ok {
+	if sc, ok := c.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			rc.Control(func(fd uintptr) {
 				var st unix.Stat_t
@@ -44,14 +49,13 @@ func (pr *Primary) listenerInode() uint64 {
 			})
 		}
 	}
-	pr.ops.lnInode = ino
 	return ino
 }
 
-func scanProcNetTCP(path string, inode uint64) (queued, max uint64, found bool) {
+func scanProcNetTCP(path string, inode uint64) (queued uint64, found bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, false
+		return 0, false
 	}
 	defer f.Close()
 	want := strconv.FormatUint(inode, 10)
@@ -63,13 +67,12 @@ func scanProcNetTCP(path string, inode uint64) (queued, max uint64, found bool) 
 		if len(fields) < 10 || fields[9] != want || fields[3] != "0A" {
 			continue
 		}
-		tx, rx, ok := strings.Cut(fields[4], ":")
+		_, rx, ok := strings.Cut(fields[4], ":")
 		if !ok {
-			return 0, 0, false
+			return 0, false
 		}
-		m, err1 := strconv.ParseUint(tx, 16, 64)
-		q, err2 := strconv.ParseUint(rx, 16, 64)
-		return q, m, err1 == nil && err2 == nil
+		q, err := strconv.ParseUint(rx, 16, 64)
+		return q, err == nil
 	}
-	return 0, 0, false
+	return 0, false
 }

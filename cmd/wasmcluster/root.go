@@ -95,6 +95,7 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newWorkerCmd(stderr),  // workercmd.go, owned by workers (hidden)
 		newStartupCmd(stdout), // startup.go: systemd units
 		newReloadCmd(stdout),  // reload.go: roll through the control socket
+		newTopCmd(stdout),     // top.go: live view of the workers
 	)
 	return root
 }
