@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,15 +96,22 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary, specOf func
 
 // afterRoll prunes snapshots of versions no longer in use (the Manager
 // keeps its newest few and the current one besides), then the compilation
-// cache entries of versions without a snapshot: a revert to a stored
-// version stays warm.
+// cache entries of versions without a snapshot. The cache directory may be
+// shared by other instances serving other plugins: the snapshots of every
+// store beside ours count as in use, so their versions stay warm too (a
+// revert, or another instance's next worker).
 func (sw *swapper) afterRoll(_ workers.RollStatus, inUse []string) {
 	keep := append(inUse, sw.mgr.Stats().Current.Hash)
 	removed, err := sw.mgr.Prune(keep...)
 	if err != nil {
 		sw.log.Warn("prune snapshots", "err", err)
 	}
-	if st, err := store.Open(sw.mgr.StoreDir()); err == nil {
+	stores, _ := filepath.Glob(filepath.Join(filepath.Dir(sw.mgr.StoreDir()), "*"))
+	for _, dir := range append(stores, sw.mgr.StoreDir()) {
+		st, err := store.Open(dir)
+		if err != nil {
+			continue
+		}
 		if snaps, err := st.List(); err == nil {
 			for _, s := range snaps {
 				keep = append(keep, s.Hash)

@@ -443,6 +443,21 @@ func TestSwapStorm(t *testing.T) {
 	if resp.StatusCode != 200 || body != "version v20\n" {
 		t.Errorf("after the storm: %d %q", resp.StatusCode, body)
 	}
+	// Rolls pruned the snapshots and compilation-cache entries of the
+	// versions nobody runs: the newest few stay (plugins.DefaultKeepSnapshots
+	// plus those in use).
+	sum := sha256.Sum256([]byte(path))
+	snaps, _ := filepath.Glob(filepath.Join(cacheDir, "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]), "*.wasm"))
+	cached := 0
+	for _, v := range vers {
+		if _, err := os.Stat(filepath.Join(cacheDir, "wasmcluster", sha(v))); err == nil {
+			cached++
+		}
+	}
+	t.Logf("after 20 versions: %d snapshots, %d compilation-cache entries of this test's versions", len(snaps), cached)
+	if len(snaps) == 0 || len(snaps) > 5 || cached > 5 {
+		t.Errorf("after 20 versions: %d snapshots (%v), %d cache entries; want 1..5 each", len(snaps), snaps, cached)
+	}
 }
 
 // children lists the pids whose parent is pid.
