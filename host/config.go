@@ -42,6 +42,11 @@ type Config struct {
 	// answered 413. Defaults to 10 MiB. Negative means unlimited.
 	MaxRequestBody int64
 
+	// MaxBufferedResponse bounds how much of next's response the host holds
+	// for handle_response when the guest enabled buffer_response; a larger
+	// response is answered 502. Defaults to 32 MiB.
+	MaxBufferedResponse int64
+
 	// MemoryLimitPages caps each instance's linear memory in 64 KiB pages; a
 	// memory.grow beyond it fails inside the guest. Defaults to 1024 (64 MiB).
 	MemoryLimitPages uint32
@@ -68,6 +73,7 @@ const (
 	DefaultMaxRequestBody   = 10 << 20
 	DefaultMemoryLimitPages = 1024
 	DefaultInitTimeout      = 10 * time.Second
+	DefaultMaxBufferedResp  = 32 << 20
 )
 
 // DefaultPoolSize is the pool size used when Config.PoolSize is zero.
@@ -89,6 +95,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MemoryLimitPages == 0 {
 		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.MaxBufferedResponse <= 0 {
+		c.MaxBufferedResponse = DefaultMaxBufferedResp
 	}
 	if c.InitTimeout <= 0 {
 		c.InitTimeout = DefaultInitTimeout

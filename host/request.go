@@ -41,6 +41,7 @@ type request struct {
 	committed   bool // status and headers were sent; body streams
 	captured    bool // next's response was captured (buffer_response)
 	nextWrote   bool // next wrote headers into the capture
+	overflow    bool // next's response outgrew MaxBufferedResponse
 	sent        *statusWriter
 
 	scratch []byte            // reused for multi-value results
@@ -125,6 +126,13 @@ func (rq *request) writeResponseBody(b []byte) {
 // body writes go straight to the client.
 func (rq *request) commit() {
 	rq.committed = true
+	if !rq.bodyEOF {
+		// The guest streams its answer while it may still read the request
+		// (an echo): without full duplex, Go's HTTP/1 server discards the
+		// unread request body once the response starts. HTTP/2 is always
+		// full duplex and says so with an error we can ignore.
+		_ = http.NewResponseController(rq.w).EnableFullDuplex()
+	}
 	status := rq.committedStatus()
 	h := rq.w.Header()
 	h.Del("Content-Length")
@@ -223,6 +231,7 @@ func (rq *request) nextAnswered() bool {
 // go straight into the real response's header map, which the guest edits.
 type captureWriter struct {
 	rq          *request
+	limit       int64
 	wroteHeader bool
 }
 
@@ -237,8 +246,15 @@ func (c *captureWriter) WriteHeader(status int) {
 	c.rq.status = status
 }
 
+// errResponseTooLarge fails next's writes past Config.MaxBufferedResponse.
+var errResponseTooLarge = errors.New("response too large to buffer for handle_response")
+
 func (c *captureWriter) Write(b []byte) (int, error) {
 	c.WriteHeader(http.StatusOK)
+	if int64(len(c.rq.respBody)+len(b)) > c.limit {
+		c.rq.overflow = true
+		return 0, errResponseTooLarge
+	}
 	c.rq.respBody = append(c.rq.respBody, b...)
 	return len(b), nil
 }

@@ -15,6 +15,12 @@ import (
 
 // ServeHTTP runs the plugin for one request: handle_request, then next and
 // handle_response when the guest asks for them, all on one instance.
+//
+// Like any net/http handler that must cut a response already under way (the
+// guest trapped while streaming its body, or next failed after its headers
+// went out), ServeHTTP panics with http.ErrAbortHandler. net/http treats that
+// as "abort this connection quietly"; middleware that recovers panics must
+// re-panic it.
 func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.stats.requests.Add(1)
 	if p.cfg.MaxRequestBody >= 0 {
@@ -69,6 +75,11 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) (abort 
 		return false, nil
 	}
 	isError := p.runNext(ctx, rq)
+	if rq.overflow {
+		p.log.Warn("next's response is larger than max_buffered_response; answering 502",
+			slog.Int64("limit", p.cfg.MaxBufferedResponse))
+		isError = true
+	}
 	if err := ctx.Err(); err != nil && !rq.nextAnswered() {
 		// next gave up at the deadline (or the client left) before
 		// answering: nothing was sent, so the client gets the 504.
@@ -122,7 +133,7 @@ func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
 		// (as with the reference host); the first write_body in
 		// handle_response replaces the whole body.
 		rq.respBodySet, rq.respReadOff = false, 0
-		w = &captureWriter{rq: rq}
+		w = &captureWriter{rq: rq, limit: p.cfg.MaxBufferedResponse}
 	} else {
 		rq.sent = &statusWriter{ResponseWriter: rq.w}
 		if rq.committed {
