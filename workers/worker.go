@@ -48,7 +48,8 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 
 	// Terminal signals go to the primary (workers run in their own process
 	// group); a stray broadcast must not kill a worker outside its drain.
-	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE)
+	// SIGUSR1 too: `systemctl kill -s USR1` (log reopen) reaches every process.
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE, syscall.SIGUSR1)
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM) // also our Pdeathsig
 	defer signal.Stop(term)

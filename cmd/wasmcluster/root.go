@@ -143,7 +143,12 @@ SIGTTIN/SIGTTOU add/remove a worker.
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderr, cfg)
+			logw, closeLog, err := logOutput(cfg, stderr) // logfile.go: log.file, SIGUSR1 reopens
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			log := newLogger(logw, cfg)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go func() {
