@@ -61,9 +61,20 @@ type Config struct {
 	// Defaults to slog.Default().
 	Logger *slog.Logger
 
-	// noInterrupt turns off wazero's close-on-context-done; benchmarks use it
-	// to measure what interrupting guests on deadline costs.
-	noInterrupt bool
+	// Uninterruptible turns off wazero's close-on-context-done, which costs
+	// ~2 µs per request and slows Go guest code several times (RATIONALE.md).
+	// A guest then cannot be stopped at its deadline: a looping guest spins
+	// until the process ends, and freezes the whole process at the next GC.
+	// Use it only where something outside can kill the process: the host then
+	// calls OnStuck once when a request has run past RequestTimeout plus a
+	// grace of a second, and the caller is expected to end the process
+	// (workers do, and the primary replaces them). Defaults to false.
+	Uninterruptible bool
+
+	// OnStuck is called (from a watchdog goroutine) when Uninterruptible is
+	// set and a request is stuck in the guest; see Uninterruptible. When nil
+	// the stuck request is only logged.
+	OnStuck func(age time.Duration)
 }
 
 // Defaults for the zero values of Config.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -27,6 +28,9 @@ type instance struct {
 	// rq, whose buffers are reused across requests.
 	req *request
 	rq  request
+	// started is when the current request took this instance (UnixNano), 0
+	// when idle; the stuck-request watchdog reads it.
+	started atomic.Int64
 	// stack is reused for export calls so the hot path does not allocate.
 	stack [2]uint64
 }

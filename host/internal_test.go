@@ -45,7 +45,7 @@ func BenchmarkInterrupt(b *testing.B) {
 		noInterrupt bool
 	}{{"interrupt", false}, {"no-interrupt", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			p, err := New(context.Background(), wasm, Config{noInterrupt: tc.noInterrupt})
+			p, err := New(context.Background(), wasm, Config{Uninterruptible: tc.noInterrupt})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
@@ -30,6 +31,9 @@ type Plugin struct {
 	next     http.Handler
 	hasResp  bool      // guest exports handle_response
 	first    *instance // instantiated by load; handed to the pool
+
+	stopWatchdog chan struct{}
+	closeOnce    sync.Once
 
 	stats counters
 }
@@ -68,6 +72,10 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		p.runtime.Close(context.Background())
 		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
 	}
+	p.stopWatchdog = make(chan struct{})
+	if cfg.Uninterruptible {
+		go p.watchdog()
+	}
 	return p, nil
 }
 
@@ -103,6 +111,7 @@ func (p *Plugin) Stats() Stats {
 // Close releases every instance and the runtime. Requests still running
 // fail; callers drain first.
 func (p *Plugin) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { close(p.stopWatchdog) })
 	p.pool.close()
 	if err := p.runtime.Close(ctx); err != nil {
 		return fmt.Errorf("close plugin %s: %w", p.cfg.Name, err)
@@ -139,7 +148,7 @@ func (p *Plugin) cacheDir() string {
 // wazero (a corrupt cache entry can cause one) into an error.
 func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err error) {
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(!p.cfg.noInterrupt).
+		WithCloseOnContextDone(!p.cfg.Uninterruptible).
 		WithMemoryLimitPages(p.cfg.MemoryLimitPages)
 	if useCache && p.cfg.CacheDir != "" {
 		cache, cerr := wazero.NewCompilationCacheWithDir(p.cacheDir())

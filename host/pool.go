@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 var errPoolClosed = errors.New("plugin closed")
@@ -21,6 +22,7 @@ type pool struct {
 	mu     sync.Mutex
 	live   int
 	closed bool
+	all    map[*instance]struct{} // live instances, for the stuck-request watchdog
 }
 
 func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
@@ -29,6 +31,7 @@ func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
 		slots: make(chan struct{}, size),
 		size:  size,
 		make:  mk,
+		all:   make(map[*instance]struct{}, size),
 	}
 	for range size {
 		p.slots <- struct{}{}
@@ -44,6 +47,7 @@ func (p *pool) prewarm(ctx context.Context, first *instance) error {
 		if first != nil {
 			p.mu.Lock()
 			p.live++
+			p.all[first] = struct{}{}
 			p.mu.Unlock()
 			p.idle <- first
 			first = nil
@@ -67,6 +71,7 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 	}
 	p.mu.Lock()
 	p.live++
+	p.all[inst] = struct{}{}
 	p.mu.Unlock()
 	return inst, nil
 }
@@ -95,6 +100,7 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 // put returns a healthy instance after a request.
 func (p *pool) put(inst *instance) {
 	inst.req = nil
+	inst.started.Store(0)
 	if p.isClosed() {
 		p.discard(inst)
 		return
@@ -104,9 +110,11 @@ func (p *pool) put(inst *instance) {
 
 // discard closes an instance that must not serve again and frees its slot.
 func (p *pool) discard(inst *instance) {
+	inst.started.Store(0)
 	inst.close()
 	p.mu.Lock()
 	p.live--
+	delete(p.all, inst)
 	p.mu.Unlock()
 	p.slots <- struct{}{}
 }
@@ -130,6 +138,19 @@ func (p *pool) close() {
 			return
 		}
 	}
+}
+
+// oldestBusy is how long the longest-running request has been in a guest.
+func (p *pool) oldestBusy(now int64) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var oldest time.Duration
+	for inst := range p.all {
+		if t := inst.started.Load(); t != 0 && time.Duration(now-t) > oldest {
+			oldest = time.Duration(now - t)
+		}
+	}
+	return oldest
 }
 
 func (p *pool) counts() (live, idle int) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/abi"
 )
@@ -40,6 +41,9 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.fail(w, r, nil, fmt.Errorf("wait for a free plugin instance: %w", err))
 		return
+	}
+	if p.cfg.Uninterruptible {
+		inst.started.Store(time.Now().UnixNano())
 	}
 	rq := &inst.rq
 	rq.reset(w, r, inst.features)
