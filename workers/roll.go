@@ -239,7 +239,11 @@ func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waite
 				}
 			}
 		}
-		id, ok := pr.nextSlot(target, restart, done)
+		id, ok, stopping := pr.nextSlot(target, restart, done)
+		if stopping {
+			st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), ErrStopping)
+			break
+		}
 		if !ok {
 			break
 		}
@@ -285,10 +289,10 @@ func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waite
 // roll whose worker runs another version (or any, when restarting). A slot
 // with no process (waiting to respawn) is switched to target in place: its
 // respawn starts the new version.
-func (pr *Primary) nextSlot(target Spec, restart bool, done map[int]bool) (int, bool) {
-	id, found := 0, false
+func (pr *Primary) nextSlot(target Spec, restart bool, done map[int]bool) (id int, found, stopping bool) {
+	stopping = true
 	pr.do(func() {
-		if pr.stopping {
+		if stopping = pr.stopping; stopping {
 			return
 		}
 		for _, s := range pr.slots {
@@ -306,7 +310,7 @@ func (pr *Primary) nextSlot(target Spec, restart bool, done map[int]bool) (int, 
 			}
 		}
 	})
-	return id, found
+	return id, found, stopping
 }
 
 // finishRoll records st, starts the crash-loop watch of a new version,
@@ -376,12 +380,14 @@ func (pr *Primary) checkProbation(ctx context.Context) {
 	}
 	pr.rq.endProbation()
 	pr.log.Error("new version crash-loops after its roll; reverting to the last good version", keyVersion, ver, "to", good.Version, keyReason, looping)
+	rollEnd := pr.rollBegin(good) // hooks.go
 	st := pr.rollTo(ctx, RollRequest{Spec: good, Restart: false, Trigger: "revert"}, good, nil)
 	if st.Outcome == OutcomeOK {
 		st.Outcome = OutcomeReverted
 		st.From = ver
 		st.Error = fmt.Sprintf("version %s crash-looped after its roll (%s); reverted to %s", short(ver), looping, short(good.Version))
 	}
+	rollEnd(fmt.Sprint(st.Outcome))
 	pr.rq.record(st)
 	var inUse []string
 	pr.do(func() {
