@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,5 +178,34 @@ func TestAdminMetrics(t *testing.T) {
 		if label(m, "state") == "ready" && m.GetGauge().GetValue() != 2 {
 			t.Errorf("ready workers: %v", m.GetGauge().GetValue())
 		}
+	}
+
+	// A roll replaces both workers: it is counted, and the replaced
+	// workers' requests stay in the counters (no reset under Prometheus).
+	s.signal(syscall.SIGHUP)
+	counter := func(fams map[string]*dto.MetricFamily, name, lname, lvalue string) float64 {
+		for _, m := range fams[name].GetMetric() {
+			if label(m, lname) == lvalue {
+				return m.GetCounter().GetValue()
+			}
+		}
+		return 0
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		fams = scrape(t, admin)
+		if counter(fams, "wasmcluster_rolls_total", "outcome", "ok") == 1 && counter(fams, "wasmcluster_worker_exits_total", "reason", "replaced") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished roll with 2 replaced workers in /metrics within 20 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got, _ := requestsByCode(fams); fmt.Sprint(got) != fmt.Sprint(seen) {
+		t.Errorf("after the roll, /metrics requests by code %v, client saw %v", got, seen)
+	}
+	if n := fams["wasmcluster_roll_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != 1 {
+		t.Errorf("roll duration samples: %d", n)
 	}
 }
