@@ -54,6 +54,10 @@ func processOptionsFrom(fs *pflag.FlagSet) (processOptions, error) {
 	return processOptions{Workers: n, Control: c}, nil
 }
 
+// exitStuckGuest is a worker's exit code when an uninterruptible guest
+// overran its deadline (EX_SOFTWARE).
+const exitStuckGuest = 70
+
 // workerConfig is host.Config as it travels to a worker (in workers.Spec.
 // Config): everything but the logger and the next handler.
 type workerConfig struct {
@@ -65,12 +69,14 @@ type workerConfig struct {
 	RequestTimeout   time.Duration `json:"request_timeout,omitempty"`
 	MaxRequestBody   int64         `json:"max_request_body,omitempty"`
 	MemoryLimitPages uint32        `json:"memory_limit_pages,omitempty"`
+	Uninterruptible  bool          `json:"uninterruptible,omitempty"`
 }
 
 func newWorkerConfig(h host.Config) workerConfig {
 	wc := workerConfig{
 		Name: h.Name, CacheDir: h.CacheDir, GuestConfig: h.GuestConfig, PoolSize: h.PoolSize,
 		RequestTimeout: h.RequestTimeout, MaxRequestBody: h.MaxRequestBody, MemoryLimitPages: h.MemoryLimitPages,
+		Uninterruptible: h.Uninterruptible,
 	}
 	if h.Upstream != nil {
 		wc.Upstream = h.Upstream.String()
@@ -83,6 +89,16 @@ func (wc workerConfig) host(log *slog.Logger) (host.Config, error) {
 		Name: wc.Name, CacheDir: wc.CacheDir, GuestConfig: wc.GuestConfig, PoolSize: wc.PoolSize,
 		RequestTimeout: wc.RequestTimeout, MaxRequestBody: wc.MaxRequestBody, MemoryLimitPages: wc.MemoryLimitPages,
 		Logger: log,
+	}
+	if wc.Uninterruptible {
+		// plugin.interrupt = false: a guest past its deadline cannot be
+		// stopped in this process, so the worker ends itself and the primary
+		// replaces it (a GC-frozen worker is caught by the heartbeat instead).
+		h.Uninterruptible = true
+		h.OnStuck = func(age time.Duration) {
+			log.Error("exiting: a guest overran its deadline and cannot be interrupted", "age", age)
+			os.Exit(exitStuckGuest)
+		}
 	}
 	if wc.Upstream != "" {
 		u, err := url.Parse(wc.Upstream)

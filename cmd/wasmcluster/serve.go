@@ -23,6 +23,11 @@ func serve(ctx context.Context, pluginPath string, cfg config.Config, po process
 	if err != nil {
 		return err
 	}
+	if hcfg.Uninterruptible && po.Workers == 0 {
+		// Nothing outside could stop a runaway guest in this process.
+		return usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
+			Msg: "needs worker processes (--workers 1 or more): with --workers 0 a guest that overruns its deadline could never be stopped"})
+	}
 	return serveProcesses(ctx, pluginPath, file, hcfg, cfg, po, log)
 }
 
@@ -45,6 +50,7 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		RequestTimeout:   cfg.RequestTimeout,
 		MaxRequestBody:   int64(cfg.MaxRequestBody),
 		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
+		Uninterruptible:  !cfg.Plugin.Interrupt,
 		Logger:           log,
 	}, nil
 }

@@ -54,6 +54,8 @@ type PluginConfig struct {
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
+
+	Interrupt bool `toml:"interrupt" help:"stop a guest at its request deadline (504) in-process; false is faster (no per-call watcher, Go guests run several times faster) but a worker whose guest overruns its deadline is killed and replaced, losing its other in-flight requests; false needs workers >= 1"`
 }
 
 // LogConfig is the [log] section.
@@ -85,6 +87,7 @@ func Default() Config {
 			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
 			Watch:            true,
 			PreflightTimeout: time.Minute,
+			Interrupt:        true,
 		},
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
