@@ -65,4 +65,17 @@
 // through its own logger, tagged with the worker's id and pid. The primary
 // serves a unix control socket (mode 0600) answering status requests; see
 // [QueryStatus] and [DefaultControlPath].
+//
+// # Operations
+//
+// Each heartbeat carries the worker's cumulative request counters (by
+// status code) and latency buckets; the primary aggregates them per slot
+// and, with PrimaryOptions.Admin, serves Prometheus /metrics, /healthz and
+// /readyz (admin.go, metrics.go). Under systemd ($NOTIFY_SOCKET) the
+// primary reports READY, RELOADING, STOPPING and STATUS, and pings the
+// watchdog only while its supervisor loop answers (notify.go).
+// PrimaryOptions.Recycle replaces workers past max_requests, max_rss or
+// max_age through the roll's surge-then-drain, one at a time (recycle.go).
+// ServerOptions.AccessLog writes one line per request to the worker's
+// stderr, which the primary relays (accesslog.go).
 package workers
