@@ -164,3 +164,27 @@ func TestRecycleMaxRequestsStaggered(t *testing.T) {
 }
 
 func shortDirPath(t *testing.T, name string) string { return shortDir(t) + "/" + name }
+
+// recycle.max_age replaces workers as they age, without a failed request.
+func TestRecycleMaxAge(t *testing.T) {
+	sock := shortDirPath(t, "c.sock")
+	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--workers", "2", "--control", sock,
+		"--admin", "off", "--recycle-max-age", "1s")
+	stop := make(chan struct{})
+	var n int
+	var failed []string
+	var wg sync.WaitGroup
+	wg.Go(func() { n, failed = loadUntil(s.url(), 10*time.Millisecond, stop) })
+	deadline := time.Now().Add(20 * time.Second)
+	for exitsFor(s.stderr.String(), "recycle max_age") < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if got := exitsFor(s.stderr.String(), "recycle max_age"); got < 2 {
+		t.Errorf("%d recycles by max_age within 20 s", got)
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of %d requests failed: %q", len(failed), n, failed[:min(len(failed), 5)])
+	}
+}
