@@ -231,7 +231,11 @@ func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waite
 		if waiters != nil {
 			if nreq, nw, ok := pr.rq.take(); ok {
 				*waiters = append(*waiters, nw...)
-				if nreq.Spec.Version != target.Version || nreq.Restart {
+				if nreq.Spec.Version == target.Version {
+					// Same version (a reload of what the watcher is rolling
+					// out): workers started by this roll are fresh already.
+					restart = restart || nreq.Restart
+				} else {
 					pr.log.Info("roll retargeted", keyVersion, nreq.Spec.Version, "previous", target.Version, "trigger", nreq.Trigger)
 					target, restart, done = nreq.Spec, nreq.Restart, map[int]bool{}
 					st.Target, st.Trigger, st.Retargets = target.Version, nreq.Trigger, st.Retargets+1

@@ -9,6 +9,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -577,7 +578,7 @@ func TestSwapLatency(t *testing.T) {
 				waitRolled(t, sock, sha(next), n, 30*time.Second)
 				all := time.Since(t0)
 				firsts, alls = append(firsts, first), append(alls, all)
-				t.Logf("swap %d (%s, %d bytes): first new answer %v, all workers new %v", i, kind, len(next), first.Round(time.Millisecond), all.Round(time.Millisecond))
+				t.Logf("swap %d (%s, %d bytes): first new answer %v, all workers new %v; %s", i, kind, len(next), first.Round(time.Millisecond), all.Round(time.Millisecond), phases(s.stderr.String(), t0))
 				time.Sleep(500 * time.Millisecond)
 			}
 			l.finish()
@@ -585,4 +586,28 @@ func TestSwapLatency(t *testing.T) {
 			t.Logf("%s guest, %d workers: first new %v; all new %v", kind, n, firsts, alls)
 		})
 	}
+}
+
+// phases lists the roll's log events after t0 with their offsets:
+// where a swap's time goes (preflight, each worker start, each drain).
+func phases(log string, t0 time.Time) string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		var rec struct {
+			Time             time.Time
+			Msg, Start, Exit string
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Time.Before(t0) {
+			continue
+		}
+		switch rec.Msg {
+		case "plugin accepted", "roll started", "roll finished":
+			out = append(out, fmt.Sprintf("%s@%dms", rec.Msg, rec.Time.Sub(t0).Milliseconds()))
+		case "worker ready":
+			out = append(out, fmt.Sprintf("ready(start %s)@%dms", rec.Start, rec.Time.Sub(t0).Milliseconds()))
+		case "worker exited":
+			out = append(out, fmt.Sprintf("old exited@%dms", rec.Time.Sub(t0).Milliseconds()))
+		}
+	}
+	return strings.Join(out, ", ")
 }
