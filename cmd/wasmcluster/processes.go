@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/host"
@@ -32,26 +31,14 @@ type processOptions struct {
 	Control string // control socket path; "" = default, "-" = none
 }
 
-func addProcessFlags(fs *pflag.FlagSet) {
-	fs.Int("workers", workers.UsableCPUs(),
-		"worker processes; 0 serves in this process (debugging); the default is the usable CPUs (cgroup quota and CPU affinity aware)")
-	fs.String("control", "",
-		`control socket for "wasmcluster status" (default `+workers.DefaultControlPath()+`; "-" disables it)`)
-}
-
-func processOptionsFrom(fs *pflag.FlagSet) (processOptions, error) {
-	n, err := fs.GetInt("workers")
-	if err != nil {
-		return processOptions{}, usageError(err)
-	}
+// processOptionsFrom resolves the process layer's settings: workers -1
+// means one per usable CPU.
+func processOptionsFrom(cfg config.Config) processOptions {
+	n := cfg.Workers
 	if n < 0 {
-		return processOptions{}, usageError(fmt.Errorf("--workers %d: must be 0 (serve in-process) or more", n))
+		n = workers.UsableCPUs()
 	}
-	c, err := fs.GetString("control")
-	if err != nil {
-		return processOptions{}, usageError(err)
-	}
-	return processOptions{Workers: n, Control: c}, nil
+	return processOptions{Workers: n, Control: cfg.Control}
 }
 
 // exitStuckGuest is a worker's exit code when an uninterruptible guest

@@ -157,15 +157,10 @@ SIGTTIN/SIGTTOU add/remove a worker.
 				<-ctx.Done()
 				stop()
 			}()
-			po, err := processOptionsFrom(cmd.Flags()) // processes.go
-			if err != nil {
-				return err
-			}
-			return serve(ctx, args[0], cfg, po, log)
+			return serve(ctx, args[0], cfg, processOptionsFrom(cfg), log)
 		},
 	}
 	config.AddFlags(cmd.Flags())
-	addProcessFlags(cmd.Flags()) // processes.go: --workers, --control
 	cmd.Flags().SortFlags = false
 	return cmd
 }

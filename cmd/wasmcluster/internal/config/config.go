@@ -28,6 +28,8 @@ type Config struct {
 	MaxHeaderBytes    Size          `toml:"max_header_bytes" help:"largest request header block accepted (e.g. 64KiB); larger is answered 431"`
 	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache; empty means <user cache dir>/wasmcluster, \"off\" disables it"`
 	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
+	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
+	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
 
 	Plugin  PluginConfig  `toml:"plugin"`
 	Log     LogConfig     `toml:"log"`
@@ -77,6 +79,7 @@ const CacheDirOff = "off"
 func Default() Config {
 	return Config{
 		Listen:            ":8080",
+		Workers:           -1,
 		RequestTimeout:    30 * time.Second,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -164,6 +167,9 @@ func (c Config) validate() []*FieldError {
 	}
 	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
 		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
+	}
+	if c.Workers < -1 || c.Workers > 4096 {
+		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
 	}
 	if p := c.Plugin.PreflightPath; p != "" && !strings.HasPrefix(p, "/") {
 		bad("plugin.preflight_path", p, "must start with /")
