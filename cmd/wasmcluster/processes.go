@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins"
