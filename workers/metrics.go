@@ -19,19 +19,20 @@ import (
 
 // opsState is supervisor-owned (like the fields of Primary it sits in).
 type opsState struct {
-	last     map[*proc]*workerMetrics
-	rss      map[*proc]int64 // last RSS sample, bytes
-	retired  map[int]*workerMetrics
-	restarts map[string]uint64 // worker exits by reason (not at stop)
-	rolls    map[string]uint64 // roll outcomes
-	rollBkts []uint64          // roll durations per rollBounds bucket, then +Inf
-	rollSum  float64
-	rolling  bool
-	rollFrom time.Time
-	target   string // version of the roll under way
-	sampled  time.Time
-	lnInode  uint64       // listening socket's inode, for the backlog
-	recycle  recycleState // recycle.go
+	last        map[*proc]*workerMetrics
+	rss         map[*proc]int64 // last RSS sample, bytes
+	retired     map[int]*workerMetrics
+	restarts    map[string]uint64 // worker exits by reason (not at stop)
+	rolls       map[string]uint64 // roll outcomes
+	rollBkts    []uint64          // roll durations per rollBounds bucket, then +Inf
+	rollSum     float64
+	rolling     bool
+	rollFrom    time.Time
+	target      string       // version of the roll under way
+	sampled     time.Time    // last RSS sample of every process
+	fastSampled time.Time    // last sample of processes near max_rss
+	lnInode     uint64       // listening socket's inode, for the backlog
+	recycle     recycleState // recycle.go
 }
 
 var rollBounds = []float64{1, 2.5, 5, 10, 30, 60, 120, 300}
@@ -183,21 +184,28 @@ func (pr *Primary) metricsSnapshot() metricsSnapshot {
 	return s
 }
 
-// sampleRSS reads every process's RSS once a second (supervisor goroutine);
-// recycling and /metrics use the samples.
-func (pr *Primary) sampleRSS(now time.Time) bool {
+// sampleRSS reads every process's RSS once a second, and every 200 ms the
+// RSS of those above 90% of recycle's MaxRSS, so a worker near its limit is
+// recycled promptly (supervisor goroutine). Recycling and /metrics use the
+// samples.
+func (pr *Primary) sampleRSS(now time.Time) {
 	o := &pr.ops
 	o.init()
-	if now.Sub(o.sampled) < time.Second {
-		return false
+	full := now.Sub(o.sampled) >= time.Second
+	fast := now.Sub(o.fastSampled) >= 200*time.Millisecond
+	if !full && !fast {
+		return
 	}
-	o.sampled = now
+	if full {
+		o.sampled = now
+	}
+	o.fastSampled = now
+	near := pr.opts.Recycle.MaxRSS * 9 / 10
 	for p := range pr.procs {
-		if p.state != stateExited {
+		if p.state != stateExited && (full || near > 0 && o.rss[p] > near) {
 			o.rss[p] = readRSS(p.pid)
 		}
 	}
-	return true
 }
 
 // collector is an unchecked prometheus.Collector over the supervisor's

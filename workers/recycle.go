@@ -20,10 +20,12 @@ type RecycleOptions struct {
 	MaxRequestsJitter uint64
 
 	// MaxRSS recycles a worker whose resident memory stays above this many
-	// bytes for MaxRSSFor (sampled every second).
+	// bytes for MaxRSSFor (sampled every second, every 200ms above 90% of
+	// MaxRSS).
 	MaxRSS int64
-	// MaxRSSFor defaults to 5s; a sample over MaxRSS with MaxRSSFor <= 1s
-	// recycles at the next sample.
+	// MaxRSSFor defaults to 5s: the samples over MaxRSS must span
+	// MaxRSSFor minus one sampling second, so 1s or less recycles at the
+	// first sample over the limit.
 	MaxRSSFor time.Duration
 
 	// MaxAge recycles a worker this long after it became ready, plus up
@@ -63,7 +65,7 @@ func (pr *Primary) forgetRecycle(p *proc) { delete(pr.ops.recycle.procs, p) }
 
 // checkRecycle runs on every supervisor tick.
 func (pr *Primary) checkRecycle(now time.Time) {
-	sampled := pr.sampleRSS(now)
+	pr.sampleRSS(now)
 	o := pr.opts.Recycle.withDefaults()
 	rs := &pr.ops.recycle
 	if !o.enabled() || pr.stopping || !pr.everReady {
@@ -90,7 +92,7 @@ func (pr *Primary) checkRecycle(now time.Time) {
 			}
 			rs.procs[p] = rp
 		}
-		if sampled && o.MaxRSS > 0 {
+		if o.MaxRSS > 0 {
 			if rss := pr.ops.rss[p]; rss > o.MaxRSS {
 				if rp.rssOver.IsZero() {
 					rp.rssOver = now
