@@ -39,7 +39,7 @@ type Plugin struct {
 }
 
 type counters struct {
-	requests, traps, timeouts, tooLarge, instantiations atomic.Uint64
+	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
 }
 
 // Stats is a snapshot of a plugin's counters.
@@ -49,6 +49,7 @@ type Stats struct {
 	Timeouts       uint64 // requests answered 504
 	TooLarge       uint64 // requests answered 413
 	Instantiations uint64 // instances created, prewarm included
+	Waits          uint64 // requests that found no idle instance and waited for one
 	PoolSize       int    // configured bound
 	Live           int    // instances alive (idle + in use)
 	Idle           int    // instances waiting in the pool
@@ -102,6 +103,7 @@ func (p *Plugin) Stats() Stats {
 		Timeouts:       p.stats.timeouts.Load(),
 		TooLarge:       p.stats.tooLarge.Load(),
 		Instantiations: p.stats.instantiations.Load(),
+		Waits:          p.pool.waits.Load(),
 		PoolSize:       p.cfg.PoolSize,
 		Live:           live,
 		Idle:           idle,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type pool struct {
 	slots chan struct{}  // one token per instance that may still be created
 	size  int
 	make  func(context.Context) (*instance, error)
+
+	waits atomic.Uint64 // gets that found every instance busy
 
 	mu     sync.Mutex
 	live   int
@@ -84,17 +87,28 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 	default:
 	}
 	select {
+	case <-p.slots:
+		return p.createInSlot(ctx)
+	default:
+	}
+	p.waits.Add(1) // every instance is busy and the pool is at its bound
+	select {
 	case inst := <-p.idle:
 		return inst, nil
 	case <-p.slots:
-		if p.isClosed() {
-			p.slots <- struct{}{}
-			return nil, errPoolClosed
-		}
-		return p.create(ctx)
+		return p.createInSlot(ctx)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// createInSlot creates an instance with a slot token already taken.
+func (p *pool) createInSlot(ctx context.Context) (*instance, error) {
+	if p.isClosed() {
+		p.slots <- struct{}{}
+		return nil, errPoolClosed
+	}
+	return p.create(ctx)
 }
 
 // put returns a healthy instance after a request.

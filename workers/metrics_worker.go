@@ -28,6 +28,7 @@ type workerMetrics struct {
 	PoolSize   int            `json:"pool_size,omitempty"`
 	PoolLive   int            `json:"pool_live,omitempty"`
 	PoolIdle   int            `json:"pool_idle,omitempty"`
+	PoolWaits  uint64         `json:"pool_waits,omitempty"` // requests that waited for a free instance
 }
 
 // count is the number of requests in m.
@@ -59,6 +60,7 @@ func (m *workerMetrics) add(o *workerMetrics) {
 	m.SumSeconds += o.SumSeconds
 	m.Traps += o.Traps
 	m.Timeouts += o.Timeouts
+	m.PoolWaits += o.PoolWaits
 }
 
 // meter counts requests in a worker.
@@ -103,7 +105,7 @@ func (m *meter) snapshot() *workerMetrics {
 	if pp := m.plugin.Load(); pp != nil {
 		if st, ok := (*pp).(statser); ok {
 			s := st.Stats()
-			out.Traps, out.Timeouts = s.Traps, s.Timeouts
+			out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
 			out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
 		}
 	}
