@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"strings"
+
 	"github.com/wasmcluster/wasmcluster/abi"
 )
 
@@ -60,24 +62,14 @@ func (r *Request) URI() string {
 
 // Path returns URI without its query.
 func (r *Request) Path() string {
-	u := r.URI()
-	for i := 0; i < len(u); i++ {
-		if u[i] == '?' {
-			return u[:i]
-		}
-	}
-	return u
+	path, _, _ := strings.Cut(r.URI(), "?")
+	return path
 }
 
 // Query returns the raw query of URI (after '?'), or "".
 func (r *Request) Query() string {
-	u := r.URI()
-	for i := 0; i < len(u); i++ {
-		if u[i] == '?' {
-			return u[i+1:]
-		}
-	}
-	return ""
+	_, query, _ := strings.Cut(r.URI(), "?")
+	return query
 }
 
 // SetURI changes the request target seen by next (path and query, escaped).
