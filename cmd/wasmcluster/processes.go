@@ -56,13 +56,14 @@ type workerConfig struct {
 	MaxRequestBody   int64         `json:"max_request_body,omitempty"`
 	MemoryLimitPages uint32        `json:"memory_limit_pages,omitempty"`
 	Uninterruptible  bool          `json:"uninterruptible,omitempty"`
+	InitTimeout      time.Duration `json:"init_timeout,omitempty"`
 }
 
 func newWorkerConfig(h host.Config) workerConfig {
 	wc := workerConfig{
 		Name: h.Name, CacheDir: h.CacheDir, GuestConfig: h.GuestConfig, PoolSize: h.PoolSize,
 		RequestTimeout: h.RequestTimeout, MaxRequestBody: h.MaxRequestBody, MemoryLimitPages: h.MemoryLimitPages,
-		Uninterruptible: h.Uninterruptible,
+		Uninterruptible: h.Uninterruptible, InitTimeout: h.InitTimeout,
 	}
 	if h.Upstream != nil {
 		wc.Upstream = h.Upstream.String()
@@ -74,7 +75,7 @@ func (wc workerConfig) host(log *slog.Logger) (host.Config, error) {
 	h := host.Config{
 		Name: wc.Name, CacheDir: wc.CacheDir, GuestConfig: wc.GuestConfig, PoolSize: wc.PoolSize,
 		RequestTimeout: wc.RequestTimeout, MaxRequestBody: wc.MaxRequestBody, MemoryLimitPages: wc.MemoryLimitPages,
-		Logger: log,
+		InitTimeout: wc.InitTimeout, Logger: log,
 	}
 	if wc.Uninterruptible {
 		// plugin.interrupt = false: a guest past its deadline cannot be

@@ -51,6 +51,7 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		MaxRequestBody:   int64(cfg.MaxRequestBody),
 		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
 		Uninterruptible:  !cfg.Plugin.Interrupt,
+		InitTimeout:      cfg.Plugin.InitTimeout,
 		Logger:           log,
 	}, nil
 }

@@ -56,6 +56,7 @@ type PluginConfig struct {
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
+	InitTimeout      time.Duration `toml:"init_timeout" help:"time limit for instantiating and initializing one instance (_initialize or _start); a plugin that takes longer is refused"`
 
 	Interrupt bool `toml:"interrupt" help:"stop a guest at its request deadline (504) in-process; false is faster (no per-call watcher, Go guests run several times faster) but a worker whose guest overruns its deadline is killed and replaced, losing its other in-flight requests; false needs workers >= 1"`
 }
@@ -90,6 +91,7 @@ func Default() Config {
 			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
 			Watch:            true,
 			PreflightTimeout: time.Minute,
+			InitTimeout:      10 * time.Second,
 			Interrupt:        true,
 		},
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
@@ -148,6 +150,7 @@ func (c Config) validate() []*FieldError {
 		{"read_header_timeout", c.ReadHeaderTimeout},
 		{"idle_timeout", c.IdleTimeout},
 		{"drain_timeout", c.DrainTimeout},
+		{"plugin.init_timeout", c.Plugin.InitTimeout},
 	} {
 		if d.v <= 0 {
 			bad(d.key, formatDuration(d.v), "must be positive")
