@@ -43,3 +43,39 @@ func TestPoolWaitsCounted(t *testing.T) {
 		t.Fatalf("answers %d and %d, want 200 and 200", a, b)
 	}
 }
+
+// TestInstanceFreedBeforeNext: a guest without handle_response has nothing
+// left to run once it returns next=1, so its instance serves other requests
+// while next runs. With a pool of one, two requests reach a blocking next
+// at the same time; throughput to a slow upstream is not capped at pool
+// size / upstream latency.
+func TestInstanceFreedBeforeNext(t *testing.T) {
+	arrived := make(chan struct{}, 2)
+	both := make(chan struct{})
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-both:
+		case <-time.After(10 * time.Second):
+			http.Error(w, "the other request never reached next", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("next"))
+	})
+	p := newPlugin(t, wat(t, "nextonly"), host.Config{Next: next, PoolSize: 1})
+	codes := make(chan int, 2)
+	for range 2 {
+		go func() { codes <- httptestServe(p, get("/")).code }()
+	}
+	<-arrived
+	<-arrived
+	close(both)
+	for range 2 {
+		if c := <-codes; c != http.StatusOK {
+			t.Fatalf("answer %d, want 200", c)
+		}
+	}
+	if s := p.Stats(); s.Live != 1 || s.Instantiations != 1 {
+		t.Errorf("pool grew past its bound: %+v", s)
+	}
+}

@@ -296,6 +296,18 @@ func (s *statusWriter) Flush() {
 	}
 }
 
+// detach copies the request state off its instance, which can then serve
+// another request: the buffers next still needs are cloned, the
+// per-instance caches are left behind.
+func (rq *request) detach() *request {
+	d := *rq
+	d.replay = bytes.Clone(rq.replay)
+	d.newBody = bytes.Clone(rq.newBody)
+	d.respBody = bytes.Clone(rq.respBody)
+	d.scratch, d.canon = nil, nil
+	return &d
+}
+
 // maxRetained bounds the buffers an instance keeps between requests, so one
 // large request does not pin its memory for the instance's life.
 const maxRetained = 1 << 20

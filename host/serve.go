@@ -50,14 +50,19 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inst.req = rq
 	// A fresh context per request: wazero's interrupt goroutine may still
 	// read the previous one after the call returned.
-	abort, err := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq)
-	if err != nil {
-		p.pool.discard(inst)
-		p.fail(w, r, rq, err)
+	out := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq)
+	if !out.released {
+		if out.err != nil {
+			p.pool.discard(inst)
+		} else {
+			p.pool.put(inst)
+		}
+	}
+	if out.err != nil {
+		p.fail(w, r, out.rq, out.err)
 		return
 	}
-	p.pool.put(inst)
-	if abort {
+	if out.abort {
 		// next failed after its headers went out: cut the connection, as
 		// net/http does for a panicking handler, so the client cannot take
 		// a truncated response for a whole one.
@@ -65,18 +70,34 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serve runs the guest for one request. An error means the instance is
-// suspect and must be discarded; abort means the instance is fine but the
-// client's response must be cut.
-func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) (abort bool, err error) {
+// outcome is how serve ended, for ServeHTTP to settle the instance and the
+// client.
+type outcome struct {
+	rq       *request // the state to answer from (a detached copy once released)
+	released bool     // the instance went back to the pool before next
+	abort    bool     // the client's response must be cut (the instance is fine)
+	err      error    // the guest or next failed; an unreleased instance is suspect
+}
+
+// serve runs the guest for one request.
+func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome {
+	out := outcome{rq: rq}
 	stack := inst.stack[:]
-	if err := inst.handleRequest.CallWithStack(ctx, stack); err != nil {
-		return false, err
+	if out.err = inst.handleRequest.CallWithStack(ctx, stack); out.err != nil {
+		return out
 	}
 	ctxNext := abi.CtxNext(stack[0])
 	if !ctxNext.Next() || rq.committed {
 		rq.finish()
-		return false, nil
+		return out
+	}
+	if inst.handleResponse == nil {
+		// Nothing more runs in the guest: other requests may use the instance
+		// while next runs, so a slow upstream does not cap throughput at
+		// pool size / upstream latency.
+		rq = rq.detach()
+		out.rq, out.released = rq, true
+		p.pool.put(inst)
 	}
 	isError := p.runNext(ctx, rq)
 	if rq.overflow {
@@ -87,15 +108,16 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) (abort 
 	if err := ctx.Err(); err != nil && !rq.nextAnswered() {
 		// next gave up at the deadline (or the client left) before
 		// answering: nothing was sent, so the client gets the 504.
-		return false, fmt.Errorf("next: %w", err)
+		out.err = fmt.Errorf("next: %w", err)
+		return out
 	}
-	if inst.handleResponse != nil {
+	if !out.released {
 		stack[0], stack[1] = uint64(ctxNext.Ctx()), 0
 		if isError {
 			stack[1] = 1
 		}
-		if err := inst.handleResponse.CallWithStack(ctx, stack); err != nil {
-			return false, err
+		if out.err = inst.handleResponse.CallWithStack(ctx, stack); out.err != nil {
+			return out
 		}
 	}
 	switch {
@@ -105,14 +127,15 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) (abort 
 		rq.status, rq.respBody = http.StatusBadGateway, rq.respBody[:0]
 	case rq.sent.status == 0:
 		rq.sent.WriteHeader(http.StatusBadGateway)
-		return false, nil
+		return out
 	default:
-		return true, nil
+		out.abort = true
+		return out
 	}
 	if rq.captured {
 		rq.finish()
 	}
-	return false, nil
+	return out
 }
 
 // runNext calls the next handler with the request as the guest left it.
