@@ -5,16 +5,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/wasmcluster/wasmcluster/bench/internal/native"
+	"github.com/wasmcluster/wasmcluster/bench/internal/sigserve"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -31,19 +27,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "native:", err)
 		return 2
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "native:", err)
-		return 1
-	}
-	srv := &http.Server{Handler: h}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := sigserve.ListenAndServe(*listen, h); err != nil {
 		fmt.Fprintln(os.Stderr, "native:", err)
 		return 1
 	}

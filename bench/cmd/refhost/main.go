@@ -11,18 +11,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/http-wasm/http-wasm-host-go/handler"
 	wasm "github.com/http-wasm/http-wasm-host-go/handler/nethttp"
 	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmcluster/wasmcluster/bench/internal/sigserve"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -59,19 +57,5 @@ func serve(listen, path string) error {
 		return fmt.Errorf("load plugin %s: %w", path, err)
 	}
 	defer mw.Close(ctx)
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{Handler: mw.NewHandler(ctx, http.NotFoundHandler())}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	return sigserve.ListenAndServe(listen, mw.NewHandler(ctx, http.NotFoundHandler()))
 }

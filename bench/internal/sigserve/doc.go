@@ -1,0 +1,3 @@
+// Package sigserve serves one handler until SIGINT or SIGTERM: the shared
+// main loop of the benchmark's comparison servers (native and refhost).
+package sigserve
