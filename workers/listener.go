@@ -20,20 +20,20 @@ import (
 func Listen(addr string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if path == "" {
-			return nil, fmt.Errorf("listen %q: empty unix socket path", addr)
+			return nil, fmt.Errorf("listen on %q: empty unix socket path", addr)
 		}
 		if err := removeStaleSocket(path); err != nil {
-			return nil, fmt.Errorf("listen %s: %w", addr, err)
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		ln, err := net.Listen("unix", path)
 		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", addr, err)
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		return ln, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
 }

@@ -173,7 +173,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 
 	ln, err := workers.ListenerFromSystemd()
 	if err == nil && ln == nil {
-		ln, err = listen(ctx, cfg.Listen)
+		ln, err = workers.Listen(cfg.Listen)
 	}
 	if err != nil {
 		return runtimeError(err)
