@@ -28,9 +28,11 @@ type instance struct {
 	// rq, whose buffers are reused across requests.
 	req *request
 	rq  request
-	// started is when the current request took this instance (UnixNano), 0
-	// when idle; the stuck-request watchdog reads it.
+	// started is when the current request began (UnixNano), 0 when idle,
+	// and -1 once the watchdog interrupted it (see deadline.go).
 	started atomic.Int64
+	// call is the context of every export call on this instance.
+	call callContext
 	// stack is reused for export calls so the hot path does not allocate.
 	stack [2]uint64
 }
@@ -44,20 +46,6 @@ func instanceFrom(ctx context.Context) *instance {
 	}
 	inst, _ := ctx.Value(instanceKey{}).(*instance)
 	return inst
-}
-
-// callContext carries the instance to host functions; instanceFrom finds it
-// with a type assertion instead of walking a context.WithValue chain.
-type callContext struct {
-	context.Context
-	inst *instance
-}
-
-func (c *callContext) Value(key any) any {
-	if key == (instanceKey{}) {
-		return c.inst
-	}
-	return c.Context.Value(key)
 }
 
 func (inst *instance) close() {
@@ -75,6 +63,7 @@ func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
 		}
 	}()
 	inst = &instance{}
+	inst.call = callContext{inst: inst, done: make(chan struct{})}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // we run _initialize / _start ourselves

@@ -74,9 +74,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
 	}
 	p.stopWatchdog = make(chan struct{})
-	if cfg.Uninterruptible {
-		go p.watchdog()
-	}
+	go p.watchdog()
 	return p, nil
 }
 

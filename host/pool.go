@@ -79,8 +79,9 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
-// get returns an idle instance, creates one while under the bound, or waits.
-func (p *pool) get(ctx context.Context) (*instance, error) {
+// get returns an idle instance, creates one while under the bound, or waits
+// until ctx is done or the deadline passes.
+func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	select {
 	case inst := <-p.idle:
 		return inst, nil
@@ -92,6 +93,8 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 	default:
 	}
 	p.waits.Add(1) // every instance is busy and the pool is at its bound
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	select {
 	case inst := <-p.idle:
 		return inst, nil
@@ -99,6 +102,8 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 		return p.createInSlot(ctx)
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, context.DeadlineExceeded
 	}
 }
 
@@ -113,8 +118,6 @@ func (p *pool) createInSlot(ctx context.Context) (*instance, error) {
 
 // put returns a healthy instance after a request.
 func (p *pool) put(inst *instance) {
-	inst.req = nil
-	inst.started.Store(0)
 	if p.isClosed() {
 		p.discard(inst)
 		return
@@ -124,7 +127,6 @@ func (p *pool) put(inst *instance) {
 
 // discard closes an instance that must not serve again and frees its slot.
 func (p *pool) discard(inst *instance) {
-	inst.started.Store(0)
 	inst.close()
 	p.mu.Lock()
 	p.live--
@@ -160,11 +162,29 @@ func (p *pool) oldestBusy(now int64) time.Duration {
 	defer p.mu.Unlock()
 	var oldest time.Duration
 	for inst := range p.all {
-		if t := inst.started.Load(); t != 0 && time.Duration(now-t) > oldest {
+		if t := inst.started.Load(); t > 0 && time.Duration(now-t) > oldest {
 			oldest = time.Duration(now - t)
 		}
 	}
 	return oldest
+}
+
+// interruptOverdue interrupts every request older than timeout, or whose
+// client went away.
+func (p *pool) interruptOverdue(now int64, timeout time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for inst := range p.all {
+		t := inst.started.Load()
+		if t <= 0 {
+			continue
+		}
+		if time.Duration(now-t) >= timeout {
+			inst.interrupt(t, stopDeadline)
+		} else if r := inst.call.req.Load(); r != nil && r.Context().Err() != nil {
+			inst.interrupt(t, stopCanceled)
+		}
+	}
 }
 
 func (p *pool) counts() (live, idle int) {

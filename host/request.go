@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/abi"
 )
@@ -24,6 +25,8 @@ type request struct {
 	features abi.Features
 	// afterNext is set once next has run: request mutations then fault.
 	afterNext bool
+	// deadline bounds the whole request, next included.
+	deadline time.Time
 
 	// Request body as the guest reads it.
 	bodyEOF    bool

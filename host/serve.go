@@ -34,29 +34,21 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Body = http.MaxBytesReader(w, r.Body, p.cfg.MaxRequestBody)
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.RequestTimeout)
-	defer cancel()
-
-	inst, err := p.pool.get(ctx)
+	start := time.Now()
+	deadline := start.Add(p.cfg.RequestTimeout)
+	inst, err := p.pool.get(r.Context(), deadline)
 	if err != nil {
 		p.fail(w, r, nil, fmt.Errorf("wait for a free plugin instance: %w", err))
 		return
 	}
-	if p.cfg.Uninterruptible {
-		inst.started.Store(time.Now().UnixNano())
-	}
 	rq := &inst.rq
 	rq.reset(w, r, inst.features)
+	rq.deadline = deadline
 	inst.req = rq
-	// A fresh context per request: wazero's interrupt goroutine may still
-	// read the previous one after the call returned.
-	out := p.serve(&callContext{Context: ctx, inst: inst}, inst, rq)
+	inst.begin(r, start)
+	out := p.serve(&inst.call, inst, rq)
 	if !out.released {
-		if out.err != nil {
-			p.pool.discard(inst)
-		} else {
-			p.pool.put(inst)
-		}
+		p.releaseInstance(inst, out.err != nil)
 	}
 	if out.err != nil {
 		p.fail(w, r, out.rq, out.err)
@@ -97,18 +89,18 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		// pool size / upstream latency.
 		rq = rq.detach()
 		out.rq, out.released = rq, true
-		p.pool.put(inst)
+		p.releaseInstance(inst, false)
 	}
-	isError := p.runNext(ctx, rq)
+	isError, nextErr := p.runNext(rq)
 	if rq.overflow {
 		p.log.Warn("next's response is larger than max_buffered_response; answering 502",
 			slog.Int64("limit", p.cfg.MaxBufferedResponse))
 		isError = true
 	}
-	if err := ctx.Err(); err != nil && !rq.nextAnswered() {
+	if nextErr != nil && !rq.nextAnswered() {
 		// next gave up at the deadline (or the client left) before
 		// answering: nothing was sent, so the client gets the 504.
-		out.err = fmt.Errorf("next: %w", err)
+		out.err = fmt.Errorf("next: %w", nextErr)
 		return out
 	}
 	if !out.released {
@@ -138,10 +130,16 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 	return out
 }
 
-// runNext calls the next handler with the request as the guest left it.
-// It reports whether next failed (panicked).
-func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
+// runNext calls the next handler with the request as the guest left it,
+// bounded by the request's deadline. It reports whether next failed
+// (panicked), and why next's context ended if it did (deadline, client).
+func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
 	rq.afterNext = true
+	ctx, cancel := context.WithDeadline(rq.r.Context(), rq.deadline)
+	defer func() {
+		ctxErr = ctx.Err()
+		cancel()
+	}()
 	r2 := rq.r.WithContext(ctx)
 	r2.Body, r2.ContentLength = rq.nextBody()
 	if rq.newBodySet || (len(rq.replay) > 0 && rq.bodyEOF) {
@@ -180,7 +178,7 @@ func (p *Plugin) runNext(ctx context.Context, rq *request) (isError bool) {
 	if rq.captured {
 		normalizeTrailers(rq.w.Header())
 	}
-	return false
+	return false, nil
 }
 
 // fail answers a request whose guest failed, without leaking guest details:
