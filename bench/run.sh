@@ -8,7 +8,7 @@
 #
 # Options: --quick, --duration D (per point, default 5s), --conns LIST,
 # --plugins LIST (hello-wat,hello-sdk,echo), --systems LIST
-# (native,refhost,wc-cores,wc-1,wc-0), --out DIR (default bench/out),
+# (native,refhost,wc-cores,wc-nointr,wc-1,wc-0), --out DIR (default bench/out),
 # --rounds N (rounds per point, median kept; default 1), --timeout D (whole
 # run bound, default 30m), --ab-bin PATH [--ab-label TEXT] (also measure
 # another wasmcluster binary, e.g. a candidate fix, as system wc-ab).
@@ -22,7 +22,7 @@ quick=0
 duration=5s
 conns=1,16,64,256
 plugins=hello-wat,hello-sdk,echo
-systems=native,refhost,wc-cores,wc-1,wc-0
+systems=native,refhost,wc-cores,wc-nointr,wc-1,wc-0
 out=$root/bench/out
 rounds=1
 ab_bin=

@@ -109,8 +109,8 @@ func measureColdStarts(ctx context.Context, cfg config, log *slog.Logger, system
 		}
 		p := allPlugins[pn]
 		for _, s := range systems {
-			if s.name == "wc-1" {
-				continue // between wc-0 and wc-cores; not worth the time
+			if s.name == "wc-1" || s.name == "wc-nointr" {
+				continue // starts like wc-0 / wc-cores; not worth the time
 			}
 			if !s.wc {
 				cs := coldStart{System: s.name, Plugin: p.name, Cache: "none"}

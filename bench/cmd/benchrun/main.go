@@ -81,7 +81,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "load before the first point of each system")
 	conns := fs.String("conns", "1,16,64,256", "connection counts")
 	plugins := fs.String("plugins", "hello-wat,hello-sdk,echo", "plugins to load")
-	systems := fs.String("systems", "native,refhost,wc-cores,wc-1,wc-0", "systems to measure")
+	systems := fs.String("systems", "native,refhost,wc-cores,wc-nointr,wc-1,wc-0", "systems to measure")
 	fs.IntVar(&cfg.rounds, "rounds", 1, "rounds over every system at each connection count; a point keeps the median round")
 	fs.IntVar(&cfg.memConns, "mem-conns", 64, "sample RSS under load at this connection count (or the nearest below)")
 	fs.IntVar(&cfg.coldRuns, "cold-runs", 3, "cold-start repetitions (0 skips)")
@@ -204,6 +204,14 @@ func systemsFor(cfg config) ([]system, error) {
 				label += " (cores)"
 			}
 			out = append(out, system{name: n, label: label, argv: wc(w), wc: true})
+		case "wc-nointr":
+			// The speed setting: no compiled-in interruption (see
+			// RATIONALE.md, "Why interrupt guests on deadline").
+			if !cfg.workersArg {
+				continue
+			}
+			out = append(out, system{name: n, label: fmt.Sprintf("wasmcluster --workers %d, plugin.interrupt=false", cfg.cores), wc: true,
+				argv: func(p plugin) []string { return append(wc(cfg.cores)(p), "--plugin-interrupt=false") }})
 		case "wc-ab":
 			if cfg.abBin == "" {
 				return nil, fmt.Errorf("system wc-ab needs -ab-bin")
