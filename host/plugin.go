@@ -32,6 +32,10 @@ type Plugin struct {
 	hasResp  bool      // guest exports handle_response
 	first    *instance // instantiated by load; handed to the pool
 
+	stopPrewarm context.CancelFunc
+	prewarmed   chan struct{} // closed when the background prewarm ended
+	prewarmErr  error         // why it stopped early; read after prewarmed
+
 	stopWatchdog chan struct{}
 	closeOnce    sync.Once
 
@@ -59,6 +63,25 @@ type Stats struct {
 // the instance pool. The error says what is wrong with the module; a module
 // that exits at the end of _start wraps ErrExitsAfterStart.
 func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
+	p, err := Load(ctx, wasm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitPrewarmed(ctx); err != nil {
+		p.Close(context.Background())
+		return nil, err
+	}
+	return p, nil
+}
+
+// Load is New without waiting for the whole pool: it returns once the
+// module is compiled, checked and its first instance initialized, so the
+// plugin can serve; the other instances of the pool are created in the
+// background (WaitPrewarmed waits for them). A request arriving meanwhile
+// takes an idle instance or creates one, within the pool's bound. Any
+// problem with the module itself shows in the first instance, so Load's
+// error is New's.
+func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	cfg = cfg.withDefaults()
 	sum := sha256.Sum256(wasm)
 	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:])}
@@ -69,13 +92,34 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		return nil, err
 	}
 	p.pool = newPool(cfg.PoolSize, p.newInstance)
-	if err := p.pool.prewarm(ctx, p.first); err != nil {
-		p.runtime.Close(context.Background())
-		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
-	}
+	p.pool.add(p.first)
+	p.first = nil
 	p.stopWatchdog = make(chan struct{})
 	go p.watchdog()
+	// The prewarm outlives ctx (a load's deadline) but not the plugin.
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopPrewarm, p.prewarmed = cancel, make(chan struct{})
+	go func() {
+		defer close(p.prewarmed)
+		defer cancel()
+		if err := p.pool.prewarm(pctx); err != nil && pctx.Err() == nil {
+			p.prewarmErr = fmt.Errorf("plugin %s: %w", cfg.Name, err)
+			p.log.Warn("prewarming the instance pool stopped; requests create instances on demand", slog.Any("err", err))
+		}
+	}()
 	return p, nil
+}
+
+// WaitPrewarmed waits until the background prewarm started by Load has
+// filled the pool (or stopped: requests took the remaining slots, or the
+// plugin was closed). It returns the error that stopped it, if any.
+func (p *Plugin) WaitPrewarmed(ctx context.Context) error {
+	select {
+	case <-p.prewarmed:
+		return p.prewarmErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Validate compiles, checks and initializes wasm once, keeping nothing. It is
@@ -112,6 +156,11 @@ func (p *Plugin) Stats() Stats {
 // fail; callers drain first.
 func (p *Plugin) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { close(p.stopWatchdog) })
+	p.stopPrewarm()
+	select {
+	case <-p.prewarmed: // an instance being created joins the pool; close discards it
+	case <-ctx.Done():
+	}
 	p.pool.close()
 	if err := p.runtime.Close(ctx); err != nil {
 		return fmt.Errorf("close plugin %s: %w", p.cfg.Name, err)

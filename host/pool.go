@@ -42,26 +42,36 @@ func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
 	return p
 }
 
+// add puts an instance created outside the pool (the one load
+// initialized) into it, taking a slot.
+func (p *pool) add(inst *instance) {
+	<-p.slots
+	p.mu.Lock()
+	p.live++
+	p.all[inst] = struct{}{}
+	p.mu.Unlock()
+	p.idle <- inst
+}
+
 // prewarm fills the pool so the first requests do not pay instantiation.
-// first, when not nil, is an instance created already and joins the pool.
-func (p *pool) prewarm(ctx context.Context, first *instance) error {
-	for range p.size {
-		<-p.slots
-		if first != nil {
-			p.mu.Lock()
-			p.live++
-			p.all[first] = struct{}{}
-			p.mu.Unlock()
-			p.idle <- first
-			first = nil
-			continue
+// It runs beside requests: it stops, without error, once every slot is
+// taken (requests may have created instances on demand) or ctx ends, and
+// an instance created after the pool closed is discarded.
+func (p *pool) prewarm(ctx context.Context) error {
+	for ctx.Err() == nil {
+		select {
+		case <-p.slots:
+		default:
+			return nil
 		}
 		inst, err := p.create(ctx)
 		if err != nil {
-			p.close()
+			if ctx.Err() != nil {
+				return nil
+			}
 			return fmt.Errorf("prewarm instance pool: %w", err)
 		}
-		p.idle <- inst
+		p.put(inst)
 	}
 	return nil
 }

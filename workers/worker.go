@@ -18,6 +18,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// processStart approximates when this process started (package init).
+var processStart = time.Now()
+
 // ErrNotWorker is returned by RunWorker in a process not started by a
 // primary (e.g. the hidden worker subcommand run by hand).
 var ErrNotWorker = errors.New("this is a wasmcluster worker process: `wasmcluster serve` starts it with an inherited socket; it is not meant to be run by hand")
@@ -102,10 +105,12 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		}
 	}()
 
+	tHello := time.Now()
 	p, err := opts.Load(ctx, h.Spec)
 	if err != nil {
 		return fatal(ctrl, fmt.Errorf("load plugin: %w", err))
 	}
+	tLoaded := time.Now()
 	closePlugin := func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -129,6 +134,8 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		closePlugin()
 		return fmt.Errorf("worker: report ready: %w", err)
 	}
+	log.Debug("worker start phases", "exec_to_hello", tHello.Sub(processStart).Round(time.Microsecond).String(),
+		"load", tLoaded.Sub(tHello).Round(time.Microsecond).String(), "self_test", time.Since(tLoaded).Round(time.Microsecond).String())
 
 	fast := false
 	select {

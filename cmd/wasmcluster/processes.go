@@ -127,7 +127,9 @@ func loadSnapshot(log *slog.Logger) workers.LoadFunc {
 		if err != nil {
 			return nil, err
 		}
-		p, err := host.New(ctx, wasm, hcfg)
+		// Ready after the first instance: the rest of the pool fills in
+		// the background while this worker already serves.
+		p, err := host.Load(ctx, wasm, hcfg)
 		if err != nil {
 			return nil, err
 		}
