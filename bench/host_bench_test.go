@@ -156,6 +156,16 @@ func BenchmarkHostServe(b *testing.B) {
 		b.Run(plugin+"/host", func(b *testing.B) {
 			serveLoop(b, p, plugin)
 		})
+		// The same guest with plugin.interrupt = false: no per-call
+		// goroutine and no termination checks in the guest's code.
+		fast, err := host.New(context.Background(), code, host.Config{Name: plugin, Uninterruptible: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer fast.Close(context.Background())
+		b.Run(plugin+"/host-nointerrupt", func(b *testing.B) {
+			serveLoop(b, fast, plugin)
+		})
 	}
 }
 
