@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -137,6 +138,46 @@ func loadSnapshot(log *slog.Logger) workers.LoadFunc {
 	}
 }
 
+// handoff passes the plugin preflight accepted to the in-process server
+// (--workers 0), so a version is loaded once instead of twice (preflight,
+// then serve). It holds at most one plugin, the newest accepted.
+type handoff struct {
+	mu sync.Mutex
+	p  *host.Plugin
+}
+
+// keep is preflight.Options.Keep.
+func (h *handoff) keep(p *host.Plugin) {
+	h.mu.Lock()
+	old := h.p
+	h.p = p
+	h.mu.Unlock()
+	if old != nil {
+		old.Close(context.Background())
+	}
+}
+
+// load serves the kept plugin when it is the version asked for, and loads
+// the snapshot otherwise (a restart of the same version).
+func (h *handoff) load(fallback workers.LoadFunc) workers.LoadFunc {
+	return func(ctx context.Context, spec workers.Spec) (workers.Plugin, error) {
+		h.mu.Lock()
+		p := h.p
+		if p != nil && p.Hash() == spec.Version {
+			h.p = nil
+		} else {
+			p = nil
+		}
+		h.mu.Unlock()
+		if p != nil {
+			return hostPlugin{p}, nil
+		}
+		return fallback(ctx, spec)
+	}
+}
+
+func (h *handoff) close() { h.keep(nil) }
+
 // hostPlugin lets the worker's self-test tell a guest failure from a 500
 // the guest answered on purpose.
 type hostPlugin struct{ *host.Plugin }
@@ -152,7 +193,17 @@ func (p hostPlugin) Faults() uint64 {
 // workers to it, surge-then-drain.
 func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Config, cfg config.Config, po processOptions, log *slog.Logger) error {
 	start := time.Now()
-	mgr, err := plugins.New(file, managerOptions(hcfg, cfg, log)) // reload.go
+	mopts := managerOptions(hcfg, cfg, log) // reload.go
+	load := loadSnapshot(log)
+	if po.Workers == workers.InProcess {
+		// Serve the very plugin preflight loaded: one load per version.
+		ho := &handoff{}
+		defer ho.close()
+		mopts.Preflight.Host.Next = selfTestGuard(host.NextHandler(hcfg))
+		mopts.Preflight.Keep = ho.keep
+		load = ho.load(load)
+	}
+	mgr, err := plugins.New(file, mopts)
 	if err != nil {
 		return runtimeError(err)
 	}
@@ -193,7 +244,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		Listener: ln,
 		Workers:  po.Workers,
 		Spec:     specOf(v),
-		Load:     loadSnapshot(log),
+		Load:     load,
 		Reload: func(ctx context.Context) (workers.Spec, error) {
 			ev := mgr.Reload(ctx)
 			if ev.Err != nil {

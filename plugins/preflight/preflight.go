@@ -32,6 +32,15 @@ type Options struct {
 	// Timeout bounds the whole check, compile included. Defaults to 1m. A
 	// hang in _initialize is caught sooner, by host.Config.InitTimeout.
 	Timeout time.Duration
+
+	// Keep, when set, receives the plugin an accepted check loaded instead
+	// of it being closed, and owns it from then on: a process serving
+	// in-process (--workers 0) serves that very plugin rather than loading
+	// the version a second time. The check then loads with Host.PoolSize
+	// (the rest of the pool fills in the background, see host.Load), and
+	// the plugin's next is Host.Next (default: host.NextHandler(Host))
+	// except for the self-test request, which gets Next.
+	Keep func(*host.Plugin)
 }
 
 // DefaultTimeout is the Timeout used when Options.Timeout is zero. Compiling
@@ -77,12 +86,15 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 	defer cancel()
 
 	cfg := opts.Host
-	cfg.PoolSize = 1
-	cfg.Next = opts.Next
-	if cfg.Next == nil {
-		cfg.Next = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	stub := opts.Next
+	if stub == nil {
+		stub = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 		})
+	}
+	cfg.PoolSize, cfg.Next = 1, stub
+	if opts.Keep != nil {
+		cfg.PoolSize, cfg.Next = opts.Host.PoolSize, keptNext(opts.Host, stub)
 	}
 
 	refuse := func(stage string, err error) error {
@@ -98,22 +110,47 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 		return &Error{Stage: stage, Elapsed: time.Since(start), TimedOut: timedOut, Err: err}
 	}
 
-	if opts.Path == "" {
+	if opts.Path == "" && opts.Keep == nil {
 		if err := host.Validate(tctx, wasm, cfg); err != nil {
 			return refuse(StageLoad, err)
 		}
 		return nil
 	}
 
-	p, err := host.New(tctx, wasm, cfg)
+	p, err := host.Load(tctx, wasm, cfg)
 	if err != nil {
 		return refuse(StageLoad, err)
 	}
-	defer func() { _ = p.Close(context.Background()) }()
-	if err := selfTest(tctx, p, opts.Path); err != nil {
-		return refuse(StageSelfTest, err)
+	if opts.Path != "" {
+		if err := selfTest(tctx, p, opts.Path); err != nil {
+			_ = p.Close(context.Background())
+			return refuse(StageSelfTest, err)
+		}
 	}
+	if opts.Keep != nil {
+		opts.Keep(p)
+		return nil
+	}
+	_ = p.Close(context.Background())
 	return nil
+}
+
+type selfTestKey struct{}
+
+// keptNext is the next of a plugin that will serve after its check: the
+// serving next, except for the check's own self-test request.
+func keptNext(h host.Config, stub http.Handler) http.Handler {
+	serving := h.Next
+	if serving == nil {
+		serving = host.NextHandler(h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(selfTestKey{}) != nil {
+			stub.ServeHTTP(w, r)
+			return
+		}
+		serving.ServeHTTP(w, r)
+	})
 }
 
 // selfTest sends GET path through p and refuses a 5xx.
@@ -121,7 +158,7 @@ func selfTest(ctx context.Context, p http.Handler, path string) error {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	req := httptest.NewRequestWithContext(context.WithValue(ctx, selfTestKey{}, true), http.MethodGet, path, nil)
 	req.Host = "localhost"
 	req.RemoteAddr = "127.0.0.1:0"
 	req.Header.Set("User-Agent", "wasmcluster-preflight")
