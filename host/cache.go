@@ -51,3 +51,20 @@ func isVersionHash(name string) bool {
 	_, err := hex.DecodeString(name)
 	return err == nil
 }
+
+// Cached reports whether cacheDir holds compiled code for the version hash
+// (as Plugin.Hash returns), so loading it reads the cache instead of
+// compiling. It is a hint: an entry compiled under other settings (memory
+// limit, interrupt) counts too.
+func Cached(cacheDir, hash string) bool {
+	if cacheDir == "" || !isVersionHash(hash) {
+		return false
+	}
+	files, _ := filepath.Glob(filepath.Join(cacheDir, hash, "*", "*"))
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -119,6 +119,14 @@ type PrimaryOptions struct {
 	// Spec is the plugin version the workers load at start.
 	Spec Spec
 
+	// Gate, when set, is the check Spec must pass before it takes traffic,
+	// run while the first workers start: they load Spec and self-test, then
+	// wait, not accepting, until Gate returns. nil lets them serve; an error
+	// stops them (they never served) and Run returns that error. This puts
+	// the primary's preflight beside a worker's start instead of before it.
+	// Not used with Workers == InProcess.
+	Gate func(ctx context.Context) error
+
 	// Load loads a plugin in-process; used only when Workers == InProcess.
 	Load LoadFunc
 

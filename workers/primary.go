@@ -44,6 +44,8 @@ type Primary struct {
 	stopSignals   int       // TERM/INT received; the second one stops fast
 	fastSignal    os.Signal // set when a repeated TERM/INT forced a fast stop
 	stopErrs      []error   // workers that did not stop cleanly
+	gated         bool      // opts.Gate has not passed: new workers are held
+	gateErr       error     // why opts.Gate refused Spec
 	lastRoll      string
 
 	sd  sdState  // notify.go: systemd notifications
@@ -151,6 +153,7 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		events: make(chan event, 256), cmds: make(chan func()), quit: make(chan struct{}),
 		spawnCh: make(chan spawnReq), rq: newRollQueue(opts.Spec), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
+		gated: opts.Gate != nil,
 	}
 	if pr.ctl, err = openControl(opts.ControlPath, pr.controlHandlers()); err != nil {
 		f.Close()
@@ -181,6 +184,11 @@ func (pr *Primary) run(ctx context.Context) error {
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
 		keyPID, os.Getpid(), "control", pr.controlPath(), keyVersion, pr.spec.Version)
 
+	if pr.opts.Gate != nil {
+		gctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go pr.runGate(gctx)
+	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	done := ctx.Done()
@@ -205,6 +213,9 @@ func (pr *Primary) run(ctx context.Context) error {
 	close(pr.quit)
 	pr.closeListener()
 	pr.log.Info("primary stopped")
+	if pr.gateErr != nil {
+		return pr.gateErr
+	}
 	if pr.fastSignal != nil {
 		return &FastStopError{Signal: pr.fastSignal}
 	}
@@ -212,6 +223,33 @@ func (pr *Primary) run(ctx context.Context) error {
 		return fmt.Errorf("stop: %w", errors.Join(pr.stopErrs...))
 	}
 	return nil
+}
+
+// runGate runs opts.Gate and opens or closes the gate with its result.
+func (pr *Primary) runGate(ctx context.Context) {
+	err := pr.opts.Gate(ctx)
+	pr.do(func() { pr.openGate(err) })
+}
+
+// openGate lets held workers serve, or stops everything when the gate
+// refused Spec: no worker has served it.
+func (pr *Primary) openGate(err error) {
+	if !pr.gated || pr.stopping {
+		return
+	}
+	pr.gated = false
+	if err != nil {
+		pr.gateErr = err
+		pr.log.Error("plugin refused; stopping the workers that loaded it (none served)", keyErr, err)
+		pr.beginStop(true)
+		return
+	}
+	for p := range pr.procs {
+		if p.held {
+			p.held = false
+			p.ctrl.send(message{Type: msgServe})
+		}
+	}
 }
 
 // controlPath is where the control socket listens ("-" for none).

@@ -54,6 +54,7 @@ type proc struct {
 	killAt   time.Time // SIGKILL deadline, zero = none
 	exitDesc string
 
+	held    bool         // told to wait for msgServe (the primary's Gate)
 	waiters []chan error // StartWorker callers waiting for ready
 	exited  chan struct{}
 }
@@ -134,7 +135,8 @@ func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
 		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
-		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log)}
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: pr.gated}
+	p.held = pr.gated
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 

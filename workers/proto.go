@@ -17,6 +17,7 @@ const (
 	msgHello    = "hello"    // primary → worker: Hello
 	msgDrain    = "drain"    // primary → worker: drain carefully, then exit
 	msgStop     = "stop"     // primary → worker: fast stop
+	msgServe    = "serve"    // primary → worker: a held worker may serve (hello.Hold)
 	msgReady    = "ready"    // worker → primary: Version
 	msgBeat     = "hb"       // worker → primary: Requests, InFlight
 	msgDraining = "draining" // worker → primary: stopped accepting
@@ -41,6 +42,9 @@ type hello struct {
 	DrainTimeout      time.Duration `json:"drain_timeout"`
 	Server            ServerOptions `json:"server"`
 	LogLevel          slog.Level    `json:"log_level"` // the primary's; lines below it would be dropped anyway
+	// Hold: after loading and self-testing, wait for msgServe before
+	// accepting (the primary's Gate has not passed yet).
+	Hold bool `json:"hold,omitempty"`
 }
 
 type message struct {

@@ -122,6 +122,27 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		closePlugin()
 		return fatal(ctrl, err)
 	}
+	if h.Hold {
+		// Loaded and self-tested; the version may not take traffic until
+		// the primary's check passed.
+		log.Debug("worker loaded; waiting for the primary's check", "load", tLoaded.Sub(tHello).Round(time.Microsecond).String())
+		select {
+		case c := <-cmds:
+			if c != msgServe {
+				closePlugin()
+				if c == "eof" {
+					return errors.New("worker: primary gone before the plugin was cleared to serve")
+				}
+				return nil // stopped before serving: nothing to drain
+			}
+		case <-term:
+			closePlugin()
+			return nil
+		case <-ctx.Done():
+			closePlugin()
+			return nil
+		}
+	}
 	version := h.Spec.Version
 	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
 		version = hp.Hash()

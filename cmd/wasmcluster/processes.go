@@ -207,15 +207,32 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 	if err != nil {
 		return runtimeError(err)
 	}
-	v, err := mgr.Load(ctx)
+	staged, decide, err := mgr.Stage(ctx)
 	if err != nil {
 		return runtimeError(fmt.Errorf("plugin %s: %w", pluginPath, err))
 	}
-	attrs := []any{"plugin", pluginPath, "sha256", v.Hash, "took", time.Since(start).Round(time.Millisecond)}
-	if file != pluginPath {
-		attrs = append(attrs, "built", file)
+	check := func(ctx context.Context) error {
+		v, err := decide(ctx)
+		if err != nil {
+			return fmt.Errorf("plugin %s: %w", pluginPath, err)
+		}
+		attrs := []any{"plugin", pluginPath, "sha256", v.Hash, "took", time.Since(start).Round(time.Millisecond)}
+		if file != pluginPath {
+			attrs = append(attrs, "built", file)
+		}
+		log.Info("plugin loaded", attrs...)
+		return nil
 	}
-	log.Info("plugin loaded", attrs...)
+	var gate func(context.Context) error
+	if po.Workers != workers.InProcess && host.Cached(hcfg.CacheDir, staged.Hash) {
+		// Compiled before: the preflight runs while the first worker loads
+		// the snapshot, which waits, not serving, until it passed.
+		gate = check
+	} else if err := check(ctx); err != nil {
+		// A version never compiled is compiled once, here, before any
+		// worker needs it; --workers 0 serves what the check loaded.
+		return runtimeError(err)
+	}
 	wcfg, err := json.Marshal(newWorkerConfig(hcfg))
 	if err != nil {
 		return runtimeError(fmt.Errorf("encode worker config: %w", err))
@@ -229,6 +246,11 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		ln, err = workers.Listen(cfg.Listen)
 	}
 	if err != nil {
+		if gate != nil {
+			if gerr := gate(ctx); gerr != nil {
+				err = gerr // the plugin's problem comes first
+			}
+		}
 		return runtimeError(err)
 	}
 	var admin net.Listener // ops.go; workers serve metrics only across processes
@@ -243,7 +265,8 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		Recycle:  recycleOptions(cfg),
 		Listener: ln,
 		Workers:  po.Workers,
-		Spec:     specOf(v),
+		Spec:     specOf(staged),
+		Gate:     gate,
 		Load:     load,
 		Reload: func(ctx context.Context) (workers.Spec, error) {
 			ev := mgr.Reload(ctx)
