@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmcluster/wasmcluster/abi"
@@ -221,7 +223,9 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err e
 	if err = p.instantiateHostModule(ctx, r); err != nil {
 		return fmt.Errorf("instantiate %s: %w", abi.HostModule, err)
 	}
-	compiled, err := r.CompileModule(ctx, wasm)
+	// A cache miss compiles functions on every CPU (a new version's
+	// compile is most of a deploy's wait); a hit does not compile.
+	compiled, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), wasm)
 	if err != nil {
 		if !looksLikeWasm(wasm) {
 			return &LoadError{Plugin: p.cfg.Name, Reason: "not a WebAssembly module (bad magic header or too short)"}
