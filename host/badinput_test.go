@@ -79,30 +79,6 @@ func TestInfiniteLoop(t *testing.T) {
 	checkPoolIdle(t, p)
 }
 
-// TestClientGoneStopsLoop: a looping guest whose client went away is
-// stopped long before its timeout, so it does not hold an instance (here the
-// only one) for the whole request timeout.
-func TestClientGoneStopsLoop(t *testing.T) {
-	p := newPlugin(t, wat(t, "loop"), host.Config{PoolSize: 1, RequestTimeout: 10 * time.Minute})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan served, 1)
-	go func() { done <- httptestServe(p, get("/", "x-mode", "l").WithContext(ctx)) }()
-	for inUse(p.Stats()) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("looping guest still running 30 s after its client left (timeout is 10 min)")
-	}
-	// The only instance was discarded and is replaced for the next request.
-	wantResponse(t, serve(t, p, get("/fast")), http.StatusOK, "fast")
-	if s := p.Stats(); s.Timeouts != 0 {
-		t.Errorf("Stats.Timeouts = %d, want 0: a client leaving is not a timeout", s.Timeouts)
-	}
-}
-
 // Pseudo status codes of httptestServe.
 const (
 	panicked = -1

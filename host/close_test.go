@@ -76,5 +76,8 @@ func TestClientGoneStopsGuest(t *testing.T) {
 		t.Fatal("guest still running 30 s after the client went away")
 	}
 	wantResponse(t, serve(t, p, get("/fast")), http.StatusOK, "fast")
+	if s := p.Stats(); s.Timeouts != 0 {
+		t.Errorf("Stats.Timeouts = %d, want 0: a client leaving is not a timeout", s.Timeouts)
+	}
 	checkPoolIdle(t, p)
 }
