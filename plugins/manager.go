@@ -70,6 +70,12 @@ type Options struct {
 	// must be the one workers use (see preflight.Options).
 	Preflight preflight.Options
 
+	// OnStage, if set, is called with each new content's version once its
+	// snapshot is stored, before its preflight starts, and with what made
+	// the Manager look: a primary may start loading the snapshot (held
+	// back, not serving) while it is checked. It must not block.
+	OnStage func(v Version, trig Trigger)
+
 	// Logger receives one line per decision (accepted, refused, ignored).
 	// Consumers of Events need not log them again. Defaults to slog.Default().
 	Logger *slog.Logger
@@ -264,6 +270,9 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 		m.mu.Unlock()
 		log.Error("plugin not accepted: cannot snapshot it", slog.Any("err", err))
 		return ev, nil
+	}
+	if m.opts.OnStage != nil {
+		m.opts.OnStage(Version{Hash: hash, Path: snap.Path, Size: snap.Size}, trig)
 	}
 	err = preflight.Check(ctx, data, m.opts.Preflight)
 	ev.At, ev.Duration = time.Now(), time.Since(start)

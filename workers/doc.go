@@ -25,9 +25,14 @@
 //
 // Rolls ([Primary.Submit]; roll.go, roll_queue.go) run one at a time on a
 // roller goroutine. The replacement must be ready before the old worker
-// drains, and the old worker must have exited before the next replacement
-// starts: never fewer ready workers than configured, never more than one
-// extra process. A request arriving mid-roll retargets it: a worker still
+// drains, and the next replacement starts once the old worker stopped
+// accepting (it finishes its requests meanwhile; the roll ends when every
+// replaced worker exited): never fewer ready workers than configured, never
+// more than one extra worker serving or starting. While a watched version is
+// checked, the roll's first replacement may already be loading, held back
+// from accepting ([Primary.Prestage]); the same hold keeps the first workers
+// from serving until the primary's startup check passed
+// ([PrimaryOptions.Gate]). A request arriving mid-roll retargets it: a worker still
 // starting on the stale version is stopped (drained if it became ready
 // meanwhile, since it may already have accepted connections) and the roll
 // continues toward the newest version. A replacement that crashes or never

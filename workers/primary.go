@@ -46,6 +46,8 @@ type Primary struct {
 	stopErrs      []error   // workers that did not stop cleanly
 	gated         bool      // opts.Gate has not passed: new workers are held
 	gateErr       error     // why opts.Gate refused Spec
+	staged        *proc     // held worker started by Prestage, not yet claimed
+	stagedAt      time.Time
 	lastRoll      string
 
 	sd  sdState  // notify.go: systemd notifications
@@ -397,6 +399,7 @@ func (pr *Primary) hang(p *proc, reason string) {
 func (pr *Primary) check() {
 	now := time.Now()
 	pr.checkRecycle(now) // recycle.go: RSS samples, recycling
+	pr.checkStaged(now)  // prestage.go
 	for p := range pr.procs {
 		if !p.killAt.IsZero() && now.After(p.killAt) {
 			pr.log.Warn("worker did not exit in time; SIGKILL", keyWorker, p.id, keyPID, p.pid, keyState, string(p.state))

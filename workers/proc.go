@@ -83,7 +83,9 @@ type spawnReq struct {
 }
 
 // spawn starts a worker for slot id on spec and its watcher goroutines.
-func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
+// A held worker loads and self-tests, then waits for msgServe (the gate,
+// or a roll claiming a staged worker) before it accepts.
+func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
 	argv := pr.opts.WorkerCommand
 	if len(argv) == 0 {
 		exe, err := os.Executable()
@@ -135,8 +137,8 @@ func (pr *Primary) spawn(id int, spec Spec) (*proc, error) {
 		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
-		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: pr.gated}
-	p.held = pr.gated
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold}
+	p.held = hold
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 

@@ -33,7 +33,11 @@ func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker,
 			err = ErrStopping
 			return
 		}
-		if p, err = pr.spawn(id, spec); err != nil {
+		if p = pr.claimStaged(id, spec); p != nil {
+			p.waiters = append(p.waiters, ready)
+			return
+		}
+		if p, err = pr.spawn(id, spec, pr.gated); err != nil {
 			return
 		}
 		pr.procs[p] = struct{}{}
@@ -114,9 +118,10 @@ func (pr *Primary) Drain(ctx context.Context, w *Worker) error {
 
 // Roll replaces every slot's worker with one on spec, surge-then-drain, one
 // slot at a time, and returns when it is done: the replacement must be
-// ready before the old worker drains, so capacity never drops, and the old
-// worker has exited before the next replacement starts, so there is never
-// more than one extra process. A replacement that fails aborts the roll and
+// ready before the old worker drains, so capacity never drops, and the next
+// replacement starts once the old worker stopped accepting (it drains
+// meanwhile), so there is never more than one extra worker accepting or
+// starting. The roll ends when every replaced worker has exited. A replacement that fails aborts the roll and
 // the slots already replaced go back to the version before it. Rolls run one
 // at a time (Roll queues behind a roll in progress; a newer request
 // retargets it, see Submit).
@@ -227,6 +232,7 @@ func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waite
 	pr.log.Info("roll started", keyVersion, req.Spec.Version, "from", from.Version, "trigger", req.Trigger)
 	target, restart := req.Spec, req.Restart
 	done := map[int]bool{}
+	var replaced []*Worker // draining; the roll ends when they exited
 	for {
 		if waiters != nil {
 			if nreq, nw, ok := pr.rq.take(); ok {
@@ -271,9 +277,21 @@ func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waite
 		}
 		st.Replaced++
 		if old := pr.Promote(w); old != nil {
-			if err := pr.Drain(ctx, old); err != nil {
-				st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), err)
-				break
+			// The old worker stops accepting at once; the next replacement
+			// starts while it finishes its requests, so a drain is not on
+			// the roll's critical path. Still one surge worker at a time:
+			// a draining worker takes no new connections.
+			pr.do(func() { pr.drainProc(old.p, "replaced") })
+			replaced = append(replaced, old)
+		}
+	}
+	for _, old := range replaced {
+		select {
+		case <-old.p.exited:
+		case <-pr.quit:
+		case <-ctx.Done():
+			if st.Outcome == OutcomeRolling {
+				st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: drain %s: %v", short(target.Version), old, ctx.Err())
 			}
 		}
 	}

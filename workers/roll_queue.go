@@ -129,6 +129,13 @@ func (q *rollQueue) fail(err error) {
 	q.pending, q.waiters = nil, nil
 }
 
+// busy reports whether a roll is under way or waiting.
+func (q *rollQueue) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.current != nil || q.pending != nil
+}
+
 func (q *rollQueue) setCurrent(st *RollStatus) {
 	q.mu.Lock()
 	c := *st

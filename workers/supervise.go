@@ -14,6 +14,9 @@ func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
 	delete(pr.procs, p)
 	wasReady := !p.readyAt.IsZero()
 	p.state = stateExited
+	if pr.staged == p {
+		pr.staged = nil
+	}
 	p.exitDesc = describeExit(st, werr)
 	if p.fatalErr != "" {
 		p.exitDesc += ": " + p.fatalErr
@@ -115,7 +118,7 @@ func (pr *Primary) reconcile() {
 		if !pr.everReady && pr.countState(stateStarting) > 0 {
 			return
 		}
-		p, err := pr.spawn(s.id, s.spec)
+		p, err := pr.spawn(s.id, s.spec, pr.gated)
 		if err != nil {
 			s.failures++
 			d := jitter(backoffDelay(pr.opts.Backoff, s.failures))

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -138,6 +139,12 @@ func loadSnapshot(log *slog.Logger) workers.LoadFunc {
 	}
 }
 
+// releaseMemory returns the memory of a closed preflight plugin (compiled
+// code, instance memory: tens of MiB for a Go guest) to the OS now rather
+// than whenever the runtime gets to it: a primary with workers does not
+// serve, so it should not keep a plugin's worth of memory resident.
+func releaseMemory() { debug.FreeOSMemory() }
+
 // handoff passes the plugin preflight accepted to the in-process server
 // (--workers 0), so a version is loaded once instead of twice (preflight,
 // then serve). It holds at most one plugin, the newest accepted.
@@ -195,6 +202,8 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 	start := time.Now()
 	mopts := managerOptions(hcfg, cfg, log) // reload.go
 	load := loadSnapshot(log)
+	st := &stager{cacheDir: hcfg.CacheDir}
+	mopts.OnStage = st.onStage
 	if po.Workers == workers.InProcess {
 		// Serve the very plugin preflight loaded: one load per version.
 		ho := &handoff{}
@@ -240,6 +249,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 	specOf := func(v plugins.Version) workers.Spec {
 		return workers.Spec{Version: v.Hash, PluginPath: v.Path, Config: wcfg}
 	}
+	st.specOf = specOf
 
 	ln, err := workers.ListenerFromSystemd()
 	if err == nil && ln == nil {
@@ -260,7 +270,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 			return runtimeError(err)
 		}
 	}
-	err = runPrimary(ctx, mgr, cfg, specOf, log, workers.PrimaryOptions{ // reload.go: watch, prune
+	err = runPrimary(ctx, mgr, cfg, specOf, st, log, workers.PrimaryOptions{ // reload.go: watch, prune
 		Admin:    admin,
 		Recycle:  recycleOptions(cfg),
 		Listener: ln,
@@ -286,6 +296,9 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		Logger: log,
 		OnReady: func(_ net.Addr) {
 			log.Info("serving", "addr", listenerAddr(ln), "workers", po.Workers, "upstream", cfg.Upstream)
+			if po.Workers != workers.InProcess {
+				releaseMemory() // the preflight's plugin, once workers serve
+			}
 		},
 	})
 	var fast *workers.FastStopError

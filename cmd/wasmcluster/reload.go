@@ -33,6 +33,26 @@ func managerOptions(hcfg host.Config, cfg config.Config, log *slog.Logger) plugi
 	}
 }
 
+// stager starts the first worker of a watched version's roll while the
+// version is checked (workers.Primary.Prestage): the preflight and that
+// worker's load overlap instead of following each other. Only for versions
+// compiled before: a new one is compiled once, by the preflight, rather
+// than by both at once.
+type stager struct {
+	pr       atomic.Pointer[workers.Primary]
+	cacheDir string
+	specOf   func(plugins.Version) workers.Spec
+}
+
+// onStage is plugins.Options.OnStage.
+func (s *stager) onStage(v plugins.Version, trig plugins.Trigger) {
+	pr := s.pr.Load()
+	if pr == nil || trig != plugins.TriggerWatch || !host.Cached(s.cacheDir, v.Hash) {
+		return
+	}
+	pr.Prestage(s.specOf(v))
+}
+
 // swapper connects the plugin Manager to the primary's roll.
 type swapper struct {
 	mgr      *plugins.Manager
@@ -44,7 +64,7 @@ type swapper struct {
 // runPrimary runs the primary with the hot-swap wiring: with plugin.watch,
 // every version the Manager accepts is rolled out (a newer one retargets a
 // roll in progress); refused ones only show in logs and status.
-func runPrimary(ctx context.Context, mgr *plugins.Manager, cfg config.Config, specOf func(plugins.Version) workers.Spec, log *slog.Logger, opts workers.PrimaryOptions) error {
+func runPrimary(ctx context.Context, mgr *plugins.Manager, cfg config.Config, specOf func(plugins.Version) workers.Spec, st *stager, log *slog.Logger, opts workers.PrimaryOptions) error {
 	sw := &swapper{mgr: mgr, cacheDir: cfg.ResolveCacheDir(), log: log}
 	opts.PluginStatus = sw.status
 	opts.AfterRoll = sw.afterRoll
@@ -55,6 +75,7 @@ func runPrimary(ctx context.Context, mgr *plugins.Manager, cfg config.Config, sp
 	if err != nil {
 		return err
 	}
+	st.pr.Store(pr)
 	if cfg.Plugin.Watch {
 		sw.watching.Store(true)
 		wctx, cancel := context.WithCancel(ctx)
@@ -89,6 +110,8 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary, specOf func
 		case ev := <-sw.mgr.Events():
 			if ev.Accepted() {
 				pr.Submit(workers.RollRequest{Spec: specOf(ev.Version), Trigger: string(ev.Trigger)})
+			} else {
+				pr.Unstage(ev.Hash)
 			}
 		}
 	}
@@ -101,6 +124,7 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary, specOf func
 // store beside ours count as in use, so their versions stay warm too (a
 // revert, or another instance's next worker).
 func (sw *swapper) afterRoll(_ workers.RollStatus, inUse []string) {
+	defer releaseMemory() // the new version's preflight plugin
 	keep := append(inUse, sw.mgr.Stats().Current.Hash)
 	removed, err := sw.mgr.Prune(keep...)
 	if err != nil {
