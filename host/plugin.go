@@ -33,6 +33,7 @@ type Plugin struct {
 	next     http.Handler
 	hasResp  bool      // guest exports handle_response
 	first    *instance // instantiated by load; handed to the pool
+	mem      *memAllocator
 
 	stopPrewarm context.CancelFunc
 	prewarmed   chan struct{} // closed when the background prewarm ended
@@ -86,14 +87,16 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	cfg = cfg.withDefaults()
 	sum := sha256.Sum256(wasm)
-	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:])}
+	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:]), mem: newMemAllocator()}
 	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", p.hash[:12]))
 	p.next = nextHandler(cfg, p.log)
 
 	if err := p.load(ctx, wasm); err != nil {
 		return nil, err
 	}
-	p.pool = newPool(cfg.PoolSize, p.newInstance)
+	p.pool = newPool(cfg.PoolSize, func(ctx context.Context) (*instance, error) {
+		return p.newInstance(p.mem.context(ctx))
+	})
 	p.pool.add(p.first)
 	p.first = nil
 	p.stopWatchdog = make(chan struct{})
@@ -164,6 +167,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	p.pool.close()
+	p.mem.closeBegins() // instances still busy are freed below, maybe mid-call
 	if err := p.runtime.Close(ctx); err != nil {
 		return fmt.Errorf("close plugin %s: %w", p.cfg.Name, err)
 	}
@@ -239,7 +243,7 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err e
 	// Instantiate one instance now, so an initialization failure (a trap in
 	// _initialize, an exit after _start, a missing import) is a load error.
 	// It becomes the pool's first instance.
-	inst, err := p.newInstance(ctx)
+	inst, err := p.newInstance(p.mem.context(ctx))
 	if err != nil {
 		p.runtime, p.compiled = nil, nil
 		return err
