@@ -260,7 +260,7 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 	ev := Event{Hash: hash, Trigger: trig}
 	log := m.log.With(slog.String("version", short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
 
-	snap, err := m.store.Put(data)
+	snap, err := m.store.PutHashed(data, hash)
 	if err != nil {
 		ev.Err = fmt.Errorf("store snapshot: %w", err)
 		ev.At, ev.Duration = time.Now(), time.Since(start)

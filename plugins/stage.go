@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/wasmcluster/wasmcluster/plugins/store"
 )
 
 // Stage is Load in two steps, so a primary can start work on a version
@@ -25,7 +27,7 @@ func (m *Manager) Stage(ctx context.Context) (Version, func(context.Context) (Ve
 		m.mu.Unlock()
 		return Version{}, nil, fmt.Errorf("read plugin: %w", err)
 	}
-	snap, err := m.store.Put(data)
+	snap, err := m.store.PutHashed(data, store.Hash(data))
 	if err != nil {
 		return Version{}, nil, fmt.Errorf("store snapshot: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -71,9 +72,14 @@ func (s *Store) Path(hash string) string {
 // its name); their modification time is refreshed so Prune counts them as
 // recent.
 func (s *Store) Put(data []byte) (Snapshot, error) {
-	hash := Hash(data)
+	return s.PutHashed(data, Hash(data))
+}
+
+// PutHashed is Put for a caller that hashed data already (hash must be
+// Hash(data)).
+func (s *Store) PutHashed(data []byte, hash string) (Snapshot, error) {
 	path := s.Path(hash)
-	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, data) {
+	if sameContent(path, data) {
 		now := time.Now()
 		if err := os.Chtimes(path, now, now); err != nil {
 			return Snapshot{}, fmt.Errorf("snapshot %s: refresh: %w", short(hash), err)
@@ -88,6 +94,32 @@ func (s *Store) Put(data []byte) (Snapshot, error) {
 		return Snapshot{}, fmt.Errorf("snapshot %s: %w", short(hash), err)
 	}
 	return Snapshot{Hash: hash, Path: path, Size: st.Size(), ModTime: st.ModTime(), Created: true}, nil
+}
+
+// sameContent reports whether the file at path holds exactly data. It
+// compares in chunks: reading a whole copy would fault in a fresh buffer
+// the size of the plugin on every start.
+func sameContent(path string, data []byte) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() != int64(len(data)) {
+		return false
+	}
+	buf := make([]byte, 64<<10)
+	for off := 0; off < len(data); {
+		n, err := io.ReadFull(f, buf[:min(len(buf), len(data)-off)])
+		if !bytes.Equal(buf[:n], data[off:off+n]) {
+			return false
+		}
+		off += n
+		if err != nil {
+			return off == len(data)
+		}
+	}
+	return true
 }
 
 // writeAtomic writes data to path through an fsynced temporary file and a
