@@ -7,7 +7,12 @@
 // compilation cache in a sub-directory named by the module's SHA-256 so two
 // versions never share an entry), checks its exports and imports, and fills a
 // bounded pool of instances. Each instance is initialized once (`_initialize`,
-// else `_start`) and then serves many requests, one at a time.
+// else `_start`) and then serves many requests, one at a time. Load is New
+// without the wait for the whole pool: it returns once the first instance is
+// initialized (every failure that is the module's fault shows there) and
+// fills the rest of the pool in the background, which is how a worker becomes
+// ready sooner. Linear memories live outside the Go heap (mmap, grown in
+// place), so a memory.grow never copies.
 //
 // A request borrows an instance for its whole life: handle_request, then (when
 // the guest returns next=1) the next handler, then handle_response on the same

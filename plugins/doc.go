@@ -27,4 +27,11 @@
 //	select { case ev := <-m.Events(): if ev.Accepted() { roll(ev.Version) } ... }
 //	m.Reload(ctx)         // SIGHUP / `wasmcluster reload`: check the file now
 //	m.Prune(inUse...)     // after a roll: drop snapshots nobody runs
+//
+// Two hooks let a primary overlap a worker's start with the preflight:
+// Stage is Load in two steps (snapshot now, decide later), and
+// Options.OnStage reports each snapshot before its preflight starts. Either
+// way a worker loading the snapshot early must not take traffic before the
+// decision; preflight.Options.Keep hands the checked plugin itself to a
+// process that serves in-process.
 package plugins
