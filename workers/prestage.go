@@ -3,8 +3,9 @@ package workers
 import "time"
 
 // stageTimeout stops a staged worker no roll claimed: its version was
-// refused or superseded without Unstage being called.
-const stageTimeout = 2 * time.Minute
+// refused or superseded without Unstage being called. Below the default
+// StartTimeout, which would treat the held worker as hung.
+const stageTimeout = 30 * time.Second
 
 // Prestage starts, held back, the first worker a roll to spec will need,
 // while spec is still being checked (the primary's preflight of a new
@@ -50,10 +51,11 @@ func (pr *Primary) Prestage(spec Spec) {
 }
 
 // Unstage stops the worker staged for version, if any (the version was
-// refused).
+// refused); "" stops any staged worker (a newer version is being checked
+// without one).
 func (pr *Primary) Unstage(version string) {
 	pr.do(func() {
-		if pr.staged != nil && pr.staged.spec.Version == version {
+		if pr.staged != nil && (version == "" || pr.staged.spec.Version == version) {
 			pr.unstage("staged version not accepted")
 		}
 	})

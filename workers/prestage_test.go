@@ -82,6 +82,11 @@ func TestUnstageStopsIt(t *testing.T) {
 	pr.Unstage("bad")
 	waitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
 
+	pr.Prestage(testSpec("v5", testPluginConfig{}))
+	waitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
+	pr.Unstage("") // any version
+	waitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
+
 	pr.Prestage(testSpec("v3", testPluginConfig{}))
 	waitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
 	if err := pr.Roll(t.Context(), testSpec("v4", testPluginConfig{})); err != nil {

@@ -47,7 +47,11 @@ type stager struct {
 // onStage is plugins.Options.OnStage.
 func (s *stager) onStage(v plugins.Version, trig plugins.Trigger) {
 	pr := s.pr.Load()
-	if pr == nil || trig != plugins.TriggerWatch || !host.Cached(s.cacheDir, v.Hash) {
+	if pr == nil || trig != plugins.TriggerWatch {
+		return
+	}
+	if !host.Cached(s.cacheDir, v.Hash) {
+		pr.Unstage("") // a worker staged for an older content is not needed
 		return
 	}
 	pr.Prestage(s.specOf(v))
