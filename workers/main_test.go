@@ -38,6 +38,7 @@ type testPluginConfig struct {
 	FailLoad   bool          `json:"fail_load,omitempty"`
 	SelfTest   int           `json:"self_test_status,omitempty"` // status answered to the self-test
 	CrashAfter time.Duration `json:"crash_after,omitempty"`      // exit(3) this long after load
+	CloseDelay time.Duration `json:"close_delay,omitempty"`      // Close takes this long (a slow drain)
 }
 
 // testPlugin: "/sleep?d=2s" sleeps; every answer carries the worker's pid
@@ -78,7 +79,10 @@ func (p *testPlugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "%s %d", p.version, os.Getpid())
 }
 
-func (p *testPlugin) Close(context.Context) error { return nil }
+func (p *testPlugin) Close(context.Context) error {
+	time.Sleep(p.cfg.CloseDelay)
+	return nil
+}
 
 func testSpec(version string, cfg testPluginConfig) Spec {
 	b, _ := json.Marshal(cfg)

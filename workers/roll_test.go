@@ -190,3 +190,38 @@ func TestRollsDoNotLeak(t *testing.T) {
 	})
 	t.Logf("%d rolls: fds %d -> %d, goroutines %d -> %d", n, fds0, fds1, g0, g1)
 }
+
+// The next replacement starts while the worker it follows still drains:
+// with old workers slow to finish draining, both are seen draining at once
+// (before, the roll waited for each to exit before the next surge).
+func TestRollStartsNextWhileOldDrains(t *testing.T) {
+	opts := baseOptions(t, 2)
+	opts.Spec = testSpec("v1", testPluginConfig{CloseDelay: 2 * time.Second})
+	pr := startPrimary(t, opts)
+	maxDraining := 0
+	done := make(chan error, 1)
+	go func() { done <- pr.Roll(t.Context(), testSpec("v2", testPluginConfig{})) }()
+	for rolled := false; !rolled; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			rolled = true
+		case <-time.After(5 * time.Millisecond):
+			n := 0
+			for _, w := range pr.Status().Workers {
+				if w.State == string(stateDraining) {
+					n++
+				}
+			}
+			maxDraining = max(maxDraining, n)
+		}
+	}
+	if maxDraining < 2 {
+		t.Errorf("at most %d old workers draining at once; want 2 (the second replacement starts while the first old worker drains)", maxDraining)
+	}
+	if st := pr.Status(); !allOn(st, "v2", 2) || procCount(st) != 2 {
+		t.Errorf("after the roll (which waits for the old workers to exit): %+v", st.Workers)
+	}
+}
