@@ -217,9 +217,9 @@ func (m *Manager) Reload(ctx context.Context) Event {
 	return ev
 }
 
-// lookNow reads the file and decides. Errors are about the file or ctx,
-// not the plugin.
-func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
+// readPlugin reads the plugin file; an empty file is an error. Read
+// errors are counted.
+func (m *Manager) readPlugin() ([]byte, error) {
 	data, err := os.ReadFile(m.path) // the error names the path
 	if err == nil && len(data) == 0 {
 		err = fmt.Errorf("plugin file %s is empty", m.path)
@@ -228,7 +228,17 @@ func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
 		m.mu.Lock()
 		m.errs++
 		m.mu.Unlock()
-		return Event{}, fmt.Errorf("read plugin: %w", err)
+		return nil, fmt.Errorf("read plugin: %w", err)
+	}
+	return data, nil
+}
+
+// lookNow reads the file and decides. Errors are about the file or ctx,
+// not the plugin.
+func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
+	data, err := m.readPlugin()
+	if err != nil {
+		return Event{}, err
 	}
 	hash := store.Hash(data)
 	m.decideMu.Lock()

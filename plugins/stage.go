@@ -17,15 +17,9 @@ import (
 // primary should refuse to start with. Until decide returned, nothing
 // loaded from the snapshot may take traffic. Call decide once.
 func (m *Manager) Stage(ctx context.Context) (Version, func(context.Context) (Version, error), error) {
-	data, err := os.ReadFile(m.path) // the error names the path
-	if err == nil && len(data) == 0 {
-		err = fmt.Errorf("plugin file %s is empty", m.path)
-	}
+	data, err := m.readPlugin()
 	if err != nil {
-		m.mu.Lock()
-		m.errs++
-		m.mu.Unlock()
-		return Version{}, nil, fmt.Errorf("read plugin: %w", err)
+		return Version{}, nil, err
 	}
 	snap, err := m.store.PutHashed(data, store.Hash(data))
 	if err != nil {
