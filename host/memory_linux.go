@@ -1,13 +1,13 @@
-//go:build unix
+//go:build linux
 
 package host
 
 import (
 	"context"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/tetratelabs/wazero/experimental"
-	"golang.org/x/sys/unix"
 )
 
 // Linear memory outside the Go heap. wazero's default grows a guest's
@@ -38,11 +38,11 @@ func (a *memAllocator) context(ctx context.Context) context.Context {
 func (a *memAllocator) closeBegins() { a.closing.Store(true) }
 
 func (a *memAllocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
-	size := (maxBytes + uint64(unix.Getpagesize()) - 1) &^ (uint64(unix.Getpagesize()) - 1)
+	size := (maxBytes + uint64(syscall.Getpagesize()) - 1) &^ (uint64(syscall.Getpagesize()) - 1)
 	if size == 0 || size > 1<<40 {
 		return &heapMemory{max: maxBytes}
 	}
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+	b, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
 		return &heapMemory{max: maxBytes} // e.g. strict overcommit: the Go heap still works
 	}
@@ -67,9 +67,9 @@ func (m *mmapMemory) Free() {
 		return
 	}
 	if m.a.closing.Load() {
-		_ = unix.Madvise(m.mapped, unix.MADV_DONTNEED)
+		_ = syscall.Madvise(m.mapped, syscall.MADV_DONTNEED)
 	} else {
-		_ = unix.Munmap(m.mapped)
+		_ = syscall.Munmap(m.mapped)
 	}
 	m.mapped = nil
 }
