@@ -109,20 +109,26 @@ func TestNotWasm(t *testing.T) {
 
 // TestInitLoop: New gives up when its context ends, even if _initialize
 // never returns.
-func TestInitLoop(t *testing.T) {
-	wasm := wat(t, "load/init_loop")
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
+// newInBackground runs host.New in a goroutine (a hanging initializer must
+// not hang the test) and sends its error; a plugin it made is closed.
+func newInBackground(ctx context.Context, wasm []byte, cfg host.Config) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		p, err := host.New(ctx, wasm, host.Config{Logger: quiet()})
+		p, err := host.New(ctx, wasm, cfg)
 		if p != nil {
 			p.Close(context.Background())
 		}
 		done <- err
 	}()
+	return done
+}
+
+func TestInitLoop(t *testing.T) {
+	wasm := wat(t, "load/init_loop")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
 	select {
-	case err := <-done:
+	case err := <-newInBackground(ctx, wasm, host.Config{Logger: quiet()}):
 		if err == nil {
 			t.Fatal("New accepted a module whose _initialize never returns")
 		}
@@ -152,16 +158,8 @@ func TestInitHostCalls(t *testing.T) {
 // hangs, even when the caller's context has no deadline.
 func TestInitTimeout(t *testing.T) {
 	wasm := wat(t, "load/init_loop")
-	done := make(chan error, 1)
-	go func() {
-		p, err := host.New(context.Background(), wasm, host.Config{Logger: quiet(), InitTimeout: 300 * time.Millisecond})
-		if p != nil {
-			p.Close(context.Background())
-		}
-		done <- err
-	}()
 	select {
-	case err := <-done:
+	case err := <-newInBackground(context.Background(), wasm, host.Config{Logger: quiet(), InitTimeout: 300 * time.Millisecond}):
 		if err == nil {
 			t.Fatal("New accepted a module whose _initialize never returns")
 		}
