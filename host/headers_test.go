@@ -94,15 +94,7 @@ func TestResponseHeaderEdits(t *testing.T) {
 // TestRequestBodyRewrite: a body the guest writes replaces the request body
 // for next, with a Content-Length that matches, also over the wire.
 func TestRequestBodyRewrite(t *testing.T) {
-	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("X-Got-Length", strconv.FormatInt(r.ContentLength, 10))
-		w.Write(b)
-	})
+	echo := lengthEcho()
 	orig := bytes.Repeat([]byte("original "), 100)
 	check := func(t *testing.T, status int, length string, body []byte) {
 		t.Helper()
@@ -130,5 +122,19 @@ func TestRequestBodyRewrite(t *testing.T) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		check(t, resp.StatusCode, resp.Header.Get("X-Got-Length"), body)
+	})
+}
+
+// lengthEcho is a next that answers the request body it got, with the
+// request's Content-Length in X-Got-Length.
+func lengthEcho() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("X-Got-Length", strconv.FormatInt(r.ContentLength, 10))
+		w.Write(b)
 	})
 }

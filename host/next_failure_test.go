@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,15 +77,7 @@ func TestNextPanics(t *testing.T) {
 // buffer_request leaves the rest to next, whose ContentLength must match
 // what is left (a stale length makes the proxy refuse the request: 502).
 func TestPartialBodyToNext(t *testing.T) {
-	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("X-Got-Length", strconv.FormatInt(r.ContentLength, 10))
-		w.Write(b)
-	})
+	echo := lengthEcho()
 	for _, name := range []string{"next", "upstream"} {
 		t.Run(name, func(t *testing.T) {
 			cfg := host.Config{Next: echo}
