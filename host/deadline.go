@@ -80,14 +80,3 @@ func (inst *instance) interrupt(started int64, why int32) bool {
 	close(inst.call.done)
 	return true
 }
-
-// releaseInstance hands inst back after a request: to the pool when it is
-// healthy, closed when it failed or was interrupted.
-func (p *Plugin) releaseInstance(inst *instance, failed bool) {
-	inst.req = nil
-	if inst.end() || failed {
-		p.pool.discard(inst)
-		return
-	}
-	p.pool.put(inst)
-}

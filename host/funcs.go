@@ -71,15 +71,15 @@ func (p *Plugin) instantiateHostModule(ctx context.Context, r wazero.Runtime) er
 // the function is called outside one (e.g. during _initialize).
 func requestOf(ctx context.Context, fn string) *request {
 	inst := instanceFrom(ctx)
-	if inst == nil || inst.req == nil {
+	if inst == nil || inst.rq.phase == phaseIdle {
 		fault("%s: called outside a request", fn)
 	}
-	return inst.req
+	return &inst.rq
 }
 
 // beforeNext faults when the request is mutated after next ran.
 func (rq *request) beforeNext(fn string) {
-	if rq.afterNext {
+	if rq.phase.afterNext() {
 		fault("%s: the request cannot change after next", fn)
 	}
 }
@@ -87,7 +87,7 @@ func (rq *request) beforeNext(fn string) {
 // responseWritable faults when the response cannot change: after next it
 // needs buffer_response, and after commit only the body can still stream.
 func (rq *request) responseWritable(fn string) {
-	if rq.afterNext && !rq.captured {
+	if rq.phase == phasePassthrough {
 		fault("%s: changing the response after next needs the buffer_response feature", fn)
 	}
 }

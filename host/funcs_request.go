@@ -18,12 +18,12 @@ func (p *Plugin) enableFeatures(ctx context.Context, _ api.Module, stack []uint6
 	switch {
 	case inst == nil:
 		stack[0] = uint64(want)
-	case inst.req == nil:
+	case inst.rq.phase == phaseIdle:
 		inst.features |= want
 		stack[0] = uint64(inst.features)
 	default:
-		inst.req.features |= want
-		stack[0] = uint64(inst.req.features)
+		inst.rq.features |= want
+		stack[0] = uint64(inst.rq.features)
 	}
 }
 
@@ -123,7 +123,7 @@ func (p *Plugin) getSourceAddr(ctx context.Context, mod api.Module, stack []uint
 func (p *Plugin) getStatusCode(ctx context.Context, _ api.Module, stack []uint64) {
 	rq := requestOf(ctx, abi.FuncGetStatusCode)
 	status := rq.status
-	if rq.afterNext && !rq.captured && rq.sent != nil {
+	if rq.phase == phasePassthrough {
 		status = rq.sent.status
 	}
 	if status == 0 {
@@ -142,7 +142,7 @@ func (p *Plugin) setStatusCode(ctx context.Context, _ api.Module, stack []uint64
 	if status < 200 || status > 599 {
 		fault("%s: %d is not a valid final HTTP status (want 200..599)", abi.FuncSetStatusCode, status)
 	}
-	if rq.committed {
+	if rq.phase == phaseStreaming {
 		p.log.Warn("set_status_code ignored: the response was already sent", slog.Int("status", status))
 		return
 	}
@@ -156,7 +156,7 @@ func (p *Plugin) readBody(ctx context.Context, mod api.Module, stack []uint64) {
 	dst := readMem(mod, abi.FuncReadBody, buf, limit)
 	switch kind {
 	case abi.BodyKindRequest:
-		if rq.afterNext {
+		if rq.phase.afterNext() {
 			stack[0] = uint64(abi.NewEOFLen(true, 0))
 			return
 		}

@@ -24,10 +24,9 @@ type instance struct {
 
 	// features is the default set by enable_features outside a request.
 	features abi.Features
-	// req is the request being served, nil between requests; it points at
-	// rq, whose buffers are reused across requests.
-	req *request
-	rq  request
+	// rq is the request being served (phaseIdle between requests); its
+	// buffers are reused across requests.
+	rq request
 	// started is when the current request began (UnixNano), 0 when idle,
 	// and -1 once the watchdog interrupted it (see deadline.go).
 	started atomic.Int64

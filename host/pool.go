@@ -126,7 +126,20 @@ func (p *pool) createInSlot(ctx context.Context) (*instance, error) {
 	return p.create(ctx)
 }
 
-// put returns a healthy instance after a request.
+// release hands inst back after a request: to the idle set when it is
+// healthy, closed when its request failed or the watchdog interrupted it.
+// A discarded instance never runs again, so its request state is left for
+// the caller's error answer.
+func (p *pool) release(inst *instance, failed bool) {
+	if inst.end() || failed {
+		p.discard(inst)
+		return
+	}
+	inst.rq.phase = phaseIdle
+	p.put(inst)
+}
+
+// put returns a healthy instance to the idle set.
 func (p *pool) put(inst *instance) {
 	if p.isClosed() {
 		p.discard(inst)

@@ -17,14 +17,57 @@ import (
 // may still change status and headers after writing the body.
 const streamThreshold = 64 << 10
 
+// phase is where a request is in the http-wasm lifecycle; it decides which
+// ABI calls are allowed. The request can change only before next. The
+// response can change before next, and after next only when next's
+// response was captured (buffer_response). A request moves forward through
+// the phases in the order they are declared, skipping some.
+type phase uint8
+
+const (
+	// phaseIdle: no request; the instance is initializing or in the pool.
+	phaseIdle phase = iota
+	// phaseRequest: before next; the host holds the response the guest
+	// writes and sends it when the guest is done.
+	phaseRequest
+	// phaseStreaming: before next, with status and headers sent because the
+	// guest's body outgrew streamThreshold: the rest of the body goes
+	// straight to the client.
+	phaseStreaming
+	// phasePassthrough: next ran writing straight to the client; the guest
+	// may read the response but not change it.
+	phasePassthrough
+	// phaseCaptured: next ran into a buffer (buffer_response); the guest may
+	// rewrite the response before the host sends it.
+	phaseCaptured
+)
+
+func (ph phase) String() string {
+	switch ph {
+	case phaseIdle:
+		return "idle"
+	case phaseRequest:
+		return "request"
+	case phaseStreaming:
+		return "streaming"
+	case phasePassthrough:
+		return "passthrough"
+	case phaseCaptured:
+		return "captured"
+	}
+	return "phase(" + strconv.Itoa(int(ph)) + ")"
+}
+
+// afterNext reports whether next has run (or is running).
+func (ph phase) afterNext() bool { return ph >= phasePassthrough }
+
 // request is the state of one request while an instance serves it. Host
 // functions reach it through the instance on the call's context.
 type request struct {
 	w        http.ResponseWriter
 	r        *http.Request
 	features abi.Features
-	// afterNext is set once next has run: request mutations then fault.
-	afterNext bool
+	phase    phase
 	// deadline bounds the whole request, next included.
 	deadline time.Time
 
@@ -36,16 +79,14 @@ type request struct {
 	newBodySet bool
 
 	// Response as the guest writes it (before next) or as next produced it
-	// (after next with buffer_response).
+	// (phaseCaptured).
 	status      int
 	respBody    []byte
 	respBodySet bool // a write_body happened in the current phase
 	respReadOff int
-	committed   bool // status and headers were sent; body streams
-	captured    bool // next's response was captured (buffer_response)
-	nextWrote   bool // next wrote headers into the capture
-	overflow    bool // next's response outgrew MaxBufferedResponse
-	sent        *statusWriter
+	nextWrote   bool          // phaseCaptured: next wrote headers into the capture
+	overflow    bool          // phaseCaptured: next's response outgrew MaxBufferedResponse
+	sent        *statusWriter // phasePassthrough: next's writer, which keeps its status
 
 	scratch []byte            // reused for multi-value results
 	canon   map[string]string // guest header name -> canonical, kept across requests
@@ -108,7 +149,7 @@ func (rq *request) nextBody() (io.ReadCloser, int64) {
 
 // writeResponseBody implements write_body for the response.
 func (rq *request) writeResponseBody(b []byte) {
-	if rq.committed {
+	if rq.phase == phaseStreaming {
 		if _, err := rq.w.Write(b); err != nil {
 			fault("write_body: client write failed: %v", err)
 		}
@@ -120,7 +161,7 @@ func (rq *request) writeResponseBody(b []byte) {
 		rq.respBodySet = true
 	}
 	rq.respBody = append(rq.respBody, b...)
-	if !rq.afterNext && len(rq.respBody) > streamThreshold {
+	if rq.phase == phaseRequest && len(rq.respBody) > streamThreshold {
 		rq.commit()
 	}
 }
@@ -128,7 +169,7 @@ func (rq *request) writeResponseBody(b []byte) {
 // commit sends status and headers and whatever body is buffered; later
 // body writes go straight to the client.
 func (rq *request) commit() {
-	rq.committed = true
+	rq.phase = phaseStreaming
 	if !rq.bodyEOF {
 		// The guest streams its answer while it may still read the request
 		// (an echo): without full duplex, Go's HTTP/1 server discards the
@@ -158,7 +199,7 @@ func (rq *request) committedStatus() int {
 // finish writes the response the guest produced (next=0) or the captured,
 // possibly rewritten, response of next (buffer_response).
 func (rq *request) finish() {
-	if rq.committed {
+	if rq.phase == phaseStreaming {
 		return
 	}
 	status := rq.status
@@ -224,27 +265,28 @@ func bodyAllowed(status int) bool {
 // nextAnswered reports whether next produced an answer: wrote headers to
 // the client, or to the capture buffer.
 func (rq *request) nextAnswered() bool {
-	if rq.captured {
+	switch rq.phase {
+	case phaseCaptured:
 		return rq.nextWrote
+	case phasePassthrough:
+		return rq.sent.status != 0
 	}
-	return rq.sent != nil && rq.sent.status != 0
+	return false
 }
 
 // captureWriter records next's status and body for handle_response. Headers
 // go straight into the real response's header map, which the guest edits.
 type captureWriter struct {
-	rq          *request
-	limit       int64
-	wroteHeader bool
+	rq    *request
+	limit int64
 }
 
 func (c *captureWriter) Header() http.Header { return c.rq.w.Header() }
 
 func (c *captureWriter) WriteHeader(status int) {
-	if c.wroteHeader || status < 200 {
+	if c.rq.nextWrote || status < 200 {
 		return
 	}
-	c.wroteHeader = true
 	c.rq.nextWrote = true
 	c.rq.status = status
 }
@@ -322,6 +364,7 @@ func (rq *request) reset(w http.ResponseWriter, r *http.Request, features abi.Fe
 		w:        w,
 		r:        r,
 		features: features,
+		phase:    phaseRequest,
 		replay:   keep(rq.replay),
 		newBody:  keep(rq.newBody),
 		respBody: keep(rq.respBody),

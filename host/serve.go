@@ -44,11 +44,10 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &inst.rq
 	rq.reset(w, r, inst.features)
 	rq.deadline = deadline
-	inst.req = rq
 	inst.begin(r, start)
 	out := p.serve(&inst.call, inst, rq)
 	if !out.released {
-		p.releaseInstance(inst, out.err != nil)
+		p.pool.release(inst, out.err != nil)
 	}
 	if out.err != nil {
 		p.fail(w, r, out.rq, out.err)
@@ -79,7 +78,7 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		return out
 	}
 	ctxNext := abi.CtxNext(stack[0])
-	if !ctxNext.Next() || rq.committed {
+	if !ctxNext.Next() || rq.phase == phaseStreaming {
 		rq.finish()
 		return out
 	}
@@ -89,7 +88,7 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		// pool size / upstream latency.
 		rq = rq.detach()
 		out.rq, out.released = rq, true
-		p.releaseInstance(inst, false)
+		p.pool.release(inst, false)
 	}
 	isError, nextErr := p.runNext(rq)
 	if rq.overflow {
@@ -114,7 +113,7 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 	}
 	switch {
 	case !isError:
-	case rq.captured:
+	case rq.phase == phaseCaptured:
 		// What next left in the buffer is partial: answer 502 instead.
 		rq.status, rq.respBody = http.StatusBadGateway, rq.respBody[:0]
 	case rq.sent.status == 0:
@@ -124,7 +123,7 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		out.abort = true
 		return out
 	}
-	if rq.captured {
+	if rq.phase == phaseCaptured {
 		rq.finish()
 	}
 	return out
@@ -134,7 +133,6 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 // bounded by the request's deadline. It reports whether next failed
 // (panicked), and why next's context ended if it did (deadline, client).
 func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
-	rq.afterNext = true
 	ctx, cancel := context.WithDeadline(rq.r.Context(), rq.deadline)
 	defer func() {
 		ctxErr = ctx.Err()
@@ -146,26 +144,7 @@ func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
 		r2.Header.Del("Transfer-Encoding")
 		r2.TransferEncoding = nil
 	}
-	var w http.ResponseWriter
-	if !rq.features.Has(abi.FeatureBufferResponse) && rq.respBodySet && !rq.committed {
-		// The guest already wrote a body: it goes out first, as a streaming
-		// response would, and next can only append to it.
-		rq.commit()
-	}
-	if rq.features.Has(abi.FeatureBufferResponse) {
-		rq.captured = true
-		// A body the guest wrote before next stays, and next appends to it
-		// (as with the reference host); the first write_body in
-		// handle_response replaces the whole body.
-		rq.respBodySet, rq.respReadOff = false, 0
-		w = &captureWriter{rq: rq, limit: p.cfg.MaxBufferedResponse}
-	} else {
-		rq.sent = &statusWriter{ResponseWriter: rq.w}
-		if rq.committed {
-			rq.sent.status = rq.committedStatus()
-		}
-		w = rq.sent
-	}
+	w := p.nextWriter(rq)
 	defer func() {
 		if rec := recover(); rec != nil {
 			if rec != http.ErrAbortHandler { // the proxy's way to say the upstream broke mid-body
@@ -175,10 +154,34 @@ func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
 		}
 	}()
 	p.next.ServeHTTP(w, r2)
-	if rq.captured {
+	if rq.phase == phaseCaptured {
 		normalizeTrailers(rq.w.Header())
 	}
 	return false, nil
+}
+
+// nextWriter moves rq past next and returns the writer next answers into:
+// a capture buffer with buffer_response, else the client.
+func (p *Plugin) nextWriter(rq *request) http.ResponseWriter {
+	if rq.features.Has(abi.FeatureBufferResponse) {
+		rq.phase = phaseCaptured
+		// A body the guest wrote before next stays, and next appends to it
+		// (as with the reference host); the first write_body in
+		// handle_response replaces the whole body.
+		rq.respBodySet, rq.respReadOff = false, 0
+		return &captureWriter{rq: rq, limit: p.cfg.MaxBufferedResponse}
+	}
+	if rq.phase == phaseRequest && rq.respBodySet {
+		// The guest already wrote a body: it goes out first, as a streaming
+		// response would, and next can only append to it.
+		rq.commit()
+	}
+	rq.sent = &statusWriter{ResponseWriter: rq.w}
+	if rq.phase == phaseStreaming {
+		rq.sent.status = rq.committedStatus()
+	}
+	rq.phase = phasePassthrough
+	return rq.sent
 }
 
 // fail answers a request whose guest failed, without leaking guest details:
@@ -205,12 +208,12 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err e
 		p.log.Error("plugin failed", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
 	}
-	if rq != nil && rq.afterNext && !rq.captured && rq.nextAnswered() {
+	if rq != nil && rq.phase == phasePassthrough && rq.nextAnswered() {
 		// next already answered the client; the guest failed only in
 		// handle_response, so that answer stands.
 		return
 	}
-	if rq != nil && rq.committed {
+	if rq != nil && rq.phase == phaseStreaming {
 		// The guest was streaming its body: abort the connection rather than
 		// let a truncated body pass for a whole one.
 		panic(http.ErrAbortHandler)
