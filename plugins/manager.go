@@ -339,83 +339,104 @@ func (m *Manager) Run(ctx context.Context) error {
 		return errors.New("plugins: Manager.Run is already running")
 	}
 	defer m.running.Store(false)
+	w, stop, err := m.startWatch(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 
+	var c watch.Change
+	for {
+		if c.Data == nil {
+			var ok bool
+			if c, ok = nextChange(ctx, w); !ok {
+				return ctx.Err()
+			}
+		}
+		d, newer, ok := m.check(ctx, w, c)
+		if d.decided {
+			if err := m.deliver(ctx, d.ev); err != nil {
+				return err
+			}
+		}
+		if !ok {
+			return ctx.Err()
+		}
+		c = newer
+	}
+}
+
+// startWatch starts a watcher that reports contents other than the one
+// decided last; stop ends it and waits for its goroutine.
+func (m *Manager) startWatch(ctx context.Context) (w *watch.Watcher, stop func(), err error) {
 	wopts := m.opts.Watch
 	m.mu.Lock()
 	wopts.Baseline = m.last
 	m.mu.Unlock()
-	w, err := watch.New(m.path, wopts)
+	w, err = watch.New(m.path, wopts)
 	if err != nil {
-		return fmt.Errorf("plugins: %w", err)
+		return nil, nil, fmt.Errorf("plugins: %w", err)
 	}
 	m.watcher.Store(w)
 	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = w.Run(wctx)
 	}()
-	defer func() { cancel(); <-done }()
+	return w, func() { cancel(); <-done }, nil
+}
 
-	var c watch.Change
-	for {
-		if c.Data == nil {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case ch, ok := <-w.Changes():
-				if !ok {
-					return ctx.Err()
-				}
-				c = ch
-			}
+// nextChange waits for the watcher's next change; ok is false once ctx is
+// done or the watcher stopped.
+func nextChange(ctx context.Context, w *watch.Watcher) (c watch.Change, ok bool) {
+	select {
+	case <-ctx.Done():
+		return watch.Change{}, false
+	case c, ok = <-w.Changes():
+		return c, ok
+	}
+}
+
+// check decides on c in the background so a newer change can supersede
+// it: a storm of writes, or a fix written while a broken version hangs in
+// preflight, does not wait for a stale check. It returns the decision to
+// deliver (d.decided false when there is none) and the change that
+// superseded c (zero when c's check ran to its end); ok is false when Run
+// must return after delivering d.
+func (m *Manager) check(ctx context.Context, w *watch.Watcher, c watch.Change) (d decision, newer watch.Change, ok bool) {
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
+	res := make(chan decision, 1)
+	go func() { res <- m.decideChange(dctx, c) }()
+	select {
+	case d = <-res:
+		return d, watch.Change{}, true
+	case newer, ok = <-w.Changes():
+		dcancel()
+		// A check that finished just before the cancel is still delivered,
+		// so an accepted version is never recorded but unreported.
+		if d = <-res; !d.decided && d.err != nil {
+			m.mu.Lock()
+			m.superseded++
+			m.mu.Unlock()
+			m.log.Info("plugin check superseded by a newer file content", slog.String("version", short(c.Hash)), slog.String("newer", short(newer.Hash)))
 		}
-		// Decide in the background so a newer change can supersede this
-		// one: a storm of writes, or a fix written while a broken version
-		// hangs in preflight, does not wait for a stale check.
-		dctx, dcancel := context.WithCancel(ctx)
-		res := make(chan decision, 1)
-		go func(c watch.Change) { res <- m.decideChange(dctx, c) }(c)
-		var d decision
-		select {
-		case d = <-res:
-			dcancel()
-			c = watch.Change{}
-		case newer, ok := <-w.Changes():
-			dcancel()
-			if d = <-res; d.decided {
-				// It finished just before the cancel: deliver it, so an
-				// accepted version is never recorded but unreported.
-				select {
-				case m.events <- d.ev:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			} else if d.err != nil {
-				m.mu.Lock()
-				m.superseded++
-				m.mu.Unlock()
-				m.log.Info("plugin check superseded by a newer file content", slog.String("version", short(c.Hash)), slog.String("newer", short(newer.Hash)))
-			}
-			if !ok {
-				return ctx.Err()
-			}
-			c = newer
-			continue
-		case <-ctx.Done():
-			dcancel()
-			<-res
-			return ctx.Err()
-		}
-		if d.err != nil || !d.decided {
-			continue // interrupted, or decided already by Reload
-		}
-		select {
-		case m.events <- d.ev:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return d, newer, ok
+	case <-ctx.Done():
+		dcancel()
+		<-res
+		return decision{}, watch.Change{}, false
+	}
+}
+
+// deliver sends ev on Events unless ctx ends first.
+func (m *Manager) deliver(ctx context.Context, ev Event) error {
+	select {
+	case m.events <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

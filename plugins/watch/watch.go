@@ -126,6 +126,12 @@ type Watcher struct {
 	missing  bool      // last look found no file (log transitions only)
 	empty    bool      // last look found an empty file
 	deadline time.Time // MaxDelay deadline of the pending look, zero if none
+	ph       phase     // of the pending look
+	timer    *time.Timer
+	// dirty records events that arrived while probing: they must not restart
+	// the probe (a noisy directory would starve it) but must cause another
+	// look once this one is done.
+	dirty bool
 
 	stats struct {
 		events, checks, emitted, coalesced, unchanged, missing, empty, unstable, errors atomic.Uint64
@@ -223,14 +229,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer close(w.out)
 	defer w.fsw.Close()
 
-	timer := time.NewTimer(0) // the initial look
-	defer timer.Stop()
-	ph := waiting
-	w.deadline = time.Now()
-	// dirty records events that arrived while probing: they must not restart
-	// the probe (a noisy directory would starve it) but must cause another
-	// look once this one is done.
-	dirty := false
+	w.timer = time.NewTimer(0) // the initial look
+	defer w.timer.Stop()
+	w.ph, w.deadline, w.dirty = waiting, time.Now(), false
 
 	var pollC <-chan time.Time
 	if w.opts.Poll > 0 {
@@ -238,46 +239,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 		defer poll.Stop()
 		pollC = poll.C
 	}
-
-	// schedule (re)starts the debounce; the MaxDelay deadline is kept from
-	// the first event of the burst.
-	schedule := func() {
-		now := time.Now()
-		if ph == idle {
-			w.deadline = now.Add(w.opts.MaxDelay)
-		}
-		wait := min(w.opts.Debounce, max(0, w.deadline.Sub(now)))
-		ph = waiting
-		timer.Reset(wait)
-	}
-
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
 				return ctx.Err()
 			}
-			w.stats.events.Add(1)
-			w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
-			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				// The kernel dropped the watch with the directory; only Poll
-				// can notice it coming back, and the next look re-adds it.
-				switch ev.Name {
-				case w.dir:
-					w.dirLost = true
-				case w.target:
-					w.target = ""
-				}
-			}
-			if ph == probing {
-				dirty = true
-			} else {
-				schedule()
-			}
-
+			w.onEvent(ev)
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return ctx.Err()
@@ -285,43 +255,82 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.stats.errors.Add(1)
 			// An overflow means events were lost: look anyway.
 			w.opts.Logger.Warn("plugin watch error", "path", w.path, "err", err)
-			if ph == probing {
-				dirty = true
-			} else {
-				schedule()
-			}
-
+			w.onActivity()
 		case h := <-w.rebase:
 			w.last = h
 			w.hashed = false // compare the content with h, not just the stat
-			if ph == idle {
-				schedule()
+			if w.ph == idle {
+				w.schedule()
 			}
-
 		case <-pollC:
-			if ph == idle && statID(w.path) != w.seen {
-				schedule()
+			if w.ph == idle && statID(w.path) != w.seen {
+				w.schedule()
 			}
+		case <-w.timer.C:
+			w.onTimer(ctx)
+		}
+	}
+}
 
-		case <-timer.C:
-			switch ph {
-			case waiting:
-				w.probe, dirty = statID(w.path), false
-				ph = probing
-				timer.Reset(w.opts.Stable)
-			case probing:
-				if !w.look(ctx) {
-					w.stats.unstable.Add(1)
-					w.probe, dirty = statID(w.path), false
-					timer.Reset(w.opts.Stable)
-					break
-				}
-				ph = idle
-				if dirty {
-					dirty = false
-					schedule()
-				}
-			}
+// onEvent handles one fsnotify event in the watched directories.
+func (w *Watcher) onEvent(ev fsnotify.Event) {
+	w.stats.events.Add(1)
+	w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		// The kernel dropped the watch with the directory; only Poll
+		// can notice it coming back, and the next look re-adds it.
+		switch ev.Name {
+		case w.dir:
+			w.dirLost = true
+		case w.target:
+			w.target = ""
+		}
+	}
+	w.onActivity()
+}
+
+// onActivity notes that the file may have changed: it (re)starts the debounce,
+// or marks a probe in progress dirty.
+func (w *Watcher) onActivity() {
+	if w.ph == probing {
+		w.dirty = true
+	} else {
+		w.schedule()
+	}
+}
+
+// schedule (re)starts the debounce; the MaxDelay deadline is kept from
+// the first event of the burst.
+func (w *Watcher) schedule() {
+	now := time.Now()
+	if w.ph == idle {
+		w.deadline = now.Add(w.opts.MaxDelay)
+	}
+	wait := min(w.opts.Debounce, max(0, w.deadline.Sub(now)))
+	w.ph = waiting
+	w.timer.Reset(wait)
+}
+
+// onTimer moves the pending look on: the debounce ended, so take the first
+// stat; or Stable passed, so finish the look (again, if the file was still
+// changing).
+func (w *Watcher) onTimer(ctx context.Context) {
+	switch w.ph {
+	case waiting:
+		w.probe, w.dirty = statID(w.path), false
+		w.ph = probing
+		w.timer.Reset(w.opts.Stable)
+	case probing:
+		if !w.look(ctx) {
+			w.stats.unstable.Add(1)
+			w.probe, w.dirty = statID(w.path), false
+			w.timer.Reset(w.opts.Stable)
+			return
+		}
+		w.ph = idle
+		if w.dirty {
+			w.dirty = false
+			w.schedule()
 		}
 	}
 }
