@@ -111,22 +111,31 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 			return out
 		}
 	}
+	out.abort = rq.settle(isError)
+	return out
+}
+
+// settle completes the response once next (and handle_response) ran. A
+// failed next answers 502 when that is still possible; it reports whether
+// the client's response must be cut instead.
+func (rq *request) settle(nextFailed bool) (abort bool) {
+	if rq.phase == phaseCaptured {
+		if nextFailed {
+			// What next left in the buffer is partial: answer 502 instead.
+			rq.status, rq.respBody = http.StatusBadGateway, rq.respBody[:0]
+		}
+		rq.finish()
+		return false
+	}
 	switch {
-	case !isError:
-	case rq.phase == phaseCaptured:
-		// What next left in the buffer is partial: answer 502 instead.
-		rq.status, rq.respBody = http.StatusBadGateway, rq.respBody[:0]
+	case !nextFailed:
+		return false
 	case rq.sent.status == 0:
 		rq.sent.WriteHeader(http.StatusBadGateway)
-		return out
+		return false
 	default:
-		out.abort = true
-		return out
+		return true // part of next's response went out
 	}
-	if rq.phase == phaseCaptured {
-		rq.finish()
-	}
-	return out
 }
 
 // runNext calls the next handler with the request as the guest left it,
