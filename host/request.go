@@ -31,8 +31,9 @@ const (
 	// writes and sends it when the guest is done.
 	phaseRequest
 	// phaseStreaming: before next, with status and headers sent because the
-	// guest's body outgrew streamThreshold: the rest of the body goes
-	// straight to the client.
+	// guest's body outgrew streamThreshold (or, on the way to passthrough,
+	// because next appends to a body the guest wrote): the rest of the body
+	// goes straight to the client.
 	phaseStreaming
 	// phasePassthrough: next ran writing straight to the client; the guest
 	// may read the response but not change it.

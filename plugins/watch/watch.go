@@ -127,7 +127,7 @@ type Watcher struct {
 	empty    bool      // last look found an empty file
 	deadline time.Time // MaxDelay deadline of the pending look, zero if none
 	ph       phase     // of the pending look
-	timer    *time.Timer
+	timer    *time.Timer // fires the next step of the pending look
 	// dirty records events that arrived while probing: they must not restart
 	// the probe (a noisy directory would starve it) but must cause another
 	// look once this one is done.
@@ -289,8 +289,8 @@ func (w *Watcher) onEvent(ev fsnotify.Event) {
 	w.onActivity()
 }
 
-// onActivity notes that the file may have changed: it (re)starts the debounce,
-// or marks a probe in progress dirty.
+// onActivity notes that the file may have changed: it (re)starts the
+// debounce, or marks a probe in progress dirty.
 func (w *Watcher) onActivity() {
 	if w.ph == probing {
 		w.dirty = true
