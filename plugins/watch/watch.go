@@ -127,7 +127,8 @@ type Watcher struct {
 	empty    bool      // last look found an empty file
 	deadline time.Time // MaxDelay deadline of the pending look, zero if none
 	ph       phase     // of the pending look
-	timer    *time.Timer // fires the next step of the pending look
+	// timer fires the next step of the pending look.
+	timer *time.Timer
 	// dirty records events that arrived while probing: they must not restart
 	// the probe (a noisy directory would starve it) but must cause another
 	// look once this one is done.
