@@ -18,12 +18,17 @@ const module = "github.com/wasmcluster/wasmcluster"
 var allowed = map[string][]string{
 	"abi":       {},
 	"abi/guest": {"abi"},
-	"host":      {"abi", "github.com/tetratelabs/wazero"},
-	"plugins":   {"abi", "host", "plugins", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
-	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys", "github.com/prometheus/"},
+	"host":      {"abi", "internal/digest", "github.com/tetratelabs/wazero"},
+	"plugins":   {"abi", "host", "plugins", "internal/digest", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
+	"workers":   {"abi", "host", "plugins", "workers", "internal/digest", "golang.org/x/sys", "github.com/prometheus/"},
 	"examples":  {"abi"},
 	"cmd":       {""}, // the CLI may import anything
+	"internal":  {},   // shared helpers: stdlib only, so every layer may import them
 }
+
+// testOnly is imported by _test.go files only; `go list`'s Imports leave
+// those out, so any import of it seen here comes from production code.
+const testOnly = "internal/testkit"
 
 func TestImportDirection(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
@@ -37,6 +42,11 @@ func TestImportDirection(t *testing.T) {
 			continue
 		}
 		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		for _, imp := range fields[1:] {
+			if imp == module+"/"+testOnly {
+				t.Errorf("%s imports %s, which only tests may import", fields[0], imp)
+			}
+		}
 		rules, ok := rulesFor(pkg)
 		if !ok {
 			continue
