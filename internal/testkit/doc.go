@@ -29,12 +29,13 @@
 // "serving" record, with the address it serves, its log in a Buffer and
 // methods to signal, stop and wait for it; the process gets its own
 // process group, and when the test ends it is sent SIGTERM and then its
-// group is killed, so no worker outlives the test.
+// group is killed, so no worker outlives the test. Run runs a command to
+// completion the same way.
 //
 // Waiting and load. WaitFor and Eventually poll a condition until a
 // deadline and fail with a message saying what was awaited; deadlines
 // bound hung tests and are never assertions about speed. StartLoad runs
-// strict HTTP clients: every request has a body without GetBody, so
-// net/http never silently retries it on a reused connection, and every
-// EOF, reset, refusal and non-2xx answer is counted.
+// strict HTTP clients: every request has a body without GetBody
+// (StrictRequest), so net/http never silently retries it on a reused
+// connection, and every EOF, reset, refusal and non-2xx answer is counted.
 package testkit

@@ -56,9 +56,9 @@ type LoadOptions struct {
 // closed, an http.Client silently sends the request again if it can
 // replay it (a GET without a body or with GetBody; any request with
 // GetBody that was not written yet), which hides exactly the dropped
-// requests a zero-failure test is about. Every request of a Load has a
-// non-nil body without GetBody, whatever its method, so each one is sent
-// once, and its EOF, reset or refusal is counted.
+// requests a zero-failure test is about. Every request of a Load is a
+// StrictRequest, so each one is sent once, and its EOF, reset or refusal
+// is counted.
 type Load struct {
 	url  string
 	opts LoadOptions
@@ -122,8 +122,7 @@ func (l *Load) one(c *http.Client, client, n int) {
 	if l.opts.Request != nil {
 		method, path, body = l.opts.Request(client, n)
 	}
-	// NopCloser hides the reader's type: http.NewRequest sets no GetBody.
-	req, err := http.NewRequest(method, l.url+path, io.NopCloser(strings.NewReader(body)))
+	req, err := StrictRequest(method, l.url+path, body)
 	if err != nil {
 		panic(fmt.Sprintf("testkit: load request: %v", err)) // a bad URL is a bug in the test
 	}
@@ -170,6 +169,14 @@ func classify(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// StrictRequest is http.NewRequest for a request net/http never sends
+// twice: its body, even an empty one, is not nil and has no GetBody, so the
+// request is not replayable whatever its method.
+func StrictRequest(method, url, body string) (*http.Request, error) {
+	// NopCloser hides the reader's type: http.NewRequest sets no GetBody.
+	return http.NewRequest(method, url, io.NopCloser(strings.NewReader(body)))
 }
 
 // Result returns the totals so far.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,7 +18,7 @@ import (
 // Bounds on a child process, far above what a healthy one needs on a
 // loaded machine: they turn a hang into a failure with the child's log.
 const (
-	startBound = 60 * time.Second // start → "serving"
+	startBound = 60 * time.Second // start → "serving"; Run's start → exit
 	stopBound  = 15 * time.Second // SIGTERM → exit
 )
 
@@ -126,14 +127,7 @@ func launch(tb testing.TB, cmd *exec.Cmd, onLine func([]byte)) *Server {
 		s.Log.Write(append(line, '\n'))
 		onLine(line)
 	}}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
-	if cmd.WaitDelay == 0 {
-		// A worker still holding stderr must not keep Wait from returning.
-		cmd.WaitDelay = 2 * time.Second
-	}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -148,7 +142,7 @@ func launch(tb testing.TB, cmd *exec.Cmd, onLine func([]byte)) *Server {
 		case <-time.After(stopBound):
 			tb.Errorf("%s did not stop within %v of SIGTERM; log:\n%s", cmd.Path, stopBound, s.Log)
 		}
-		s.killGroup()
+		killGroup(cmd)
 		<-s.done
 	})
 	return s
@@ -214,7 +208,52 @@ func (s *Server) WaitLog(substr string) {
 	}
 }
 
-// killGroup kills the process's group: the process and anything it left.
-func (s *Server) killGroup() {
-	syscall.Kill(-s.Cmd.Process.Pid, syscall.SIGKILL)
+// ownGroup puts cmd in a process group of its own, so that anything it
+// spawns can be killed with it, and bounds its Wait: a child process still
+// holding stdout or stderr must not keep Wait from returning.
+func ownGroup(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = 2 * time.Second
+	}
+}
+
+// killGroup kills cmd's process group: cmd and anything it left behind.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// Run runs cmd to completion in a process group of its own, kills what it
+// left behind, and returns its stdout, stderr and exit code. Not finishing
+// within a minute, or not running at all, fails the test; an exit code
+// other than 0 is the caller's to judge.
+func Run(tb testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	tb.Helper()
+	var out, errOut Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	ownGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(startBound):
+		killGroup(cmd)
+		<-done
+		tb.Fatalf("%s did not finish within %v; stderr:\n%s", cmd.Path, startBound, &errOut)
+	}
+	killGroup(cmd)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) && !errors.Is(err, exec.ErrWaitDelay) {
+		tb.Fatalf("run %s: %v", cmd.Path, err)
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
 }

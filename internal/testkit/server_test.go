@@ -99,3 +99,18 @@ func TestStartLogFile(t *testing.T) {
 		t.Errorf("Addr %q", s.Addr)
 	}
 }
+
+// Run returns both outputs and the exit code, and kills what the command
+// left running in its group.
+func TestRun(t *testing.T) {
+	script := `sleep 600 & echo "$!"; echo err >&2; exit 4`
+	stdout, stderr, code := Run(t, exec.Command("sh", "-c", script))
+	if stderr != "err\n" || code != 4 {
+		t.Errorf("stderr %q, exit code %d; want \"err\\n\", 4", stderr, code)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(stdout))
+	if err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	WaitFor(t, time.Minute, "the command's child to be killed with its group", func() bool { return !alive(child) })
+}
