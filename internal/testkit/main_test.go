@@ -11,34 +11,16 @@ import (
 func TestMain(m *testing.M) { Main(m) }
 
 // Require, the wait helpers and Start end a failing test with Skip or
-// Fatal, which a test cannot observe in itself: TestChildProcess runs one
-// such behaviour, chosen by TESTKIT_CHILD, in a child test binary, and the
-// tests below check its outcome in the child's output.
-func TestChildProcess(t *testing.T) {
-	mode := os.Getenv("TESTKIT_CHILD")
-	if mode == "" {
-		t.Skip("runs only as a child of the tests below")
-	}
-	switch mode {
-	case "require":
-		Require(t, "wat2wasm")
-	case "waitfor":
-		WaitFor(t, 0, "the moon", func() bool { return false })
-	case "eventually":
-		Eventually(t, 0, func() error { return errors.New("still 3 jobs") })
-	case "exit-early":
-		Start(t, exec.Command("sh", "-c", "echo boom >&2; exit 3"))
-	default:
-		t.Fatalf("unknown TESTKIT_CHILD %q", mode)
-	}
-	t.Log("child: returned normally")
-}
+// Fatal, which a test cannot observe in itself. A test of that runs itself
+// again in a child test binary with TESTKIT_CHILD set to the behaviour to
+// show (childMode), and checks the outcome in the child's output.
+func childMode() string { return os.Getenv("TESTKIT_CHILD") }
 
-// runChild runs TestChildProcess in mode with env added and returns its
-// verbose output and whether it passed.
+// runChild runs the current test in a child process with TESTKIT_CHILD=mode
+// and env added, and returns its verbose output and whether it passed.
 func runChild(t *testing.T, mode string, env ...string) (string, bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
 	cmd.Env = append(append(os.Environ(), "TESTKIT_CHILD="+mode), env...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError

@@ -58,6 +58,10 @@ func alive(pid int) bool {
 
 // A process that exits before serving fails the test with its log.
 func TestStartExitEarly(t *testing.T) {
+	if childMode() == "exit-early" {
+		Start(t, exec.Command("sh", "-c", "echo boom >&2; exit 3"))
+		return
+	}
 	out, passed := runChild(t, "exit-early")
 	wantChild(t, out, passed, false, "exited with 3 before serving", "boom")
 }

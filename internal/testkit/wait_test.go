@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -31,11 +32,21 @@ func TestEventuallyPolls(t *testing.T) {
 
 // Past the deadline, the test fails saying what it waited for.
 func TestWaitTimeouts(t *testing.T) {
+	switch childMode() {
+	case "waitfor":
+		WaitFor(t, 0, "the moon", func() bool { return false })
+		t.Log("child: went on after the deadline")
+		return
+	case "eventually":
+		Eventually(t, 0, func() error { return errors.New("still 3 jobs") })
+		t.Log("child: went on after the deadline")
+		return
+	}
 	out, passed := runChild(t, "waitfor")
 	wantChild(t, out, passed, false, "timed out after 0s waiting for the moon")
 	out, passed = runChild(t, "eventually")
 	wantChild(t, out, passed, false, "timed out after 0s: still 3 jobs")
-	if strings.Contains(out, "child: returned normally") {
+	if strings.Contains(out, "child: went on") {
 		t.Error("the test went on after the deadline")
 	}
 }
