@@ -1,9 +1,9 @@
 // Package testkit is the one set of test helpers every package's tests
 // share: what a test needs to build guests, run the wasmcluster binary and
-// put a server under load, written once. Only _test.go files import it
-// (deps_test.go checks that), and it imports nothing but the standard
-// library, so the tests of every layer, abi included, can use it without
-// an import cycle.
+// put a server under load, written once. Only tests import it, directly or
+// through test helper packages (deps_test.go checks that), and it imports
+// nothing but the standard library, so the tests of every layer, abi
+// included, can use it without an import cycle.
 //
 // Tools. A test that needs an external tool calls Require, which returns
 // its path or, when it is missing, skips the test with the Debian package
