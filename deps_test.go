@@ -18,11 +18,20 @@ const module = "github.com/wasmcluster/wasmcluster"
 var allowed = map[string][]string{
 	"abi":       {},
 	"abi/guest": {"abi"},
-	"host":      {"abi", "github.com/tetratelabs/wazero"},
-	"plugins":   {"abi", "host", "plugins", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
-	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys", "github.com/prometheus/"},
+	"host":      {"abi", "internal/digest", "github.com/tetratelabs/wazero"},
+	"plugins":   {"abi", "host", "plugins", "internal/digest", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
+	"workers":   {"abi", "host", "plugins", "workers", "internal/digest", "golang.org/x/sys", "github.com/prometheus/"},
 	"examples":  {"abi"},
 	"cmd":       {""}, // the CLI may import anything
+	"internal":  {},   // shared helpers: stdlib only, so every layer may import them
+}
+
+// testOnly are the helper packages of tests: only _test.go files and each
+// other import them. `go list`'s Imports leave _test.go files out, so an
+// import of one seen here from elsewhere comes from production code.
+var testOnly = map[string]bool{
+	"internal/testkit":          true,
+	"plugins/internal/testwasm": true,
 }
 
 func TestImportDirection(t *testing.T) {
@@ -38,18 +47,13 @@ func TestImportDirection(t *testing.T) {
 		}
 		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
 		rules, ok := rulesFor(pkg)
-		if !ok {
-			continue
-		}
 		for _, imp := range fields[1:] {
-			if isStdlib(imp) {
-				continue
-			}
-			rel := imp
-			if strings.HasPrefix(imp, module+"/") {
-				rel = strings.TrimPrefix(imp, module+"/")
-			}
-			if !permitted(rel, rules) {
+			rel := strings.TrimPrefix(imp, module+"/")
+			switch {
+			case testOnly[rel] && !testOnly[pkg]:
+				t.Errorf("%s imports %s, which only tests may import", fields[0], imp)
+			case testOnly[rel], !ok, isStdlib(imp):
+			case !permitted(rel, rules):
 				t.Errorf("%s imports %s, which DESIGN.md §2 does not allow", fields[0], imp)
 			}
 		}

@@ -8,20 +8,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // TestHarnessQuick runs `bash bench/run.sh --quick` end to end and checks
 // that every system produced load points, and that the report and chart
 // were written. It checks the harness, not the numbers.
 func TestHarnessQuick(t *testing.T) {
-	ci := os.Getenv("CI") == "true"
-	for _, tool := range []string{"wrk", "wat2wasm"} {
-		if _, err := exec.LookPath(tool); err != nil && !ci {
-			t.Skipf("%s not installed (run.sh installs it with apt-get; CI=true makes this test run it)", tool)
-		}
-	}
 	if testing.Short() {
 		t.Skip("starts a dozen servers; skipped with -short")
+	}
+	for _, tool := range []string{"wrk", "wat2wasm"} {
+		testkit.Require(t, tool)
 	}
 	out := t.TempDir()
 	cmd := exec.Command("bash", "run.sh", "--quick", "--out", out, "--timeout", "5m")

@@ -6,11 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/http-wasm/http-wasm-host-go/handler"
@@ -19,6 +15,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/bench/internal/native"
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // Per-request cost of serving a plugin with package host, without the
@@ -29,49 +26,20 @@ import (
 //	go test ./bench -run '^$' -bench HostServe -cpuprofile cpu.out
 //	go tool pprof -top bench.test cpu.out
 
-var (
-	guestsOnce sync.Once
-	guestsDir  string
-	guestsErr  error
-)
-
-// buildGuests compiles the three benchmark plugins once per test binary.
-func buildGuests(b testing.TB) string {
-	b.Helper()
-	guestsOnce.Do(func() {
-		guestsDir, guestsErr = os.MkdirTemp("", "wasmcluster-bench-guests-")
-		if guestsErr != nil {
-			return
-		}
-		steps := [][]string{
-			{"wat2wasm", "guests/hello.wat", "-o", filepath.Join(guestsDir, "hello-wat.wasm")},
-			{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(guestsDir, "hello-sdk.wasm"), "../examples/hello"},
-			{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(guestsDir, "echo.wasm"), "./guests/echo"},
-		}
-		for _, s := range steps {
-			cmd := exec.Command(s[0], s[1:]...)
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				guestsErr = &buildError{cmd: strings.Join(s, " "), out: string(out), err: err}
-				return
-			}
-		}
-	})
-	if guestsErr != nil {
-		if _, err := exec.LookPath("wat2wasm"); err != nil && os.Getenv("CI") != "true" {
-			b.Skip("wat2wasm not installed (Debian package wabt)")
-		}
-		b.Fatal(guestsErr)
+// guest returns a benchmark plugin, built once per test binary.
+func guest(tb testing.TB, plugin string) []byte {
+	tb.Helper()
+	switch plugin {
+	case "hello-wat":
+		return testkit.WATFile(tb, "guests/hello.wat")
+	case "hello-sdk":
+		return testkit.GoWasm(tb, "../examples/hello")
+	case "echo":
+		return testkit.GoWasm(tb, "guests/echo")
 	}
-	return guestsDir
+	tb.Fatalf("no benchmark plugin %q", plugin)
+	return nil
 }
-
-type buildError struct {
-	cmd, out string
-	err      error
-}
-
-func (e *buildError) Error() string { return e.cmd + ": " + e.err.Error() + "\n" + e.out }
 
 // benchRequest makes the request of each plugin's mix (see benchrun's wrk
 // scripts): GET for the hellos, a 4 KiB POST with browser-ish headers for echo.
@@ -118,7 +86,6 @@ func serveLoop(b *testing.B, h http.Handler, plugin string) {
 }
 
 func BenchmarkHostServe(b *testing.B) {
-	dir := buildGuests(b)
 	for _, plugin := range []string{"hello-wat", "hello-sdk", "echo"} {
 		b.Run(plugin+"/native", func(b *testing.B) {
 			h, err := native.Handler(plugin)
@@ -129,10 +96,7 @@ func BenchmarkHostServe(b *testing.B) {
 		})
 		// Compile once, outside b.Run: its body runs several times while
 		// the benchmark calibrates N, and compiling a Go guest takes ~1 s.
-		code, err := os.ReadFile(filepath.Join(dir, plugin+".wasm"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		code := guest(b, plugin)
 		p, err := host.New(context.Background(), code, host.Config{Name: plugin})
 		if err != nil {
 			b.Fatal(err)
@@ -173,12 +137,8 @@ func BenchmarkHostServe(b *testing.B) {
 // hello guest with a warm on-disk compilation cache (compile from cache,
 // checks, pool prewarm).
 func BenchmarkHostNew(b *testing.B) {
-	dir := buildGuests(b)
 	for _, plugin := range []string{"hello-wat", "hello-sdk"} {
-		code, err := os.ReadFile(filepath.Join(dir, plugin+".wasm"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		code := guest(b, plugin)
 		cfg := host.Config{Name: plugin, CacheDir: b.TempDir()}
 		p, err := host.New(context.Background(), code, cfg) // fills the cache
 		if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -21,14 +19,9 @@ func TestNativeTwins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two Go guests; skipped with -short")
 	}
-	dir := buildGuests(t)
 	for _, plugin := range []string{"hello-wat", "hello-sdk", "echo"} {
 		t.Run(plugin, func(t *testing.T) {
-			code, err := os.ReadFile(filepath.Join(dir, plugin+".wasm"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := host.New(context.Background(), code, host.Config{Name: plugin})
+			p, err := host.New(context.Background(), guest(t, plugin), host.Config{Name: plugin})
 			if err != nil {
 				t.Fatal(err)
 			}

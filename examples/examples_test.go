@@ -1,12 +1,17 @@
 package examples_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+	"github.com/wasmcluster/wasmcluster/plugins/gobuild"
 )
 
 func TestHello(t *testing.T) {
@@ -130,12 +135,18 @@ func TestBuildCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the wasmcluster binary")
 	}
-	want, err := os.ReadFile(example(t, "hello"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lib, err := gobuild.Build(ctx, "hello", gobuild.Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(lib.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "hello.wasm")
-	cmd := exec.Command(wasmcluster(t), "build", "./hello", "-o", out)
+	cmd := exec.Command(testkit.Wasmcluster(t), "build", "./hello", "-o", out)
 	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "wrote "+out) {
 		t.Fatalf("wasmcluster build: %v\n%s", err, b)
 	}
@@ -148,7 +159,7 @@ func TestBuildCommand(t *testing.T) {
 	}
 
 	// Not a package directory: a usage error (exit 2).
-	b, err := exec.Command(wasmcluster(t), "build", "README.md").CombinedOutput()
+	b, err := exec.Command(testkit.Wasmcluster(t), "build", "README.md").CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "not a directory with Go files") {
 		t.Errorf("build README.md: err %v, output:\n%s", err, b)
 	}
@@ -156,7 +167,7 @@ func TestBuildCommand(t *testing.T) {
 	broken := t.TempDir()
 	os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module broken\n\ngo 1.24\n"), 0o644)
 	os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
-	cmd = exec.Command(wasmcluster(t), "build", broken, "-o", filepath.Join(broken, "x.wasm"))
+	cmd = exec.Command(testkit.Wasmcluster(t), "build", broken, "-o", filepath.Join(broken, "x.wasm"))
 	b, err = cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(b), "main.go:3:15: undefined: undefinedThing") {
 		t.Errorf("broken build: err %v, output:\n%s", err, b)

@@ -1,9 +1,7 @@
 package examples_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,91 +12,31 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
-	"github.com/wasmcluster/wasmcluster/plugins/gobuild"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
-// Each example and the wasmcluster binary are built once per test binary
-// (a Go build takes seconds here) into tmpDir and reused by every test.
-var (
-	tmpDir  string
-	buildMu sync.Mutex
-	built   = map[string]string{} // example -> .wasm path
-	binPath string
-	binErr  error
-)
+// Each example is built once per test binary; the wasmcluster binary, the
+// compilation cache and the processes' cache home live in the run
+// directory, which testkit.Main removes.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
-func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "examples-test-*")
-	if err != nil {
-		panic(err)
-	}
-	tmpDir = d
-	code := m.Run()
-	os.RemoveAll(d)
-	os.Exit(code)
-}
-
-// example returns the module file of the named example, building it once.
+// example returns the module file of the named example, built once: a Go
+// package stripped like `wasmcluster build` does, or the one .wat file of a
+// wat- example.
 func example(t testing.TB, name string) string {
 	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if p, ok := built[name]; ok {
-		return p
+	if !strings.HasPrefix(name, "wat-") {
+		return testkit.TempFile(t, name+".wasm", testkit.GoWasm(t, name, "-ldflags=-s -w"))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var path string
-	if strings.HasPrefix(name, "wat-") {
-		if _, err := exec.LookPath("wat2wasm"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("wat2wasm not found (install wabt)")
-			}
-			t.Skip("wat2wasm not found (Debian package wabt); CI must have it")
-		}
-		src, _ := filepath.Glob(filepath.Join(name, "*.wat"))
-		if len(src) != 1 {
-			t.Fatalf("%s: want one .wat file, have %v", name, src)
-		}
-		path = filepath.Join(tmpDir, name+".wasm")
-		if out, err := exec.CommandContext(ctx, "wat2wasm", src[0], "-o", path).CombinedOutput(); err != nil {
-			t.Fatalf("wat2wasm %s: %v\n%s", src[0], err, out)
-		}
-	} else {
-		res, err := gobuild.Build(ctx, name, gobuild.Options{CacheDir: filepath.Join(tmpDir, "build")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		path = res.Path
+	src, _ := filepath.Glob(filepath.Join(name, "*.wat"))
+	if len(src) != 1 {
+		t.Fatalf("%s: want one .wat file, have %v", name, src)
 	}
-	built[name] = path
-	return path
-}
-
-// wasmcluster returns the path of the wasmcluster binary, built once.
-func wasmcluster(t testing.TB) string {
-	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if binPath == "" && binErr == nil {
-		p := filepath.Join(tmpDir, "wasmcluster")
-		out, err := exec.Command("go", "build", "-o", p, "../cmd/wasmcluster").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build ./cmd/wasmcluster: %v\n%s", err, out)
-		} else {
-			binPath = p
-		}
-	}
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return testkit.TempFile(t, name+".wasm", testkit.WATFile(t, src[0]))
 }
 
 // upstream is the next handler every example test uses: it says what it got.
@@ -135,7 +73,7 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := host.New(ctx, wasm, host.Config{
-		CacheDir:    filepath.Join(tmpDir, "cache"), // shared with the binary: warms its cache
+		CacheDir:    filepath.Join(testkit.Dir(t), "cache"), // shared with the binary: warms its cache
 		GuestConfig: []byte(guestConfig),
 		Upstream:    u,
 		PoolSize:    2,
@@ -154,62 +92,14 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 // that it is serving.
 func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 	args := []string{"serve", wasmPath, "--listen", "127.0.0.1:0", "--log-format", "json",
-		"--upstream", upstreamURL, "--cache-dir", filepath.Join(tmpDir, "cache"),
+		"--upstream", upstreamURL, "--cache-dir", filepath.Join(testkit.Dir(t), "cache"),
 		"--workers", "1", "--control", "-", "--plugin-pool-size", "1"}
 	if guestConfig != "" {
 		args = append(args, "--plugin-config", guestConfig)
 	}
-	cmd := exec.Command(wasmcluster(t), args...)
-	// Keep every cache (builds, snapshots) inside the test's temp dir.
-	cmd.Env = append(os.Environ(), "WASMCLUSTER_CONFIG=", "XDG_CACHE_HOME="+filepath.Join(tmpDir, "xdg"))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logMu sync.Mutex
-	var logs strings.Builder
-	addrc := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
-				select {
-				case addrc <- rec.Addr:
-				default:
-				}
-			}
-		}
-		cmd.Wait()
-	}()
-	output := func() string { logMu.Lock(); defer logMu.Unlock(); return logs.String() }
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("wasmcluster serve ignored SIGTERM for 15 s; log:\n%s", output())
-		}
-	})
-	select {
-	case addr := <-addrc:
-		return "http://" + strings.TrimPrefix(addr, "http://")
-	case <-done:
-		t.Fatalf("wasmcluster serve exited before serving; log:\n%s", output())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("wasmcluster serve did not start within 60 s; log:\n%s", output())
-	}
-	return ""
+	cmd := exec.Command(testkit.Wasmcluster(t), args...)
+	cmd.Env = testkit.Env(t)
+	return testkit.Start(t, cmd).URL()
 }
 
 // do sends a request and returns the response with its body read.

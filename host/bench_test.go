@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,34 +12,14 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // goGuest builds testdata/<dir> as a standard-Go reactor, once per test
 // binary.
 func goGuest(tb testing.TB, dir string) []byte {
 	tb.Helper()
-	key := "go:" + dir
-	wasmMu.Lock()
-	defer wasmMu.Unlock()
-	if b, ok := wasmCache[key]; ok {
-		return b
-	}
-	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	out := filepath.Join(tb.TempDir(), dir+".wasm")
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, "./testdata/"+dir)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build Go guest %s: %v\n%s", dir, err, msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	wasmCache[key] = b
-	return b
+	return testkit.GoWasm(tb, filepath.Join("testdata", dir))
 }
 
 // TestGoGuestHello: a standard Go guest (-buildmode=c-shared, raw ABI)

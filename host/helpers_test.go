@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,52 +15,14 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
-// Guests are WAT sources in testdata, compiled by wat2wasm on first use and
-// kept in memory for the rest of the test binary's life (no .wasm is
-// committed).
-var (
-	wasmMu    sync.Mutex
-	wasmCache = map[string][]byte{}
-)
-
-// requireTool skips when a guest toolchain is missing on a developer machine
-// and fails on CI, where it must be installed.
-func requireTool(tb testing.TB, name, pkg string) string {
-	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("%s not found (install Debian package %s): %v", name, pkg, err)
-	}
-	tb.Skipf("%s not found (install Debian package %s); skipping", name, pkg)
-	return ""
-}
-
-// wat compiles testdata/<name>.wat and returns the module bytes.
+// wat returns the module of testdata/<name>.wat, compiled once per test
+// binary (no .wasm is committed).
 func wat(tb testing.TB, name string) []byte {
 	tb.Helper()
-	wasmMu.Lock()
-	defer wasmMu.Unlock()
-	if b, ok := wasmCache[name]; ok {
-		return b
-	}
-	tool := requireTool(tb, "wat2wasm", "wabt")
-	src := filepath.Join("testdata", name+".wat")
-	out := filepath.Join(tb.TempDir(), filepath.Base(name)+".wasm")
-	cmd := exec.Command(tool, src, "-o", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("wat2wasm %s: %v\n%s", src, err, msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	wasmCache[name] = b
-	return b
+	return testkit.WATFile(tb, filepath.Join("testdata", name+".wat"))
 }
 
 // quiet is a logger that drops everything; tests that look at logs use

@@ -4,31 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-)
 
-// compileWAT turns a WAT file into wasm with wabt's wat2wasm.
-func compileWATInternal(tb testing.TB, watPath string) []byte {
-	tb.Helper()
-	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("wat2wasm not found (install wabt): %v", err)
-		}
-		tb.Skipf("wat2wasm not found (install wabt): %v", err)
-	}
-	out := filepath.Join(tb.TempDir(), "m.wasm")
-	if b, err := exec.Command("wat2wasm", watPath, "-o", out).CombinedOutput(); err != nil {
-		tb.Fatalf("wat2wasm %s: %v\n%s", watPath, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+)
 
 type discardWriter struct{ h http.Header }
 
@@ -39,7 +18,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 // BenchmarkInterrupt measures what wazero's close-on-context-done costs per
 // request (see RATIONALE.md "Why interrupt guests on deadline?").
 func BenchmarkInterrupt(b *testing.B) {
-	wasm := compileWATInternal(b, "testdata/bench_hello.wat")
+	wasm := testkit.WATFile(b, "testdata/bench_hello.wat")
 	for _, tc := range []struct {
 		name        string
 		noInterrupt bool

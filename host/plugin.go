@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmcluster/wasmcluster/abi"
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 )
 
 // Plugin is a compiled, validated plugin with a pool of ready instances. It
@@ -88,7 +89,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	cfg = cfg.withDefaults()
 	sum := sha256.Sum256(wasm)
 	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:]), mem: newMemAllocator()}
-	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", p.hash[:12]))
+	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", digest.Short(p.hash)))
 	p.next = nextHandler(cfg, p.log)
 
 	if err := p.load(ctx, wasm); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // TestPoolWaitsCounted: a request that finds every instance busy waits for
@@ -31,13 +32,7 @@ func TestPoolWaitsCounted(t *testing.T) {
 	}
 	second := make(chan int, 1)
 	go func() { second <- httptestServe(p, get("/")).code }()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Stats().Waits == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the second request never waited for the busy instance")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, "the second request to wait for the busy instance", func() bool { return p.Stats().Waits != 0 })
 	close(release)
 	if a, b := <-done, <-second; a != 200 || b != 200 {
 		t.Fatalf("answers %d and %d, want 200 and 200", a, b)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 )
@@ -57,19 +58,15 @@ func TestNoLeaks(t *testing.T) {
 	if _, err := f.m.Prune(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		runtime.GC()
 		g, fd := runtime.NumGoroutine(), openFDs(t)
-		if g <= g0+2 && fd <= fd0+2 {
-			t.Logf("after 19 more versions: goroutines %d -> %d, fds %d -> %d", g0, g, fd0, fd)
-			return
+		if g > g0+2 || fd > fd0+2 {
+			return fmt.Errorf("leak after 19 versions: goroutines %d -> %d, fds %d -> %d", g0, g, fd0, fd)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("leak after 19 versions: goroutines %d -> %d, fds %d -> %d", g0, g, fd0, fd)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		t.Logf("after 19 more versions: goroutines %d -> %d, fds %d -> %d", g0, g, fd0, fd)
+		return nil
+	})
 }
 
 func openFDs(t *testing.T) int {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
@@ -27,7 +28,7 @@ type Version struct {
 }
 
 // Short is the hash prefix shown in status and logs.
-func (v Version) Short() string { return short(v.Hash) }
+func (v Version) Short() string { return digest.Short(v.Hash) }
 
 // Trigger says what made the Manager look at the file.
 type Trigger string
@@ -248,7 +249,7 @@ func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
 	m.mu.Unlock()
 	if trig == TriggerReload && hash == current.Hash {
 		if _, err := m.store.Get(hash); err == nil {
-			m.log.Info("plugin unchanged; already accepted", slog.String("version", short(hash)), slog.String("trigger", string(trig)))
+			m.log.Info("plugin unchanged; already accepted", slog.String("version", digest.Short(hash)), slog.String("trigger", string(trig)))
 			return Event{Hash: hash, Version: current, Trigger: trig, At: time.Now()}, nil
 		}
 	}
@@ -268,7 +269,7 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 		m.mu.Unlock()
 	}()
 	ev := Event{Hash: hash, Trigger: trig}
-	log := m.log.With(slog.String("version", short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
+	log := m.log.With(slog.String("version", digest.Short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
 
 	snap, err := m.store.PutHashed(data, hash)
 	if err != nil {
@@ -420,7 +421,7 @@ func (m *Manager) check(ctx context.Context, w *watch.Watcher, c watch.Change) (
 			m.mu.Lock()
 			m.superseded++
 			m.mu.Unlock()
-			m.log.Info("plugin check superseded by a newer file content", slog.String("version", short(c.Hash)), slog.String("newer", short(newer.Hash)))
+			m.log.Info("plugin check superseded by a newer file content", slog.String("version", digest.Short(c.Hash)), slog.String("newer", digest.Short(newer.Hash)))
 		}
 		return d, newer, ok
 	case <-ctx.Done():
@@ -493,9 +494,3 @@ func (m *Manager) Stats() Stats {
 // no longer matches its hash name. Workers load plugins with it.
 func ReadSnapshot(path string) ([]byte, error) { return store.ReadFile(path) }
 
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
@@ -85,13 +86,7 @@ func (f *fixture) run() {
 	})
 	// Wait until the watcher has had its initial look, so later writes are
 	// changes, not the starting state.
-	deadline := time.Now().Add(waitEvent)
-	for f.m.Stats().Watch.Checks == 0 {
-		if time.Now().After(deadline) {
-			f.t.Fatal("watcher never looked at the file")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(f.t, waitEvent, "the watcher's first look at the file", func() bool { return f.m.Stats().Watch.Checks != 0 })
 }
 
 func (f *fixture) event() plugins.Event {
@@ -394,13 +389,12 @@ func TestNewerContentSupersedesCheck(t *testing.T) {
 	}
 	f.run()
 	write(t, f.path, hang)
-	deadline := time.Now().Add(waitEvent)
-	for f.m.Stats().Checking != store.Hash(hang) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hanging version never reached preflight; stats %+v", f.m.Stats())
+	testkit.Eventually(t, waitEvent, func() error {
+		if st := f.m.Stats(); st.Checking != store.Hash(hang) {
+			return fmt.Errorf("the hanging version has not reached preflight; stats %+v", st)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	write(t, f.path, v2)
 	f.accepted(v2) // within waitEvent, far below the one-minute preflight bound
 	st := f.m.Stats()

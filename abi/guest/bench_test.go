@@ -4,14 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // The same hello handler four ways: the bare ABI in Go (the baseline), the
@@ -27,18 +25,7 @@ func helloWasm(b *testing.B, name, dir string) []byte {
 	if name != "wat" {
 		return guestWasm(b, dir)
 	}
-	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		b.Skip("wat2wasm not found")
-	}
-	out := filepath.Join(b.TempDir(), "hello.wasm")
-	if o, err := exec.Command("wat2wasm", "../../examples/wat-hello/hello.wat", "-o", out).CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, o)
-	}
-	w, err := os.ReadFile(out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return w
+	return testkit.WATFile(b, "../../examples/wat-hello/hello.wat")
 }
 
 // BenchmarkHello is the per-request cost through the host, in process

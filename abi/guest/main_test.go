@@ -5,67 +5,30 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
-	"github.com/wasmcluster/wasmcluster/plugins/gobuild"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
-// Guests are built once per test binary (a Go build takes seconds on this
-// box) into a temp cache shared by every test.
-var (
-	buildDir  string
-	buildMu   sync.Mutex
-	builtWasm = map[string][]byte{}
-	buildErrs = map[string]error{}
-)
+// The run directory (testkit.Dir) holds the compilation cache every test
+// shares; testkit.Main removes it.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
-func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "guest-test-*")
-	if err != nil {
-		panic(err)
-	}
-	buildDir = d
-	code := m.Run()
-	os.RemoveAll(d)
-	os.Exit(code)
-}
-
-// guestWasm builds the Go package in dir (relative to this package) once.
+// guestWasm builds the Go package in dir (relative to this package) once,
+// stripped like `wasmcluster build` does.
 func guestWasm(t testing.TB, dir string) []byte {
 	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if b, ok := builtWasm[dir]; ok {
-		return b
-	}
-	if err, ok := buildErrs[dir]; ok {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res, err := gobuild.Build(ctx, dir, gobuild.Options{CacheDir: filepath.Join(buildDir, "cache")})
-	if err != nil {
-		buildErrs[dir] = err
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(res.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtWasm[dir] = b
-	return b
+	return testkit.GoWasm(t, dir, "-ldflags=-s -w")
 }
 
 // newPlugin loads wasm into a host and closes it with the test.
 func newPlugin(t testing.TB, wasm []byte, cfg host.Config) *host.Plugin {
 	t.Helper()
 	if cfg.CacheDir == "" {
-		cfg.CacheDir = filepath.Join(buildDir, "wazero")
+		cfg.CacheDir = filepath.Join(testkit.Dir(t), "wazero")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -10,10 +10,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 const sdkGuest = "testdata/sdk"
@@ -104,26 +104,8 @@ func TestTrailers(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLog(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, _ := serve(t, sdkGuest, host.Config{Logger: logger})
 	resp := must(t)(srv.Client().Get(srv.URL + "/log"))
@@ -147,7 +129,7 @@ func TestLog(t *testing.T) {
 // generic 500, logs the panic with its stack from the guest's stderr, and
 // replaces the instance, which serves the next request.
 func TestPanicAnswers500(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	srv, p := serve(t, sdkGuest, host.Config{Logger: logger, PoolSize: 1})
 	resp := must(t)(srv.Client().Get(srv.URL + "/panic"))

@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -131,17 +132,7 @@ func TestCheckModuleCommandBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go module")
 	}
-	out := filepath.Join(t.TempDir(), "cmd.wasm")
-	cmd := exec.CommandContext(testCtx(t), "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "../../examples/hello")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = CheckModule(wasm)
+	err := CheckModule(testkit.GoWasmCommand(t, "../../examples/hello", "-ldflags=-s -w"))
 	if !errors.Is(err, ErrCommandModule) || !strings.Contains(err.Error(), "-buildmode=c-shared") {
 		t.Fatalf("err = %v, want ErrCommandModule saying how to fix it", err)
 	}

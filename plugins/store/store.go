@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 )
 
 // Ext is the file extension of every snapshot.
@@ -82,16 +84,16 @@ func (s *Store) PutHashed(data []byte, hash string) (Snapshot, error) {
 	if sameContent(path, data) {
 		now := time.Now()
 		if err := os.Chtimes(path, now, now); err != nil {
-			return Snapshot{}, fmt.Errorf("snapshot %s: refresh: %w", short(hash), err)
+			return Snapshot{}, fmt.Errorf("snapshot %s: refresh: %w", digest.Short(hash), err)
 		}
 		return Snapshot{Hash: hash, Path: path, Size: int64(len(data)), ModTime: now}, nil
 	}
 	if err := s.writeAtomic(path, data); err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %s: %w", short(hash), err)
+		return Snapshot{}, fmt.Errorf("snapshot %s: %w", digest.Short(hash), err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %s: %w", short(hash), err)
+		return Snapshot{}, fmt.Errorf("snapshot %s: %w", digest.Short(hash), err)
 	}
 	return Snapshot{Hash: hash, Path: path, Size: st.Size(), ModTime: st.ModTime(), Created: true}, nil
 }
@@ -174,7 +176,7 @@ func (s *Store) Get(hash string) (Snapshot, error) {
 	path := s.Path(hash)
 	st, err := os.Stat(path)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %s: %w", short(hash), err)
+		return Snapshot{}, fmt.Errorf("snapshot %s: %w", digest.Short(hash), err)
 	}
 	return Snapshot{Hash: hash, Path: path, Size: st.Size(), ModTime: st.ModTime()}, nil
 }
@@ -225,7 +227,7 @@ func (s *Store) Prune(keepLast int, keep ...string) ([]string, error) {
 			continue
 		}
 		if err := os.Remove(snap.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("prune snapshot %s: %w", short(snap.Hash), err))
+			errs = append(errs, fmt.Errorf("prune snapshot %s: %w", digest.Short(snap.Hash), err))
 			continue
 		}
 		removed = append(removed, snap.Hash)
@@ -266,7 +268,7 @@ func ReadFile(path string) ([]byte, error) {
 	want, ok := strings.CutSuffix(filepath.Base(path), Ext)
 	if ok && validHash(want) {
 		if got := Hash(data); got != want {
-			return nil, fmt.Errorf("read snapshot %s: content hash is %s: %w", path, short(got), ErrCorrupt)
+			return nil, fmt.Errorf("read snapshot %s: content hash is %s: %w", path, digest.Short(got), ErrCorrupt)
 		}
 	}
 	return data, nil
@@ -285,12 +287,4 @@ func validHash(h string) bool {
 		}
 	}
 	return true
-}
-
-// short is the hash prefix used in messages and status.
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 )
 
@@ -147,10 +148,7 @@ func TestGoBuildOutput(t *testing.T) {
 		t.Skip("runs the Go toolchain; skipped in -short")
 	}
 	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go not in PATH: %v", err)
-	}
+	goTool := testkit.Require(t, "go")
 	src := t.TempDir()
 	write(t, filepath.Join(src, "go.mod"), []byte("module buildme\n\ngo 1.24\n"))
 	write(t, filepath.Join(src, "main.go"), []byte("package main\n\nvar v string\n\nfunc main() { println(v) }\n"))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 )
 
@@ -96,13 +97,12 @@ func (h *harness) quiet() {
 func (h *harness) settle(counter func(Stats) uint64) {
 	h.t.Helper()
 	before := counter(h.w.Stats())
-	deadline := time.Now().Add(waitChange)
-	for counter(h.w.Stats()) == before {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("watcher never looked; stats %+v", h.w.Stats())
+	testkit.Eventually(h.t, waitChange, func() error {
+		if st := h.w.Stats(); counter(st) == before {
+			return fmt.Errorf("watcher never looked; stats %+v", st)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func write(t *testing.T, path string, data []byte) {
