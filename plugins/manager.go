@@ -493,4 +493,3 @@ func (m *Manager) Stats() Stats {
 // ReadSnapshot reads a snapshot file for loading, refusing one whose content
 // no longer matches its hash name. Workers load plugins with it.
 func ReadSnapshot(path string) ([]byte, error) { return store.ReadFile(path) }
-
