@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // runInProcess serves the plugin in the primary's own process (Workers ==
@@ -42,10 +44,10 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 	started := time.Now()
 	log.Info("serving in-process", keyAddr, ln.Addr().String(), keyVersion, ver)
 
-	statusCh := make(chan chan Status)
-	ctl, err := openControl(opts.ControlPath, map[string]controlHandler{
-		"status": func(ctx context.Context, _ json.RawMessage) (any, error) {
-			ch := make(chan Status, 1)
+	statusCh := make(chan chan control.Status)
+	ctl, err := control.Open(opts.ControlPath, map[string]control.Handler{
+		control.CmdStatus: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			ch := make(chan control.Status, 1)
 			select {
 			case statusCh <- ch:
 				return <-ch, nil
@@ -60,9 +62,9 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 		return err
 	}
 	if ctl != nil {
-		go ctl.serve()
-		defer ctl.close()
-		log.Info("control socket", "control", ctl.path)
+		go ctl.Serve()
+		defer ctl.Close()
+		log.Info("control socket", "control", ctl.Path())
 	}
 	if opts.OnReady != nil {
 		go opts.OnReady(ln.Addr())
@@ -81,10 +83,10 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case ch := <-statusCh:
-			ch <- Status{
+			ch <- control.Status{
 				PID: os.Getpid(), Listen: ln.Addr().String(), UptimeSeconds: time.Since(started).Seconds(),
 				InProcess: true, Version: ver,
-				Workers: []WorkerStatus{{
+				Workers: []control.WorkerStatus{{
 					ID: 0, PID: os.Getpid(), State: string(stateReady), Version: ver,
 					UptimeSeconds: time.Since(started).Seconds(), Requests: srv.requests.Load(),
 					InFlight: srv.inFlight.Load(), RSSBytes: readRSS(os.Getpid()),

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // The test binary doubles as the worker (and, for the tests that kill or
@@ -172,7 +174,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 }
 
 // readyPIDs returns the pids of ready workers.
-func readyPIDs(st Status) []int {
+func readyPIDs(st control.Status) []int {
 	var pids []int
 	for _, w := range st.Workers {
 		if w.State == string(stateReady) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // The primary side of metrics. Workers report cumulative counters in
@@ -251,13 +253,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		cum := map[float64]uint64{}
 		var total uint64
-		for i, b := range LatencyBounds {
+		for i, b := range control.LatencyBounds {
 			if i < len(sm.total.Buckets) {
 				total += sm.total.Buckets[i]
 			}
 			cum[b] = total
 		}
-		if n := len(sm.total.Buckets); n > len(LatencyBounds) {
+		if n := len(sm.total.Buckets); n > len(control.LatencyBounds) {
 			total += sm.total.Buckets[n-1]
 		}
 		ch <- prometheus.MustNewConstHistogram(descLatency, total, sm.total.SumSeconds, cum, w)
@@ -301,7 +303,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 
 // opsStatus adds each process's latency buckets to a status snapshot
 // (supervisor goroutine).
-func (pr *Primary) opsStatus(st *Status) {
+func (pr *Primary) opsStatus(st *control.Status) {
 	for p, m := range pr.ops.last {
 		for i := range st.Workers {
 			if st.Workers[i].PID == p.pid && m != nil {

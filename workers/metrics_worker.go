@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // The worker side of metrics: a meter counts every served request by
@@ -14,14 +16,10 @@ import (
 // which aggregates per slot and serves /metrics. Cumulative snapshots make
 // a lost or late heartbeat harmless: the next one carries everything.
 
-// LatencyBounds are the upper bounds (seconds) of the request latency
-// histogram, shared by the workers, /metrics and `wasmcluster top`.
-var LatencyBounds = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
-
 // workerMetrics is one worker's cumulative counters, as sent in heartbeats.
 type workerMetrics struct {
 	Codes      map[int]uint64 `json:"codes,omitempty"`   // requests by status code
-	Buckets    []uint64       `json:"buckets,omitempty"` // per LatencyBounds bucket (not cumulative), then +Inf
+	Buckets    []uint64       `json:"buckets,omitempty"` // per control.LatencyBounds bucket (not cumulative), then +Inf
 	SumSeconds float64        `json:"sum,omitempty"`
 	Traps      uint64         `json:"traps,omitempty"`
 	Timeouts   uint64         `json:"timeouts,omitempty"`
@@ -66,7 +64,7 @@ func (m *workerMetrics) add(o *workerMetrics) {
 // meter counts requests in a worker.
 type meter struct {
 	codes   [600]atomic.Uint64
-	buckets [16]atomic.Uint64 // len(LatencyBounds)+1
+	buckets [16]atomic.Uint64 // len(control.LatencyBounds)+1
 	sumNs   atomic.Int64
 	plugin  atomic.Pointer[Plugin] // for traps, timeouts and pool gauges
 }
@@ -78,7 +76,7 @@ func (m *meter) observe(code int, d time.Duration) {
 	m.codes[code].Add(1)
 	s := d.Seconds()
 	i := 0
-	for i < len(LatencyBounds) && s > LatencyBounds[i] {
+	for i < len(control.LatencyBounds) && s > control.LatencyBounds[i] {
 		i++
 	}
 	m.buckets[i].Add(1)
@@ -92,7 +90,7 @@ func (m *meter) snapshot() *workerMetrics {
 	if m == nil {
 		return nil
 	}
-	out := &workerMetrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(LatencyBounds)+1)}
+	out := &workerMetrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(control.LatencyBounds)+1)}
 	for c := range m.codes {
 		if n := m.codes[c].Load(); n > 0 {
 			out.Codes[c] = n

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // Spec is what a worker loads: a plugin version. It is sent to every worker
@@ -141,7 +143,7 @@ type PrimaryOptions struct {
 	// WorkerEnv is added to the worker's environment (after os.Environ()).
 	WorkerEnv []string
 
-	// ControlPath is the control socket. Defaults to DefaultControlPath(),
+	// ControlPath is the control socket. Defaults to control.DefaultPath(),
 	// or control-<pid>.sock beside it when another instance holds that;
 	// "-" disables the control socket. A given path in use is an error.
 	ControlPath string
@@ -187,11 +189,11 @@ type PrimaryOptions struct {
 	// outcome and the versions still in use (workers, the revert target):
 	// the place to prune snapshots and compilation caches. It runs on the
 	// roll goroutine; the next roll waits for it.
-	AfterRoll func(st RollStatus, inUse []string)
+	AfterRoll func(st control.RollStatus, inUse []string)
 
 	// PluginStatus, if set, adds the plugin file's state (watcher, last
 	// refusal) to status. It must not block.
-	PluginStatus func() *PluginStatus
+	PluginStatus func() *control.PluginStatus
 
 	// OnReady, if set, is called once when the first worker set is ready
 	// (all slots ready) — used by tests and by sd_notify-style embedders.

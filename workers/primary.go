@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // ErrStopping is returned by StartWorker while the primary stops.
@@ -23,7 +25,7 @@ type Primary struct {
 	log     *slog.Logger
 	ln      net.Listener
 	lnFile  *os.File // the dup handed to every worker as fd 3
-	ctl     *controlServer
+	ctl     *control.Server
 	events  chan event
 	cmds    chan func()
 	quit    chan struct{} // closed when run returns
@@ -119,15 +121,10 @@ func NewPrimary(opts PrimaryOptions) (*Primary, error) {
 func (pr *Primary) Addr() net.Addr { return pr.ln.Addr() }
 
 // Status snapshots the primary's state (what the control socket answers).
-func (pr *Primary) Status() Status {
-	var st Status
+func (pr *Primary) Status() control.Status {
+	var st control.Status
 	pr.do(func() { st = pr.status() })
 	return st
-}
-
-// Scale sets the desired number of workers (at least 1).
-func (pr *Primary) Scale(n int) {
-	pr.do(func() { pr.desired = max(n, 1) })
 }
 
 // Run supervises workers until ctx ends or a stop signal arrives, then
@@ -157,7 +154,7 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
 	}
-	if pr.ctl, err = openControl(opts.ControlPath, pr.controlHandlers()); err != nil {
+	if pr.ctl, err = control.Open(opts.ControlPath, pr.controlHandlers()); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -168,8 +165,8 @@ func (pr *Primary) run(ctx context.Context) error {
 	go spawner(pr.spawnCh)
 	defer close(pr.spawnCh)
 	if pr.ctl != nil {
-		go pr.ctl.serve()
-		defer pr.ctl.close()
+		go pr.ctl.Serve()
+		defer pr.ctl.Close()
 	}
 	var sigs chan os.Signal
 	if !pr.opts.IgnoreSignals {
@@ -259,7 +256,7 @@ func (pr *Primary) controlPath() string {
 	if pr.ctl == nil {
 		return "-"
 	}
-	return pr.ctl.path
+	return pr.ctl.Path()
 }
 
 func (pr *Primary) closeListener() {

@@ -55,7 +55,7 @@ type proc struct {
 	exitDesc string
 
 	held    bool         // told to wait for msgServe (the primary's Gate)
-	waiters []chan error // StartWorker callers waiting for ready
+	waiters []chan error // startWorker callers waiting for ready
 	exited  chan struct{}
 }
 
