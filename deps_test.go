@@ -23,8 +23,11 @@ var allowed = map[string][]string{
 	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys", "github.com/prometheus/"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {},
-	"examples":        {"abi"},
-	"cmd":             {""}, // the CLI may import anything
+	// The serving path of workers and --workers 0: host only for the
+	// plugin's pool counters, control for the latency buckets.
+	"workers/httpserve": {"host", "workers/control"},
+	"examples":          {"abi"},
+	"cmd":               {""}, // the CLI may import anything
 }
 
 func TestImportDirection(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // runInProcess serves the plugin in the primary's own process (Workers ==
@@ -27,20 +28,20 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 	if err != nil {
 		return fmt.Errorf("load plugin: %w", err)
 	}
-	if err := selfTest(ctx, p, opts.Server.SelfTestPath); err != nil {
+	if err := httpserve.SelfTest(ctx, p, opts.Server.SelfTestPath); err != nil {
 		p.Close(context.Background())
 		return err
 	}
 	spec := opts.Spec
-	version := func(p Plugin, s Spec) string {
+	version := func(p httpserve.Plugin, s Spec) string {
 		if hp, ok := p.(interface{ Hash() string }); ok && s.Version == "" {
 			return hp.Hash()
 		}
 		return s.Version
 	}
 	ver := version(p, spec)
-	srv := newServer(opts.Server, p, log)
-	srv.serve(ln)
+	srv := httpserve.New(opts.Server, p, log, nil)
+	srv.Serve(ln)
 	started := time.Now()
 	log.Info("serving in-process", keyAddr, ln.Addr().String(), keyVersion, ver)
 
@@ -57,7 +58,7 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 		},
 	})
 	if err != nil {
-		srv.stop()
+		srv.Stop()
 		p.Close(context.Background())
 		return err
 	}
@@ -88,8 +89,8 @@ loop:
 				InProcess: true, Version: ver,
 				Workers: []control.WorkerStatus{{
 					ID: 0, PID: os.Getpid(), State: string(stateReady), Version: ver,
-					UptimeSeconds: time.Since(started).Seconds(), Requests: srv.requests.Load(),
-					InFlight: srv.inFlight.Load(), RSSBytes: readRSS(os.Getpid()),
+					UptimeSeconds: time.Since(started).Seconds(), Requests: srv.Requests(),
+					InFlight: srv.InFlight(), RSSBytes: readRSS(os.Getpid()),
 				}},
 			}
 		case sig := <-sigs:
@@ -117,13 +118,13 @@ loop:
 	var derr error
 	var fastSig os.Signal
 	if fast {
-		derr = srv.stop()
+		derr = srv.Stop()
 	} else {
 		// The caller's context and our channel both see the first signal;
 		// only a second TERM/INT on the channel cuts the drain short.
 		dctx, cancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
 		drained := make(chan error, 1)
-		go func() { drained <- srv.drain(dctx) }()
+		go func() { drained <- srv.Drain(dctx) }()
 	wait:
 		for {
 			select {
@@ -135,7 +136,7 @@ loop:
 						if sig != syscall.SIGQUIT {
 							fastSig = sig
 						}
-						srv.stop()
+						srv.Stop()
 						cancel()
 					}
 				}
@@ -145,7 +146,7 @@ loop:
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.plugin().Close(cctx); err != nil {
+	if err := srv.Plugin().Close(cctx); err != nil {
 		log.Warn("close plugin", keyErr, err)
 	}
 	if fastSig != nil {
@@ -159,7 +160,7 @@ loop:
 
 // reloadInProcess loads the Reload Spec (or the same one again), self-tests
 // it and swaps it in; the old plugin is closed once its requests finished.
-func reloadInProcess(ctx context.Context, opts PrimaryOptions, spec *Spec, srv *server) (string, error) {
+func reloadInProcess(ctx context.Context, opts PrimaryOptions, spec *Spec, srv *httpserve.Server) (string, error) {
 	next := *spec
 	if opts.Reload != nil {
 		s, err := opts.Reload(ctx)
@@ -172,13 +173,13 @@ func reloadInProcess(ctx context.Context, opts PrimaryOptions, spec *Spec, srv *
 	if err != nil {
 		return "", fmt.Errorf("load plugin: %w", err)
 	}
-	if err := selfTest(ctx, np, opts.Server.SelfTestPath); err != nil {
+	if err := httpserve.SelfTest(ctx, np, opts.Server.SelfTestPath); err != nil {
 		np.Close(context.Background())
 		return "", err
 	}
 	sctx, cancel := context.WithTimeout(ctx, opts.DrainTimeout)
 	defer cancel()
-	old, err := srv.swap(sctx, np)
+	old, err := srv.Swap(sctx, np)
 	old.Close(context.Background()) // a straggler gets a 500 rather than a leak
 	*spec = next
 	if hp, ok := np.(interface{ Hash() string }); ok && next.Version == "" {

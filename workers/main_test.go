@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // The test binary doubles as the worker (and, for the tests that kill or
@@ -50,7 +51,7 @@ type testPlugin struct {
 	cfg     testPluginConfig
 }
 
-func loadTestPlugin(ctx context.Context, spec Spec) (Plugin, error) {
+func loadTestPlugin(ctx context.Context, spec Spec) (httpserve.Plugin, error) {
 	var cfg testPluginConfig
 	if len(spec.Config) > 0 {
 		if err := json.Unmarshal(spec.Config, &cfg); err != nil {
@@ -113,7 +114,7 @@ func baseOptions(t testing.TB, workers int) PrimaryOptions {
 		HeartbeatTimeout:  5 * time.Second,
 		IgnoreSignals:     true,
 		Logger:            testLogger(),
-		Server:            ServerOptions{IdleGrace: 300 * time.Millisecond},
+		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
 	}
 }
 

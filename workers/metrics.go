@@ -9,11 +9,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // The primary side of metrics. Workers report cumulative counters in
-// heartbeats (metrics_worker.go); the supervisor keeps the latest snapshot
+// heartbeats (httpserve.Metrics); the supervisor keeps the latest snapshot
 // of each process and, when a process exits, folds it into its slot's
 // retired totals, so a slot's counters only grow across respawns, rolls
 // and recycles. A surge worker shares its slot's label with the worker it
@@ -21,9 +23,9 @@ import (
 
 // opsState is supervisor-owned (like the fields of Primary it sits in).
 type opsState struct {
-	last        map[*proc]*workerMetrics
+	last        map[*proc]*httpserve.Metrics
 	rss         map[*proc]int64 // last RSS sample, bytes
-	retired     map[int]*workerMetrics
+	retired     map[int]*httpserve.Metrics
 	restarts    map[string]uint64 // worker exits by reason (not at stop)
 	rolls       map[string]uint64 // roll outcomes
 	rollBkts    []uint64          // roll durations per rollBounds bucket, then +Inf
@@ -41,9 +43,9 @@ var rollBounds = []float64{1, 2.5, 5, 10, 30, 60, 120, 300}
 
 func (o *opsState) init() {
 	if o.last == nil {
-		o.last = make(map[*proc]*workerMetrics)
+		o.last = make(map[*proc]*httpserve.Metrics)
 		o.rss = make(map[*proc]int64)
-		o.retired = make(map[int]*workerMetrics)
+		o.retired = make(map[int]*httpserve.Metrics)
 		o.restarts = make(map[string]uint64)
 		o.rolls = make(map[string]uint64)
 		o.rollBkts = make([]uint64, len(rollBounds)+1)
@@ -65,10 +67,10 @@ func (pr *Primary) onProcExit(p *proc) {
 	if m := o.last[p]; m != nil {
 		r := o.retired[p.id]
 		if r == nil {
-			r = &workerMetrics{}
+			r = &httpserve.Metrics{}
 			o.retired[p.id] = r
 		}
-		r.add(m)
+		r.Add(m)
 	}
 	delete(o.last, p)
 	delete(o.rss, p)
@@ -126,7 +128,7 @@ func (pr *Primary) rollObserved(outcome string, d time.Duration) {
 // slotMetrics is one slot's aggregate at scrape time.
 type slotMetrics struct {
 	id       int
-	total    workerMetrics
+	total    httpserve.Metrics
 	inFlight int64
 	rss      int64
 	pool     [3]int // size, live, idle over live processes
@@ -162,7 +164,7 @@ func (pr *Primary) metricsSnapshot() metricsSnapshot {
 		return by[id]
 	}
 	for id, r := range o.retired {
-		get(id).total.add(r)
+		get(id).total.Add(r)
 	}
 	for _, sl := range pr.slots {
 		get(sl.id)
@@ -174,7 +176,7 @@ func (pr *Primary) metricsSnapshot() metricsSnapshot {
 		sm.inFlight += p.inFlight
 		sm.rss += o.rss[p]
 		if m := o.last[p]; m != nil {
-			sm.total.add(m)
+			sm.total.Add(m)
 			sm.pool[0] += m.PoolSize
 			sm.pool[1] += m.PoolLive
 			sm.pool[2] += m.PoolIdle

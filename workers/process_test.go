@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // testPrimaryConfig configures the test binary running as a primary.
@@ -42,7 +43,7 @@ func runTestPrimary(cfgJSON string) int {
 		ControlPath:       cfg.Control,
 		DrainTimeout:      10 * time.Second,
 		HeartbeatInterval: 200 * time.Millisecond,
-		Server:            ServerOptions{IdleGrace: 300 * time.Millisecond},
+		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
 		OnReady: func(a net.Addr) {
 			os.WriteFile(cfg.AddrFile+".tmp", []byte(a.String()), 0o600)
 			os.Rename(cfg.AddrFile+".tmp", cfg.AddrFile)

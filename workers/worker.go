@@ -1,14 +1,11 @@
 package workers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -16,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // processStart approximates when this process started (package init).
@@ -86,11 +85,10 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	}
 
 	// Heartbeats start now so a slow compile is not mistaken for a hang.
-	var srv atomic.Pointer[server]
+	var srv atomic.Pointer[httpserve.Server]
 	hbDone := make(chan struct{})
 	defer close(hbDone)
-	meter := new(meter) // metrics_worker.go
-	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load, meter)
+	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load)
 
 	// Commands from the primary; EOF means it died.
 	cmds := make(chan string, 4)
@@ -118,7 +116,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 			log.Warn("close plugin", keyErr, err)
 		}
 	}
-	if err := selfTest(ctx, p, h.Server.withDefaults().SelfTestPath); err != nil {
+	if err := httpserve.SelfTest(ctx, p, h.Server.SelfTestPath); err != nil {
 		closePlugin()
 		return fatal(ctrl, err)
 	}
@@ -147,11 +145,11 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
 		version = hp.Hash()
 	}
-	s := newServer(h.Server, instrument(p, meter, newAccessLog(h.Server.AccessLog, os.Stderr)), log)
+	s := httpserve.New(h.Server, p, log, os.Stderr) // access lines: the primary relays stderr
 	srv.Store(s)
-	s.serve(ln)
+	s.Serve(ln)
 	if err := ctrl.send(message{Type: msgReady, Version: version}); err != nil {
-		s.stop()
+		s.Stop()
 		closePlugin()
 		return fmt.Errorf("worker: report ready: %w", err)
 	}
@@ -173,14 +171,14 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	}
 	var derr error
 	if fast {
-		derr = s.stop()
+		derr = s.Stop()
 	} else {
 		ctrl.send(message{Type: msgDraining})
 		dctx, cancel := context.WithTimeout(context.Background(), h.DrainTimeout)
-		derr = s.drain(dctx)
+		derr = s.Drain(dctx)
 		cancel()
 	}
-	ctrl.send(beat(s, meter)) // the final counts, for the primary's totals
+	ctrl.send(beat(s)) // the final counts, for the primary's totals
 	closePlugin()
 	if derr != nil {
 		return fatal(ctrl, fmt.Errorf("worker: %w", derr))
@@ -194,14 +192,14 @@ func fatal(c *conn, err error) error {
 	return err
 }
 
-func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *server, meter *meter) {
+func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *httpserve.Server) {
 	if every <= 0 {
 		every = time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if c.send(beat(srv(), meter)) != nil {
+		if c.send(beat(srv())) != nil {
 			return
 		}
 		select {
@@ -217,81 +215,13 @@ func isSocket(fd int) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
 }
 
-type selfTestKey struct{}
-
-// IsSelfTest reports whether ctx belongs to the self-test request a worker
-// sends its plugin before reporting ready. A plugin's next handler should
-// answer it locally (e.g. 204) instead of calling the upstream: the
-// self-test checks the plugin, not the upstream, which may be down or slow.
-func IsSelfTest(ctx context.Context) bool { return ctx.Value(selfTestKey{}) != nil }
-
-// FaultCounter is implemented by plugins that count the requests they
-// failed (a guest trap or timeout). The self-test then fails only on a new
-// fault, so a plugin that answers 500 on purpose (say, to a request missing
-// a header it needs) still becomes ready. Without it, 500 and 504 fail.
-type FaultCounter interface{ Faults() uint64 }
-
-// selfTest sends one in-process request to p; a panic or a fault (see
-// FaultCounter) fails it.
-func selfTest(ctx context.Context, p Plugin, path string) (err error) {
-	ctx = context.WithValue(ctx, selfTestKey{}, true)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://self-test"+path, nil)
-	if err != nil {
-		return fmt.Errorf("self-test request %q: %w", path, err)
+// beat is the heartbeat message: s's request counts and metrics (none
+// before it serves).
+func beat(s *httpserve.Server) message {
+	msg := message{Type: msgBeat}
+	if s != nil {
+		msg.Requests, msg.InFlight = s.Requests(), s.InFlight()
+		msg.Metrics = s.Metrics()
 	}
-	req.Body = http.NoBody // as on a server request, never nil
-	req.RemoteAddr = "127.0.0.1:0"
-	req.Header.Set("User-Agent", "wasmcluster-self-test")
-	rec := &recorder{header: make(http.Header)}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("self-test GET %s: handler panicked: %v", path, r)
-		}
-	}()
-	fc, counts := p.(FaultCounter)
-	var before uint64
-	if counts {
-		before = fc.Faults()
-	}
-	p.ServeHTTP(rec, req)
-	if rec.code == 0 {
-		rec.code = http.StatusOK
-	}
-	failed := rec.code == http.StatusInternalServerError || rec.code == http.StatusGatewayTimeout
-	if counts {
-		failed = fc.Faults() > before
-	}
-	if failed {
-		body := rec.body.Bytes()
-		if len(body) > 200 {
-			body = body[:200]
-		}
-		return fmt.Errorf("self-test GET %s: status %d: %s", path, rec.code, bytes.TrimSpace(body))
-	}
-	return nil
+	return msg
 }
-
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-}
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
-	if r.body.Len() < 4096 {
-		r.body.Write(b[:min(len(b), 4096)])
-	}
-	return len(b), nil
-}
-func (r *recorder) Flush() {}
-
-var _ io.Writer = (*recorder)(nil)

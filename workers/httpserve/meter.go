@@ -1,4 +1,4 @@
-package workers
+package httpserve
 
 import (
 	"net/http"
@@ -6,18 +6,16 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
-
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
-// The worker side of metrics: a meter counts every served request by
-// status code and latency bucket with atomics (no lock on the request
-// path), and each heartbeat carries a cumulative snapshot to the primary,
-// which aggregates per slot and serves /metrics. Cumulative snapshots make
-// a lost or late heartbeat harmless: the next one carries everything.
+// The meter counts every served request by status code and latency bucket
+// with atomics (no lock on the request path). Snapshots are cumulative, so
+// a lost or late one is harmless: the next one carries everything.
 
-// workerMetrics is one worker's cumulative counters, as sent in heartbeats.
-type workerMetrics struct {
+// Metrics is a server's cumulative counters: what a worker's heartbeat
+// carries to the primary, which sums them per slot for /metrics.
+type Metrics struct {
 	Codes      map[int]uint64 `json:"codes,omitempty"`   // requests by status code
 	Buckets    []uint64       `json:"buckets,omitempty"` // per control.LatencyBounds bucket (not cumulative), then +Inf
 	SumSeconds float64        `json:"sum,omitempty"`
@@ -29,8 +27,8 @@ type workerMetrics struct {
 	PoolWaits  uint64         `json:"pool_waits,omitempty"` // requests that waited for a free instance
 }
 
-// count is the number of requests in m.
-func (m *workerMetrics) count() uint64 {
+// Count is the number of requests in m.
+func (m *Metrics) Count() uint64 {
 	var n uint64
 	for _, c := range m.Codes {
 		n += c
@@ -38,8 +36,8 @@ func (m *workerMetrics) count() uint64 {
 	return n
 }
 
-// add folds o's counters into m (pool gauges are not summed).
-func (m *workerMetrics) add(o *workerMetrics) {
+// Add folds o's counters into m (pool gauges are not summed).
+func (m *Metrics) Add(o *Metrics) {
 	if o == nil {
 		return
 	}
@@ -61,12 +59,11 @@ func (m *workerMetrics) add(o *workerMetrics) {
 	m.PoolWaits += o.PoolWaits
 }
 
-// meter counts requests in a worker.
+// meter counts requests.
 type meter struct {
 	codes   [600]atomic.Uint64
 	buckets [16]atomic.Uint64 // len(control.LatencyBounds)+1
 	sumNs   atomic.Int64
-	plugin  atomic.Pointer[Plugin] // for traps, timeouts and pool gauges
 }
 
 func (m *meter) observe(code int, d time.Duration) {
@@ -86,11 +83,9 @@ func (m *meter) observe(code int, d time.Duration) {
 // statser is implemented by *host.Plugin (and wrappers embedding it).
 type statser interface{ Stats() host.Stats }
 
-func (m *meter) snapshot() *workerMetrics {
-	if m == nil {
-		return nil
-	}
-	out := &workerMetrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(control.LatencyBounds)+1)}
+// snapshot is the meter's counts and p's own (traps, timeouts, pool).
+func (m *meter) snapshot(p Plugin) *Metrics {
+	out := &Metrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(control.LatencyBounds)+1)}
 	for c := range m.codes {
 		if n := m.codes[c].Load(); n > 0 {
 			out.Codes[c] = n
@@ -100,44 +95,12 @@ func (m *meter) snapshot() *workerMetrics {
 		out.Buckets[i] = m.buckets[i].Load()
 	}
 	out.SumSeconds = time.Duration(m.sumNs.Load()).Seconds()
-	if pp := m.plugin.Load(); pp != nil {
-		if st, ok := (*pp).(statser); ok {
-			s := st.Stats()
-			out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
-			out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
-		}
+	if st, ok := p.(statser); ok {
+		s := st.Stats()
+		out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
+		out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
 	}
 	return out
-}
-
-// meteredPlugin records each request's status and latency, and writes
-// the access log line when one is configured.
-type meteredPlugin struct {
-	Plugin
-	m   *meter
-	acc *accessLog // nil: no access log
-}
-
-func instrument(p Plugin, m *meter, acc *accessLog) Plugin {
-	m.plugin.Store(&p)
-	return &meteredPlugin{Plugin: p, m: m, acc: acc}
-}
-
-func (mp *meteredPlugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
-		code := sw.code
-		if code == 0 {
-			code = http.StatusOK
-		}
-		d := time.Since(start)
-		mp.m.observe(code, d)
-		if mp.acc != nil {
-			mp.acc.log(r, code, sw.bytes, start, d)
-		}
-	}()
-	mp.Plugin.ServeHTTP(sw, r)
 }
 
 // statusWriter remembers the status code and counts body bytes.
@@ -174,13 +137,3 @@ func (w *statusWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// beat is the heartbeat message: request counts and the meter's snapshot.
-func beat(s *server, m *meter) message {
-	msg := message{Type: msgBeat}
-	if s != nil {
-		msg.Requests, msg.InFlight = s.requests.Load(), s.inFlight.Load()
-		msg.Metrics = m.snapshot()
-	}
-	return msg
-}
