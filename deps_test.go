@@ -20,14 +20,16 @@ var allowed = map[string][]string{
 	"abi/guest": {"abi"},
 	"host":      {"abi", "github.com/tetratelabs/wazero"},
 	"plugins":   {"abi", "host", "plugins", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
-	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys", "github.com/prometheus/"},
+	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {},
 	// The serving path of workers and --workers 0: host only for the
 	// plugin's pool counters, control for the latency buckets.
 	"workers/httpserve": {"host", "workers/control"},
-	"examples":          {"abi"},
-	"cmd":               {""}, // the CLI may import anything
+	// The admin listener: Prometheus over a snapshot of either mode.
+	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	"examples":      {"abi"},
+	"cmd":           {""}, // the CLI may import anything
 }
 
 func TestImportDirection(t *testing.T) {

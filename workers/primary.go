@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/workers/admin"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -177,7 +178,8 @@ func (pr *Primary) run(ctx context.Context) error {
 	go pr.roller()
 	pr.openNotify() // notify.go
 	if pr.opts.Admin != nil {
-		pr.serveAdmin(pr.opts.Admin) // admin.go
+		defer admin.Serve(pr.opts.Admin, adminSource{pr}, pr.ln).Close()
+		pr.log.Info("admin listening", keyAddr, pr.opts.Admin.Addr().String())
 	}
 	defer pr.closeNotify()
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
