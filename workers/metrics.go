@@ -80,7 +80,7 @@ func (pr *Primary) onProcExit(p *proc) {
 	}
 	o.restarts[reasonLabel(reason)]++
 	if p.reason == "" {
-		pr.sdStatus(fmt.Sprintf("worker %d exited (%s); respawning", p.id, describeShort(p.exitDesc)))
+		pr.sd.status(fmt.Sprintf("worker %d exited (%s); respawning", p.id, describeShort(p.exitDesc)))
 	}
 }
 
@@ -128,10 +128,7 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 	s := admin.Snapshot{
 		Exits: maps.Clone(o.restarts), Rolls: maps.Clone(o.rolls),
 		RollDurations: admin.Histogram{Bounds: rollBounds, Counts: slices.Clone(o.rollBkts), Sum: o.rollSum},
-		States:        map[string]int{}, Desired: pr.desired, Version: pr.spec.Version, Versions: map[string]int{},
-	}
-	for _, st := range []procState{stateStarting, stateReady, stateDraining, stateStopping} {
-		s.States[string(st)] = 0
+		States:        reportedStates(), Desired: pr.desired, Version: pr.spec.Version, Versions: map[string]int{},
 	}
 	by := map[int]*admin.Slot{}
 	get := func(id int) *admin.Slot {
@@ -163,6 +160,15 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 		s.Slots = append(s.Slots, *by[id])
 	}
 	return s
+}
+
+// reportedStates is a zero count of each process state /metrics reports.
+func reportedStates() map[string]int {
+	m := map[string]int{}
+	for _, st := range []procState{stateStarting, stateReady, stateDraining, stateStopping} {
+		m[string(st)] = 0
+	}
+	return m
 }
 
 // sampleRSS reads every process's RSS once a second, and every 200 ms the

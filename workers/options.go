@@ -27,6 +27,15 @@ type Spec struct {
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
+// versionOf is the version status shows for p loaded from spec:
+// spec.Version, or the plugin's own hash when that is empty.
+func versionOf(p httpserve.Plugin, spec Spec) string {
+	if hp, ok := p.(interface{ Hash() string }); ok && spec.Version == "" {
+		return hp.Hash()
+	}
+	return spec.Version
+}
+
 // LoadFunc loads the plugin described by spec. It runs in every worker (and
 // in the primary with Workers == 0).
 type LoadFunc func(ctx context.Context, spec Spec) (httpserve.Plugin, error)
@@ -105,8 +114,9 @@ type PrimaryOptions struct {
 	// go to the worker's stderr, which the primary relays into its log.
 	Server httpserve.Options
 
-	// Admin, when set, serves /metrics, /healthz and /readyz (admin.go);
-	// the primary closes it on return.
+	// Admin, when set, serves /metrics, /healthz and /readyz (package
+	// admin), with worker processes and in-process alike; the primary
+	// closes it on return.
 	Admin net.Listener
 
 	// Recycle replaces workers past request, memory or age limits.

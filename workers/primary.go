@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -22,14 +21,14 @@ var ErrStopping = errors.New("primary is stopping")
 // mutable field below "supervisor-owned"; everything else reaches it
 // through the events and cmds channels.
 type Primary struct {
+	loop    // cmds and quit (closed when run returns)
 	opts    PrimaryOptions
 	log     *slog.Logger
 	ln      net.Listener
 	lnFile  *os.File // the dup handed to every worker as fd 3
 	ctl     *control.Server
+	sd      *notifier // notify.go: systemd notifications
 	events  chan event
-	cmds    chan func()
-	quit    chan struct{} // closed when run returns
 	spawnCh chan spawnReq
 	rq      *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
 	started time.Time
@@ -53,7 +52,6 @@ type Primary struct {
 	stagedAt      time.Time
 	lastRoll      string
 
-	sd  sdState  // notify.go: systemd notifications
 	ops opsState // metrics.go, recycle.go
 }
 
@@ -149,8 +147,8 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		return nil, err
 	}
 	pr := &Primary{
-		opts: opts, log: opts.Logger, ln: ln, lnFile: f,
-		events: make(chan event, 256), cmds: make(chan func()), quit: make(chan struct{}),
+		loop: newLoop(), opts: opts, log: opts.Logger, ln: ln, lnFile: f,
+		sd: &notifier{log: opts.Logger}, events: make(chan event, 256),
 		spawnCh: make(chan spawnReq), rq: newRollQueue(opts.Spec), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
@@ -165,31 +163,50 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 func (pr *Primary) run(ctx context.Context) error {
 	go spawner(pr.spawnCh)
 	defer close(pr.spawnCh)
+	sigs, stopSignals := catchSignals(pr.opts.IgnoreSignals)
+	defer stopSignals()
+	defer pr.startServices()()
+	pr.supervise(ctx, sigs)
+	close(pr.quit)
+	pr.closeListener()
+	pr.log.Info("primary stopped")
+	return pr.stopResult()
+}
+
+// startServices starts what runs beside the supervisor loop: the control
+// socket, systemd notifications, the roller, the admin listener and the
+// gate. The returned func stops them, in reverse order.
+func (pr *Primary) startServices() (stop func()) {
+	var stops []func()
 	if pr.ctl != nil {
 		go pr.ctl.Serve()
-		defer pr.ctl.Close()
+		stops = append(stops, pr.ctl.Close)
 	}
-	var sigs chan os.Signal
-	if !pr.opts.IgnoreSignals {
-		sigs = make(chan os.Signal, 8)
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
-		defer signal.Stop(sigs)
-	}
+	pr.sd = openNotifier(pr.log, &pr.loop) // before the roller, which notifies
+	stops = append(stops, pr.sd.close)
 	go pr.roller()
-	pr.openNotify() // notify.go
 	if pr.opts.Admin != nil {
-		defer admin.Serve(pr.opts.Admin, adminSource{pr}, pr.ln).Close()
+		a := admin.Serve(pr.opts.Admin, adminSource{pr}, pr.ln)
+		stops = append(stops, func() { a.Close() })
 		pr.log.Info("admin listening", keyAddr, pr.opts.Admin.Addr().String())
 	}
-	defer pr.closeNotify()
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
 		keyPID, os.Getpid(), "control", pr.controlPath(), keyVersion, pr.spec.Version)
-
 	if pr.opts.Gate != nil {
 		gctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
 		go pr.runGate(gctx)
+		stops = append(stops, cancel)
 	}
+	return func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+}
+
+// supervise is the supervisor loop: it owns the worker table until the
+// primary is stopping and every worker has exited.
+func (pr *Primary) supervise(ctx context.Context, sigs <-chan os.Signal) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	done := ctx.Done()
@@ -211,9 +228,12 @@ func (pr *Primary) run(ctx context.Context) error {
 		}
 		pr.reconcile()
 	}
-	close(pr.quit)
-	pr.closeListener()
-	pr.log.Info("primary stopped")
+}
+
+// stopResult is Run's result: why the gate refused the plugin, a fast
+// stop forced by a repeated signal, or the workers that did not stop
+// cleanly.
+func (pr *Primary) stopResult() error {
 	if pr.gateErr != nil {
 		return pr.gateErr
 	}
@@ -274,18 +294,6 @@ func (pr *Primary) post(ev event) {
 	}
 }
 
-// do runs f on the supervisor goroutine and waits; false if it has returned.
-func (pr *Primary) do(f func()) bool {
-	done := make(chan struct{})
-	select {
-	case pr.cmds <- func() { f(); close(done) }:
-		<-done
-		return true
-	case <-pr.quit:
-		return false
-	}
-}
-
 func (pr *Primary) onSignal(sig os.Signal) {
 	pr.log.Info("signal", "signal", sig.String())
 	switch sig {
@@ -316,12 +324,12 @@ func (pr *Primary) onSignal(sig os.Signal) {
 // queues a roll to it.
 func (pr *Primary) reload() {
 	var spec Spec
-	pr.sdReloading("reloading: checking the plugin")
+	pr.sd.reloading("reloading: checking the plugin")
 	if pr.opts.Reload != nil {
 		s, err := pr.opts.Reload(context.Background())
 		if err != nil {
 			pr.log.Error("reload failed; workers keep the old version", keyErr, err)
-			pr.sdReloadEnded("reload failed (" + err.Error() + "); serving the old version")
+			pr.sd.reloadEnded("reload failed (" + err.Error() + "); serving the old version")
 			return
 		}
 		spec = s
@@ -339,7 +347,7 @@ func (pr *Primary) beginStop(fast bool) {
 		return
 	}
 	pr.log.Info("stopping", "fast", fast, keyCount, len(pr.procs))
-	pr.sdStopping(fmt.Sprintf("stopping (fast=%t): draining %d workers", fast, len(pr.procs)))
+	pr.sd.stopping(fmt.Sprintf("stopping (fast=%t): draining %d workers", fast, len(pr.procs)))
 	pr.stopping, pr.fast = true, fast
 	pr.closeListener()
 	now := time.Now()
@@ -479,7 +487,7 @@ func (pr *Primary) notifyReady() {
 		}
 	}
 	pr.readyNotified = true
-	pr.sdReady(pr.readyLine())
+	pr.sd.ready(pr.readyLine())
 	if pr.opts.OnReady != nil {
 		go pr.opts.OnReady(pr.ln.Addr())
 	}

@@ -229,6 +229,16 @@ func readLine(br *bufio.Reader, limit int) (string, error) {
 	}
 }
 
+// relayWriter relays each Write (one whole line, as the access log writes
+// them) through relayLine, so the in-process server's access lines reach
+// the log exactly as a worker's relayed stderr lines do.
+type relayWriter struct{ log *slog.Logger }
+
+func (w relayWriter) Write(b []byte) (int, error) {
+	relayLine(w.log, strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
+}
+
 func relayLine(log *slog.Logger, line string) {
 	var rec map[string]any
 	if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &rec) != nil {

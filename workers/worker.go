@@ -141,10 +141,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 			return nil
 		}
 	}
-	version := h.Spec.Version
-	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
-		version = hp.Hash()
-	}
+	version := versionOf(p, h.Spec)
 	s := httpserve.New(h.Server, p, log, os.Stderr) // access lines: the primary relays stderr
 	srv.Store(s)
 	s.Serve(ln)

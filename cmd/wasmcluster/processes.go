@@ -264,12 +264,10 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		}
 		return runtimeError(err)
 	}
-	var admin net.Listener // ops.go; workers serve metrics only across processes
-	if po.Workers != workers.InProcess {
-		if admin, err = listenAdmin(cfg, log); err != nil {
-			ln.Close()
-			return runtimeError(err)
-		}
+	admin, err := listenAdmin(cfg, log) // ops.go
+	if err != nil {
+		ln.Close()
+		return runtimeError(err)
 	}
 	err = runPrimary(ctx, mgr, cfg, specOf, st, log, workers.PrimaryOptions{ // reload.go: watch, prune
 		Admin:    admin,

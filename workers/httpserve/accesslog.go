@@ -32,7 +32,7 @@ type accessLog struct {
 }
 
 func newAccessLog(format string, w io.Writer) *accessLog {
-	if format == "" || format == "off" {
+	if format == "" || format == "off" || w == nil {
 		return nil
 	}
 	return &accessLog{format: format, w: w}

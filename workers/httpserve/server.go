@@ -52,8 +52,8 @@ type connInfo struct {
 type connKey struct{}
 
 // New returns a server for p. Every request is counted (Metrics) and, when
-// opts.AccessLog names a format, written as one line to access; log gets
-// net/http's own errors at debug level.
+// opts.AccessLog names a format and access is not nil, written as one line
+// to access; log gets net/http's own errors at debug level.
 func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
 	s.access = newAccessLog(s.opts.AccessLog, access)
