@@ -20,7 +20,9 @@ var allowed = map[string][]string{
 	"abi/guest": {"abi"},
 	"host":      {"abi", "github.com/tetratelabs/wazero"},
 	"plugins":   {"abi", "host", "plugins", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
-	"workers":   {"abi", "host", "plugins", "workers", "golang.org/x/sys"},
+	// The primary and the worker process's side of the protocol; each other
+	// job of the process layer is a package below it.
+	"workers": {"abi", "host", "plugins", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {},
 	// The serving path of workers and --workers 0: host only for the
@@ -28,8 +30,10 @@ var allowed = map[string][]string{
 	"workers/httpserve": {"host", "workers/control"},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
-	"examples":      {"abi"},
-	"cmd":           {""}, // the CLI may import anything
+	// sd_notify and unit files, written against the protocol.
+	"workers/systemd": {"golang.org/x/sys"},
+	"examples":        {"abi"},
+	"cmd":             {""}, // the CLI may import anything
 }
 
 func TestImportDirection(t *testing.T) {
