@@ -20,10 +20,21 @@ var allowed = map[string][]string{
 	"abi/guest": {"abi"},
 	"host":      {"abi", "internal/digest", "github.com/tetratelabs/wazero"},
 	"plugins":   {"abi", "host", "plugins", "internal/digest", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
-	"workers":   {"abi", "host", "plugins", "workers", "internal/digest", "golang.org/x/sys", "github.com/prometheus/"},
-	"examples":  {"abi"},
-	"cmd":       {""}, // the CLI may import anything
-	"internal":  {},   // shared helpers: stdlib only, so every layer may import them
+	// The primary and the worker process's side of the protocol; each other
+	// job of the process layer is a package below it.
+	"workers": {"abi", "host", "plugins", "internal/digest", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "golang.org/x/sys"},
+	// The control socket: the CLI's status, top and reload need nothing else.
+	"workers/control": {"internal/digest"},
+	// The serving path of workers and --workers 0: host only for the
+	// plugin's pool counters, control for the latency buckets.
+	"workers/httpserve": {"host", "workers/control"},
+	// The admin listener: Prometheus over a snapshot of either mode.
+	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	// sd_notify and unit files, written against the protocol.
+	"workers/systemd": {"golang.org/x/sys"},
+	"examples":        {"abi"},
+	"cmd":             {""}, // the CLI may import anything
+	"internal":        {},   // shared helpers: stdlib only, so every layer may import them
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

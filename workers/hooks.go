@@ -14,7 +14,7 @@ func (pr *Primary) rollBegin(spec Spec) func(outcome string) {
 	pr.do(func() {
 		pr.ops.rolling, pr.ops.rollFrom, pr.ops.target = true, start, spec.Version
 	})
-	pr.sdReloading("rolling workers to version " + shortVersion(spec.Version))
+	pr.sd.reloading("rolling workers to version " + shortVersion(spec.Version))
 	return func(outcome string) {
 		pr.rollObserved(outcome, time.Since(start))
 		var line string
@@ -25,6 +25,6 @@ func (pr *Primary) rollBegin(spec Spec) func(outcome string) {
 		if outcome != "ok" {
 			line = "roll to " + shortVersion(spec.Version) + ": " + outcome + "; " + line
 		}
-		pr.sdReloadEnded(line)
+		pr.sd.reloadEnded(line)
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // The test binary doubles as the worker (and, for the tests that kill or
@@ -48,7 +51,7 @@ type testPlugin struct {
 	cfg     testPluginConfig
 }
 
-func loadTestPlugin(ctx context.Context, spec Spec) (Plugin, error) {
+func loadTestPlugin(ctx context.Context, spec Spec) (httpserve.Plugin, error) {
 	var cfg testPluginConfig
 	if len(spec.Config) > 0 {
 		if err := json.Unmarshal(spec.Config, &cfg); err != nil {
@@ -111,7 +114,7 @@ func baseOptions(t testing.TB, workers int) PrimaryOptions {
 		HeartbeatTimeout:  5 * time.Second,
 		IgnoreSignals:     true,
 		Logger:            testLogger(),
-		Server:            ServerOptions{IdleGrace: 300 * time.Millisecond},
+		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
 	}
 }
 
@@ -172,7 +175,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 }
 
 // readyPIDs returns the pids of ready workers.
-func readyPIDs(st Status) []int {
+func readyPIDs(st control.Status) []int {
 	var pids []int
 	for _, w := range st.Workers {
 		if w.State == string(stateReady) {

@@ -2,90 +2,114 @@ package workers
 
 import (
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/systemd"
 )
 
-// sdState tells a service manager (systemd Type=notify) what the primary
-// is doing: READY=1 once the configured workers are ready, RELOADING=1 at a
-// reload or roll start and READY=1 at its end, STOPPING=1 at a graceful
-// stop, STATUS= lines, and WATCHDOG=1 pings while the supervisor loop
-// answers. Without $NOTIFY_SOCKET the notifier is nil and all of it is a
-// no-op.
-type sdState struct {
-	n         *systemd.Notifier
-	ready     atomic.Bool // READY=1 sent at least once
-	reloading atomic.Bool // RELOADING=1 sent, READY=1 not yet
+// notifier tells a service manager (systemd Type=notify) what the primary
+// is doing: READY=1 once it serves, RELOADING=1 at a reload or roll start
+// and READY=1 at its end, STOPPING=1 at a graceful stop, STATUS= lines, and
+// WATCHDOG=1 pings while its loop answers. Both modes (worker processes and
+// in-process) use it. Without $NOTIFY_SOCKET all of it is a no-op.
+type notifier struct {
+	n         *systemd.Notifier // nil: not under systemd
+	log       *slog.Logger
+	readySent atomic.Bool // READY=1 sent at least once
+	inReload  atomic.Bool // RELOADING=1 sent, READY=1 not yet
 }
 
-// openNotify connects to $NOTIFY_SOCKET (if set) and starts the watchdog
-// pinger when $WATCHDOG_USEC asks for one. Failures only disable it: the
-// service still serves, and systemd reports the missing READY itself.
-func (pr *Primary) openNotify() {
+// openNotifier connects to $NOTIFY_SOCKET (if set) and, when
+// $WATCHDOG_USEC asks for it, pings the watchdog while l answers, until l
+// returns. Failures only disable it: the service still serves, and systemd
+// reports the missing READY itself.
+func openNotifier(log *slog.Logger, l *loop) *notifier {
+	sd := &notifier{log: log}
 	n, err := systemd.NewNotifier()
 	if err != nil {
-		pr.log.Warn("sd_notify disabled", keyErr, err)
-		return
+		log.Warn("sd_notify disabled", keyErr, err)
+		return sd
 	}
-	pr.sd.n = n
+	sd.n = n
 	every, err := systemd.WatchdogInterval()
 	if err != nil {
-		pr.log.Warn("systemd watchdog disabled", keyErr, err)
+		log.Warn("systemd watchdog disabled", keyErr, err)
 	}
 	if every > 0 && n != nil {
-		go pr.watchdog(every)
+		go sd.watchdog(every, l)
 	}
+	return sd
 }
 
-func (pr *Primary) closeNotify() { pr.sd.n.Close() }
+func (sd *notifier) close() { sd.n.Close() }
 
-// sdNotify sends states, logging (not returning) a failure: a service
-// manager that went away must not stop the primary.
-func (pr *Primary) sdNotify(f func(*systemd.Notifier) error) {
-	if pr.sd.n == nil {
+// send sends states, logging (not returning) a failure: a service manager
+// that went away must not stop the primary.
+func (sd *notifier) send(f func(*systemd.Notifier) error) {
+	if sd.n == nil {
 		return
 	}
-	if err := f(pr.sd.n); err != nil {
-		pr.log.Warn("sd_notify", keyErr, err)
+	if err := f(sd.n); err != nil {
+		sd.log.Warn("sd_notify", keyErr, err)
 	}
 }
 
-// sdReady reports READY=1 with a status line (supervisor goroutine or
-// roller; the notifier serializes).
-func (pr *Primary) sdReady(status string) {
-	pr.sd.ready.Store(true)
-	pr.sd.reloading.Store(false)
-	pr.sdNotify(func(n *systemd.Notifier) error { return n.Ready(status) })
+// ready reports READY=1 with a status line (any goroutine; the notifier
+// serializes).
+func (sd *notifier) ready(status string) {
+	sd.readySent.Store(true)
+	sd.inReload.Store(false)
+	sd.send(func(n *systemd.Notifier) error { return n.Ready(status) })
 }
 
-// sdReloading reports RELOADING=1 once per reload.
-func (pr *Primary) sdReloading(status string) {
-	if pr.sd.reloading.Swap(true) {
-		pr.sdNotify(func(n *systemd.Notifier) error { return n.Status(status) })
+// reloading reports RELOADING=1 once per reload.
+func (sd *notifier) reloading(status string) {
+	if sd.inReload.Swap(true) {
+		sd.status(status)
 		return
 	}
-	pr.sdNotify(func(n *systemd.Notifier) error { return n.Reloading(status) })
+	sd.send(func(n *systemd.Notifier) error { return n.Reloading(status) })
 }
 
-// sdReloadEnded ends a reload: READY=1 again if the service had been ready
-// (a reload before the first READY leaves that to notifyReady).
-func (pr *Primary) sdReloadEnded(status string) {
-	if !pr.sd.ready.Load() {
-		pr.sd.reloading.Store(false)
-		pr.sdNotify(func(n *systemd.Notifier) error { return n.Status(status) })
+// reloadEnded ends a reload: READY=1 again if the service had been ready
+// (a reload before the first READY leaves that to the first ready).
+func (sd *notifier) reloadEnded(status string) {
+	if !sd.readySent.Load() {
+		sd.inReload.Store(false)
+		sd.status(status)
 		return
 	}
-	pr.sdReady(status)
+	sd.ready(status)
 }
 
-func (pr *Primary) sdStopping(status string) {
-	pr.sdNotify(func(n *systemd.Notifier) error { return n.Stopping(status) })
+func (sd *notifier) stopping(status string) {
+	sd.send(func(n *systemd.Notifier) error { return n.Stopping(status) })
 }
 
-func (pr *Primary) sdStatus(status string) {
-	pr.sdNotify(func(n *systemd.Notifier) error { return n.Status(status) })
+func (sd *notifier) status(status string) {
+	sd.send(func(n *systemd.Notifier) error { return n.Status(status) })
+}
+
+// watchdog pings every interval, but only after l ran a probe within that
+// interval: a wedged loop stops the pings and lets systemd restart the
+// service, which is the point of the watchdog.
+func (sd *notifier) watchdog(every time.Duration, l *loop) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-t.C:
+		}
+		if l.responsive(every) {
+			sd.send(func(n *systemd.Notifier) error { return n.Watchdog() })
+		} else {
+			sd.log.Error("supervisor loop did not answer; withholding the watchdog ping", "within", every.String())
+		}
+	}
 }
 
 // readyLine is the STATUS= text for a serving primary (supervisor-owned
@@ -108,39 +132,4 @@ func shortVersion(v string) string {
 		return "-"
 	}
 	return v
-}
-
-// watchdog pings every interval, but only after the supervisor loop ran a
-// probe within that interval: a wedged supervisor stops the pings and lets
-// systemd restart the service, which is the point of the watchdog.
-func (pr *Primary) watchdog(every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-pr.quit:
-			return
-		case <-t.C:
-		}
-		if pr.responsive(every) {
-			pr.sdNotify(func(n *systemd.Notifier) error { return n.Watchdog() })
-		} else {
-			pr.log.Error("supervisor loop did not answer; withholding the watchdog ping", "within", every.String())
-		}
-	}
-}
-
-// responsive reports whether the supervisor loop picks up a no-op command
-// within d.
-func (pr *Primary) responsive(d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case pr.cmds <- func() {}:
-		return true
-	case <-pr.quit:
-		return false
-	case <-timer.C:
-		return false
-	}
 }

@@ -24,10 +24,10 @@ func TestWatchdogFollowsSupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	pr := &Primary{log: slog.New(slog.DiscardHandler), cmds: make(chan func()), quit: make(chan struct{})}
-	pr.sd.n = n
-	defer close(pr.quit)
-	go pr.watchdog(20 * time.Millisecond)
+	l := newLoop()
+	sd := &notifier{n: n, log: slog.New(slog.DiscardHandler)}
+	defer close(l.quit)
+	go sd.watchdog(20*time.Millisecond, &l)
 
 	buf := make([]byte, 256)
 	conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
@@ -38,9 +38,9 @@ func TestWatchdogFollowsSupervisor(t *testing.T) {
 	go func() { // the loop runs again
 		for {
 			select {
-			case f := <-pr.cmds:
+			case f := <-l.cmds:
 				f()
-			case <-pr.quit:
+			case <-l.quit:
 				return
 			}
 		}

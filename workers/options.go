@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // Spec is what a worker loads: a plugin version. It is sent to every worker
@@ -24,75 +27,18 @@ type Spec struct {
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
-// Plugin is a loaded handler; *host.Plugin satisfies it.
-type Plugin interface {
-	http.Handler
-	Close(ctx context.Context) error
+// versionOf is the version status shows for p loaded from spec:
+// spec.Version, or the plugin's own hash when that is empty.
+func versionOf(p httpserve.Plugin, spec Spec) string {
+	if hp, ok := p.(interface{ Hash() string }); ok && spec.Version == "" {
+		return hp.Hash()
+	}
+	return spec.Version
 }
 
 // LoadFunc loads the plugin described by spec. It runs in every worker (and
 // in the primary with Workers == 0).
-type LoadFunc func(ctx context.Context, spec Spec) (Plugin, error)
-
-// ServerOptions tune the HTTP server inside each worker. Zero values are
-// the documented defaults.
-type ServerOptions struct {
-	// ReadHeaderTimeout bounds reading a request's headers. Defaults to 10s.
-	ReadHeaderTimeout time.Duration `json:"read_header_timeout,omitempty"`
-
-	// IdleTimeout closes keep-alive connections idle this long. Defaults to 2m.
-	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
-
-	// MaxHeaderBytes caps a request's header block (larger is answered
-	// 431). Defaults to net/http's 1 MiB.
-	MaxHeaderBytes int `json:"max_header_bytes,omitempty"`
-
-	// MaxConnRequests answers the Nth request on a connection with
-	// "Connection: close" so long-lived clients rebalance over workers.
-	// Defaults to 1000; negative means unlimited.
-	MaxConnRequests int `json:"max_conn_requests,omitempty"`
-
-	// MaxConnAge does the same for connections older than this.
-	// Defaults to 2m; negative means unlimited.
-	MaxConnAge time.Duration `json:"max_conn_age,omitempty"`
-
-	// IdleGrace is how long a draining worker leaves idle keep-alive
-	// connections open (a client may be sending on them) before closing
-	// them. Defaults to 1s.
-	IdleGrace time.Duration `json:"idle_grace,omitempty"`
-
-	// AccessLog is the access log format: "" (off), "common", "combined"
-	// or "json" (see accesslog.go). Lines go to the worker's stderr, which
-	// the primary relays into its log.
-	AccessLog string `json:"access_log,omitempty"`
-
-	// SelfTestPath is requested in-process before a worker reports ready.
-	// A 500 or 504 answer (plugin trap or timeout) fails the self-test.
-	// Defaults to "/".
-	SelfTestPath string `json:"self_test_path,omitempty"`
-}
-
-func (o ServerOptions) withDefaults() ServerOptions {
-	if o.ReadHeaderTimeout <= 0 {
-		o.ReadHeaderTimeout = 10 * time.Second
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 2 * time.Minute
-	}
-	if o.MaxConnRequests == 0 {
-		o.MaxConnRequests = 1000
-	}
-	if o.MaxConnAge == 0 {
-		o.MaxConnAge = 2 * time.Minute
-	}
-	if o.IdleGrace <= 0 {
-		o.IdleGrace = time.Second
-	}
-	if o.SelfTestPath == "" {
-		o.SelfTestPath = "/"
-	}
-	return o
-}
+type LoadFunc func(ctx context.Context, spec Spec) (httpserve.Plugin, error)
 
 // InProcess is the Workers value that serves in the primary's own process
 // (for debugging); it is the zero value on purpose: `--workers 0`.
@@ -141,7 +87,7 @@ type PrimaryOptions struct {
 	// WorkerEnv is added to the worker's environment (after os.Environ()).
 	WorkerEnv []string
 
-	// ControlPath is the control socket. Defaults to DefaultControlPath(),
+	// ControlPath is the control socket. Defaults to control.DefaultPath(),
 	// or control-<pid>.sock beside it when another instance holds that;
 	// "-" disables the control socket. A given path in use is an error.
 	ControlPath string
@@ -164,11 +110,13 @@ type PrimaryOptions struct {
 	// Backoff tunes respawn delays. Zero values are defaults.
 	Backoff Backoff
 
-	// Server tunes the HTTP server inside each worker.
-	Server ServerOptions
+	// Server tunes the HTTP server inside each worker. Its AccessLog lines
+	// go to the worker's stderr, which the primary relays into its log.
+	Server httpserve.Options
 
-	// Admin, when set, serves /metrics, /healthz and /readyz (admin.go);
-	// the primary closes it on return.
+	// Admin, when set, serves /metrics, /healthz and /readyz (package
+	// admin), with worker processes and in-process alike; the primary
+	// closes it on return.
 	Admin net.Listener
 
 	// Recycle replaces workers past request, memory or age limits.
@@ -187,11 +135,11 @@ type PrimaryOptions struct {
 	// outcome and the versions still in use (workers, the revert target):
 	// the place to prune snapshots and compilation caches. It runs on the
 	// roll goroutine; the next roll waits for it.
-	AfterRoll func(st RollStatus, inUse []string)
+	AfterRoll func(st control.RollStatus, inUse []string)
 
 	// PluginStatus, if set, adds the plugin file's state (watcher, last
 	// refusal) to status. It must not block.
-	PluginStatus func() *PluginStatus
+	PluginStatus func() *control.PluginStatus
 
 	// OnReady, if set, is called once when the first worker set is ready
 	// (all slots ready) — used by tests and by sd_notify-style embedders.
@@ -258,7 +206,6 @@ func (o PrimaryOptions) withDefaults() PrimaryOptions {
 		o.HeartbeatTimeout = 2 * o.HeartbeatInterval
 	}
 	o.Backoff = o.Backoff.withDefaults()
-	o.Server = o.Server.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

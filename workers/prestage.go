@@ -10,7 +10,7 @@ const stageTimeout = 30 * time.Second
 // Prestage starts, held back, the first worker a roll to spec will need,
 // while spec is still being checked (the primary's preflight of a new
 // plugin version): the worker loads and self-tests the version but does not
-// accept connections until a roll to spec claims it (StartWorker), so the
+// accept connections until a roll to spec claims it (startWorker), so the
 // check and that worker's start overlap. It never lets a version serve by
 // itself: only a roll does, and rolls are only asked for accepted versions.
 //

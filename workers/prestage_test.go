@@ -3,10 +3,12 @@ package workers
 import (
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // stagedPID returns the pid of the one starting worker, or 0.
-func stagedPID(st Status) int {
+func stagedPID(st control.Status) int {
 	pid := 0
 	for _, w := range st.Workers {
 		if w.State == string(stateStarting) {

@@ -7,26 +7,28 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/admin"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
-// ErrStopping is returned by StartWorker while the primary stops.
+// ErrStopping is returned while the primary stops (a roll, a command).
 var ErrStopping = errors.New("primary is stopping")
 
 // Primary supervises worker processes. One goroutine (run) owns every
 // mutable field below "supervisor-owned"; everything else reaches it
 // through the events and cmds channels.
 type Primary struct {
+	loop    // cmds and quit (closed when run returns)
 	opts    PrimaryOptions
 	log     *slog.Logger
 	ln      net.Listener
 	lnFile  *os.File // the dup handed to every worker as fd 3
-	ctl     *controlServer
+	ctl     *control.Server
+	sd      *notifier // notify.go: systemd notifications
 	events  chan event
-	cmds    chan func()
-	quit    chan struct{} // closed when run returns
 	spawnCh chan spawnReq
 	rq      *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
 	started time.Time
@@ -50,7 +52,6 @@ type Primary struct {
 	stagedAt      time.Time
 	lastRoll      string
 
-	sd  sdState  // notify.go: systemd notifications
 	ops opsState // metrics.go, recycle.go
 }
 
@@ -119,15 +120,10 @@ func NewPrimary(opts PrimaryOptions) (*Primary, error) {
 func (pr *Primary) Addr() net.Addr { return pr.ln.Addr() }
 
 // Status snapshots the primary's state (what the control socket answers).
-func (pr *Primary) Status() Status {
-	var st Status
+func (pr *Primary) Status() control.Status {
+	var st control.Status
 	pr.do(func() { st = pr.status() })
 	return st
-}
-
-// Scale sets the desired number of workers (at least 1).
-func (pr *Primary) Scale(n int) {
-	pr.do(func() { pr.desired = max(n, 1) })
 }
 
 // Run supervises workers until ctx ends or a stop signal arrives, then
@@ -151,13 +147,13 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		return nil, err
 	}
 	pr := &Primary{
-		opts: opts, log: opts.Logger, ln: ln, lnFile: f,
-		events: make(chan event, 256), cmds: make(chan func()), quit: make(chan struct{}),
+		loop: newLoop(), opts: opts, log: opts.Logger, ln: ln, lnFile: f,
+		sd: &notifier{log: opts.Logger}, events: make(chan event, 256),
 		spawnCh: make(chan spawnReq), rq: newRollQueue(opts.Spec), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
 	}
-	if pr.ctl, err = openControl(opts.ControlPath, pr.controlHandlers()); err != nil {
+	if pr.ctl, err = control.Open(opts.ControlPath, pr.controlHandlers()); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -167,30 +163,50 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 func (pr *Primary) run(ctx context.Context) error {
 	go spawner(pr.spawnCh)
 	defer close(pr.spawnCh)
+	sigs, stopSignals := catchSignals(pr.opts.IgnoreSignals)
+	defer stopSignals()
+	defer pr.startServices()()
+	pr.supervise(ctx, sigs)
+	close(pr.quit)
+	pr.closeListener()
+	pr.log.Info("primary stopped")
+	return pr.stopResult()
+}
+
+// startServices starts what runs beside the supervisor loop: the control
+// socket, systemd notifications, the roller, the admin listener and the
+// gate. The returned func stops them, in reverse order.
+func (pr *Primary) startServices() (stop func()) {
+	var stops []func()
 	if pr.ctl != nil {
-		go pr.ctl.serve()
-		defer pr.ctl.close()
+		go pr.ctl.Serve()
+		stops = append(stops, pr.ctl.Close)
 	}
-	var sigs chan os.Signal
-	if !pr.opts.IgnoreSignals {
-		sigs = make(chan os.Signal, 8)
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
-		defer signal.Stop(sigs)
-	}
+	pr.sd = openNotifier(pr.log, &pr.loop) // before the roller, which notifies
+	stops = append(stops, pr.sd.close)
 	go pr.roller()
-	pr.openNotify() // notify.go
 	if pr.opts.Admin != nil {
-		pr.serveAdmin(pr.opts.Admin) // admin.go
+		a := admin.Serve(pr.opts.Admin, adminSource{pr}, pr.ln)
+		stops = append(stops, func() { a.Close() })
+		pr.log.Info("admin listening", keyAddr, pr.opts.Admin.Addr().String())
 	}
-	defer pr.closeNotify()
 	pr.log.Info("primary started", keyAddr, pr.ln.Addr().String(), keyCount, pr.desired,
 		keyPID, os.Getpid(), "control", pr.controlPath(), keyVersion, pr.spec.Version)
-
 	if pr.opts.Gate != nil {
 		gctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
 		go pr.runGate(gctx)
+		stops = append(stops, cancel)
 	}
+	return func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+}
+
+// supervise is the supervisor loop: it owns the worker table until the
+// primary is stopping and every worker has exited.
+func (pr *Primary) supervise(ctx context.Context, sigs <-chan os.Signal) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	done := ctx.Done()
@@ -212,9 +228,12 @@ func (pr *Primary) run(ctx context.Context) error {
 		}
 		pr.reconcile()
 	}
-	close(pr.quit)
-	pr.closeListener()
-	pr.log.Info("primary stopped")
+}
+
+// stopResult is Run's result: why the gate refused the plugin, a fast
+// stop forced by a repeated signal, or the workers that did not stop
+// cleanly.
+func (pr *Primary) stopResult() error {
 	if pr.gateErr != nil {
 		return pr.gateErr
 	}
@@ -259,7 +278,7 @@ func (pr *Primary) controlPath() string {
 	if pr.ctl == nil {
 		return "-"
 	}
-	return pr.ctl.path
+	return pr.ctl.Path()
 }
 
 func (pr *Primary) closeListener() {
@@ -272,18 +291,6 @@ func (pr *Primary) post(ev event) {
 	select {
 	case pr.events <- ev:
 	case <-pr.quit:
-	}
-}
-
-// do runs f on the supervisor goroutine and waits; false if it has returned.
-func (pr *Primary) do(f func()) bool {
-	done := make(chan struct{})
-	select {
-	case pr.cmds <- func() { f(); close(done) }:
-		<-done
-		return true
-	case <-pr.quit:
-		return false
 	}
 }
 
@@ -317,12 +324,12 @@ func (pr *Primary) onSignal(sig os.Signal) {
 // queues a roll to it.
 func (pr *Primary) reload() {
 	var spec Spec
-	pr.sdReloading("reloading: checking the plugin")
+	pr.sd.reloading("reloading: checking the plugin")
 	if pr.opts.Reload != nil {
 		s, err := pr.opts.Reload(context.Background())
 		if err != nil {
 			pr.log.Error("reload failed; workers keep the old version", keyErr, err)
-			pr.sdReloadEnded("reload failed (" + err.Error() + "); serving the old version")
+			pr.sd.reloadEnded("reload failed (" + err.Error() + "); serving the old version")
 			return
 		}
 		spec = s
@@ -340,7 +347,7 @@ func (pr *Primary) beginStop(fast bool) {
 		return
 	}
 	pr.log.Info("stopping", "fast", fast, keyCount, len(pr.procs))
-	pr.sdStopping(fmt.Sprintf("stopping (fast=%t): draining %d workers", fast, len(pr.procs)))
+	pr.sd.stopping(fmt.Sprintf("stopping (fast=%t): draining %d workers", fast, len(pr.procs)))
 	pr.stopping, pr.fast = true, fast
 	pr.closeListener()
 	now := time.Now()
@@ -356,132 +363,5 @@ func (pr *Primary) beginStop(fast bool) {
 		default:
 			pr.drainProc(p, "stop")
 		}
-	}
-}
-
-// kill ends p at once.
-func (pr *Primary) kill(p *proc, reason string) {
-	if p.reason == "" {
-		p.reason = reason
-	}
-	p.state = stateStopping
-	p.signal(syscall.SIGKILL)
-}
-
-// drainProc tells p to drain and bounds it by the drain timeout.
-func (pr *Primary) drainProc(p *proc, reason string) {
-	switch p.state {
-	case stateStarting:
-		pr.kill(p, reason) // never served; nothing to drain
-		return
-	case stateDraining, stateStopping, stateExited:
-		return
-	}
-	p.reason = reason
-	p.state = stateDraining
-	p.ctrl.send(message{Type: msgDrain})
-	p.killAt = time.Now().Add(pr.opts.DrainTimeout + 5*time.Second)
-}
-
-// hang handles a worker that stopped answering: stack dump (the Go runtime
-// prints every goroutine on SIGQUIT; SIGCONT lets a stopped one do it),
-// then SIGKILL shortly after.
-func (pr *Primary) hang(p *proc, reason string) {
-	pr.log.Error("worker not responding; dumping stacks and killing it", keyWorker, p.id, keyPID, p.pid, keyReason, reason)
-	p.reason, p.dumped, p.state = reason, true, stateStopping
-	p.signal(syscall.SIGQUIT)
-	p.signal(syscall.SIGCONT)
-	p.killAt = time.Now().Add(2 * time.Second)
-}
-
-// check runs on every tick: kill deadlines, heartbeats, start timeouts,
-// stable-slot resets.
-func (pr *Primary) check() {
-	now := time.Now()
-	pr.checkRecycle(now) // recycle.go: RSS samples, recycling
-	pr.checkStaged(now)  // prestage.go
-	for p := range pr.procs {
-		if !p.killAt.IsZero() && now.After(p.killAt) {
-			pr.log.Warn("worker did not exit in time; SIGKILL", keyWorker, p.id, keyPID, p.pid, keyState, string(p.state))
-			p.killAt = time.Time{}
-			p.signal(syscall.SIGKILL)
-		}
-		if p.dumped {
-			continue
-		}
-		switch p.state {
-		case stateStarting:
-			if now.Sub(p.started) > pr.opts.StartTimeout {
-				pr.hang(p, "start timeout")
-			} else if now.Sub(p.lastBeat) > pr.opts.HeartbeatTimeout {
-				pr.hang(p, "heartbeat timeout")
-			}
-		case stateReady, stateDraining:
-			if now.Sub(p.lastBeat) > pr.opts.HeartbeatTimeout {
-				pr.hang(p, "heartbeat timeout")
-			}
-		}
-	}
-	for _, s := range pr.slots {
-		if s.failures > 0 && s.cur != nil && s.cur.state == stateReady && now.Sub(s.cur.readyAt) >= pr.opts.Backoff.StableAfter {
-			if s.crashLoop {
-				pr.log.Info("worker slot stable again", keyWorker, s.id)
-			}
-			s.failures, s.crashLoop = 0, false
-		}
-	}
-}
-
-func (pr *Primary) handle(ev event) {
-	p := ev.p
-	if ev.msg == nil {
-		pr.onExit(p, ev.st, ev.exit)
-		return
-	}
-	m := ev.msg
-	p.lastBeat = time.Now()
-	switch m.Type {
-	case msgBeat:
-		p.requests, p.inFlight = m.Requests, m.InFlight
-		pr.onBeat(p, m) // metrics.go
-	case msgReady:
-		if p.state != stateStarting {
-			return
-		}
-		p.state, p.readyAt, p.version = stateReady, time.Now(), m.Version
-		if p.version == "" {
-			p.version = p.spec.Version
-		}
-		pr.everReady = true
-		pr.log.Info("worker ready", keyWorker, p.id, keyPID, p.pid, keyVersion, p.version,
-			"start", time.Since(p.started).Round(time.Millisecond).String())
-		for _, w := range p.waiters {
-			w <- nil
-		}
-		p.waiters = nil
-		pr.notifyReady()
-	case msgDraining:
-		if p.state == stateReady {
-			p.state = stateDraining
-		}
-	case msgFatal:
-		p.fatalErr = m.Error
-		pr.log.Error("worker failed", keyWorker, p.id, keyPID, p.pid, keyErr, m.Error)
-	}
-}
-
-func (pr *Primary) notifyReady() {
-	if pr.readyNotified || len(pr.slots) < pr.desired {
-		return
-	}
-	for _, s := range pr.slots {
-		if s.cur == nil || s.cur.state != stateReady {
-			return
-		}
-	}
-	pr.readyNotified = true
-	pr.sdReady(pr.readyLine())
-	if pr.opts.OnReady != nil {
-		go pr.opts.OnReady(pr.ln.Addr())
 	}
 }

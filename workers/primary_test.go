@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 func url(pr *Primary) string { return "http://" + pr.Addr().String() + "/" }
@@ -28,7 +30,7 @@ func TestServeAndStatus(t *testing.T) {
 	if l.failed() != 0 || l.ok == 0 {
 		t.Fatalf("load: %v", l)
 	}
-	st, err := QueryStatus(t.Context(), opts.ControlPath)
+	st, err := control.QueryStatus(t.Context(), opts.ControlPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +55,6 @@ func TestServeAndStatus(t *testing.T) {
 	fi, err := os.Stat(opts.ControlPath)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("control socket mode: %v %v", fi.Mode(), err)
-	}
-}
-
-func TestStatusWithoutInstance(t *testing.T) {
-	_, err := QueryStatus(t.Context(), shortTempDir(t)+"/none.sock")
-	if err == nil || !errorsIs(err, ErrNotRunning) {
-		t.Fatalf("QueryStatus on no instance = %v, want ErrNotRunning", err)
 	}
 }
 
@@ -157,7 +152,7 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 		}
 		return false
 	})
-	var st Status
+	var st control.Status
 	waitFor(t, 5*time.Second, "last exit recorded", func() bool {
 		st = pr.Status()
 		for _, w := range st.Workers {

@@ -55,7 +55,7 @@ type proc struct {
 	exitDesc string
 
 	held    bool         // told to wait for msgServe (the primary's Gate)
-	waiters []chan error // StartWorker callers waiting for ready
+	waiters []chan error // startWorker callers waiting for ready
 	exited  chan struct{}
 }
 
@@ -86,64 +86,94 @@ type spawnReq struct {
 // A held worker loads and self-tests, then waits for msgServe (the gate,
 // or a roll claiming a staged worker) before it accepts.
 func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
-	argv := pr.opts.WorkerCommand
-	if len(argv) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("find own executable: %w", err)
-		}
-		argv = []string{exe, "worker"}
+	argv, err := pr.workerArgv()
+	if err != nil {
+		return nil, err
 	}
+	nc, theirs, err := controlPair()
+	if err != nil {
+		return nil, err
+	}
+	defer theirs.Close()
+	cmd, logR, err := pr.startProcess(argv, theirs)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	pr.seq++
+	p := &proc{
+		id: id, seq: pr.seq, spec: spec, cmd: cmd, pid: cmd.Process.Pid,
+		ctrl: newConn(nc), nc: nc, state: stateStarting, held: hold,
+		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
+	}
+	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold}
+	// A failed hello shows up as the worker exiting; the watcher reports it.
+	p.ctrl.send(message{Type: msgHello, Hello: &h})
+	pr.watch(p, logR)
+	return p, nil
+}
+
+// workerArgv is the command that starts a worker.
+func (pr *Primary) workerArgv() ([]string, error) {
+	if argv := pr.opts.WorkerCommand; len(argv) > 0 {
+		return argv, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	return []string{exe, "worker"}, nil
+}
+
+// controlPair is a socketpair for the protocol: the primary's end as a
+// net.Conn, the worker's as the file it inherits.
+func controlPair() (net.Conn, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("socketpair: %w", err)
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
 	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control-worker")
-	defer theirs.Close()
 	nc, err := net.FileConn(mine)
 	mine.Close()
 	if err != nil {
 		theirs.Close()
-		return nil, fmt.Errorf("control conn: %w", err)
+		return nil, nil, fmt.Errorf("control conn: %w", err)
 	}
+	return nc, theirs, nil
+}
+
+// startProcess starts argv with the listener as fd 3 and control as fd 4,
+// from the spawner's locked thread; logR reads its stdout and stderr.
+func (pr *Primary) startProcess(argv []string, control *os.File) (cmd *exec.Cmd, logR *os.File, err error) {
 	logR, logW, err := os.Pipe()
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("log pipe: %w", err)
+		return nil, nil, fmt.Errorf("log pipe: %w", err)
 	}
-
-	cmd := exec.Command(argv[0], argv[1:]...)
+	defer logW.Close()
+	cmd = exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(slices.Clip(os.Environ()), pr.opts.WorkerEnv...)
 	cmd.Env = append(cmd.Env, workerEnv+"="+protoVersion)
 	cmd.Stdout, cmd.Stderr = logW, logW
-	cmd.ExtraFiles = []*os.File{pr.lnFile, theirs} // fds 3 and 4
+	cmd.ExtraFiles = []*os.File{pr.lnFile, control} // fds 3 and 4
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Pdeathsig: syscall.SIGTERM, // drain if the primary dies
 		Setpgid:   true,            // terminal ^C/^\ reach only the primary
 	}
 	done := make(chan error, 1)
 	pr.spawnCh <- spawnReq{cmd: cmd, done: done}
-	err = <-done
-	logW.Close()
-	if err != nil {
-		nc.Close()
+	if err := <-done; err != nil {
 		logR.Close()
-		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
+		return nil, nil, fmt.Errorf("start worker %s: %w", argv[0], err)
 	}
-	pr.seq++
-	p := &proc{
-		id: id, seq: pr.seq, spec: spec, cmd: cmd, pid: cmd.Process.Pid,
-		ctrl: newConn(nc), nc: nc, state: stateStarting,
-		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
-	}
-	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
-		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold}
-	p.held = hold
-	// A failed hello shows up as the worker exiting; the watcher reports it.
-	p.ctrl.send(message{Type: msgHello, Hello: &h})
+	return cmd, logR, nil
+}
 
+// watch starts p's watchers: its log relay, its messages and its exit, all
+// posted to the supervisor.
+func (pr *Primary) watch(p *proc, logR *os.File) {
 	logDone := make(chan struct{})
-	go relayLog(pr.log.With(keyWorker, id, keyPID, p.pid), logR, logDone)
+	go relayLog(pr.log.With(keyWorker, p.id, keyPID, p.pid), logR, logDone)
 	go func() {
 		for {
 			m, err := p.ctrl.recv()
@@ -154,16 +184,15 @@ func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
 		}
 	}()
 	go func() {
-		err := cmd.Wait()
+		err := p.cmd.Wait()
 		// Let the last lines (a stack dump) be logged before the exit.
 		select {
 		case <-logDone:
 		case <-time.After(2 * time.Second):
 		}
-		nc.Close()
-		pr.post(event{p: p, exit: err, st: cmd.ProcessState})
+		p.nc.Close()
+		pr.post(event{p: p, exit: err, st: p.cmd.ProcessState})
 	}()
-	return p, nil
 }
 
 // minLevel is the lowest level log emits, so workers do not format lines
@@ -227,6 +256,16 @@ func readLine(br *bufio.Reader, limit int) (string, error) {
 			return string(b), err
 		}
 	}
+}
+
+// relayWriter relays each Write (one whole line, as the access log writes
+// them) through relayLine, so the in-process server's access lines reach
+// the log exactly as a worker's relayed stderr lines do.
+type relayWriter struct{ log *slog.Logger }
+
+func (w relayWriter) Write(b []byte) (int, error) {
+	relayLine(w.log, strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
 }
 
 func relayLine(log *slog.Logger, line string) {

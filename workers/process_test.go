@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // testPrimaryConfig configures the test binary running as a primary.
@@ -40,7 +43,7 @@ func runTestPrimary(cfgJSON string) int {
 		ControlPath:       cfg.Control,
 		DrainTimeout:      10 * time.Second,
 		HeartbeatInterval: 200 * time.Millisecond,
-		Server:            ServerOptions{IdleGrace: 300 * time.Millisecond},
+		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
 		OnReady: func(a net.Addr) {
 			os.WriteFile(cfg.AddrFile+".tmp", []byte(a.String()), 0o600)
 			os.Rename(cfg.AddrFile+".tmp", cfg.AddrFile)
@@ -131,7 +134,7 @@ func TestTermWaitsForInFlight(t *testing.T) {
 				}()
 			}
 			waitFor(t, 10*time.Second, "8 requests in flight", func() bool {
-				st, err := QueryStatus(t.Context(), p.control)
+				st, err := control.QueryStatus(t.Context(), p.control)
 				if err != nil {
 					return false
 				}
@@ -152,8 +155,8 @@ func TestTermWaitsForInFlight(t *testing.T) {
 			if err := p.wait(t, 20*time.Second); err != nil {
 				t.Fatalf("primary exit: %v", err)
 			}
-			if _, err := QueryStatus(t.Context(), p.control); !errorsIs(err, ErrNotRunning) {
-				t.Errorf("status after stop = %v, want ErrNotRunning", err)
+			if _, err := control.QueryStatus(t.Context(), p.control); !errorsIs(err, control.ErrNotRunning) {
+				t.Errorf("status after stop = %v, want control.ErrNotRunning", err)
 			}
 		})
 	}
@@ -161,7 +164,7 @@ func TestTermWaitsForInFlight(t *testing.T) {
 
 func TestPrimaryKilledLeavesNoWorkers(t *testing.T) {
 	p := startPrimaryProcess(t, 2)
-	st, err := QueryStatus(t.Context(), p.control)
+	st, err := control.QueryStatus(t.Context(), p.control)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,9 +241,9 @@ func TestSocketActivation(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Worker-Pid") == fmt.Sprint(cmd.Process.Pid) {
 		t.Fatalf("answer %d from pid %s (primary is %d)", resp.StatusCode, resp.Header.Get("X-Worker-Pid"), cmd.Process.Pid)
 	}
-	var st *Status
+	var st *control.Status
 	waitFor(t, 20*time.Second, "2 ready workers", func() bool {
-		st, err = QueryStatus(t.Context(), dir+"/c.sock")
+		st, err = control.QueryStatus(t.Context(), dir+"/c.sock")
 		return err == nil && len(readyPIDs(*st)) == 2
 	})
 	if st.Listen != addr || st.PID != cmd.Process.Pid {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // The primary↔worker protocol: newline-delimited JSON on a socketpair
@@ -36,12 +38,12 @@ const (
 
 // hello is everything a worker needs besides its LoadFunc.
 type hello struct {
-	ID                int           `json:"id"`
-	Spec              Spec          `json:"spec"`
-	HeartbeatInterval time.Duration `json:"heartbeat_interval"`
-	DrainTimeout      time.Duration `json:"drain_timeout"`
-	Server            ServerOptions `json:"server"`
-	LogLevel          slog.Level    `json:"log_level"` // the primary's; lines below it would be dropped anyway
+	ID                int               `json:"id"`
+	Spec              Spec              `json:"spec"`
+	HeartbeatInterval time.Duration     `json:"heartbeat_interval"`
+	DrainTimeout      time.Duration     `json:"drain_timeout"`
+	Server            httpserve.Options `json:"server"`
+	LogLevel          slog.Level        `json:"log_level"` // the primary's; lines below it would be dropped anyway
 	// Hold: after loading and self-testing, wait for msgServe before
 	// accepting (the primary's Gate has not passed yet).
 	Hold bool `json:"hold,omitempty"`
@@ -55,7 +57,7 @@ type message struct {
 	InFlight int64  `json:"in_flight,omitempty"`
 	Error    string `json:"error,omitempty"`
 
-	Metrics *workerMetrics `json:"metrics,omitempty"` // hb: metrics_worker.go
+	Metrics *httpserve.Metrics `json:"metrics,omitempty"` // hb: the server's counts
 }
 
 // conn is one end of the protocol; writes are serialized.

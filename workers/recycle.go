@@ -145,7 +145,7 @@ func (pr *Primary) recycle(p *proc, reason string) {
 		case <-ctx.Done():
 		}
 	}()
-	w, err := pr.StartWorker(ctx, p.id, p.spec)
+	np, err := pr.startWorker(ctx, p.id, p.spec)
 	if err != nil {
 		pr.log.Error("recycle: replacement did not start; the worker keeps serving", keyWorker, p.id, keyErr, err)
 		return
@@ -153,7 +153,7 @@ func (pr *Primary) recycle(p *proc, reason string) {
 	pr.do(func() {
 		for _, s := range pr.slots {
 			if s.id == p.id && s.cur == p {
-				s.cur, s.spec = w.p, w.p.spec
+				s.cur, s.spec = np, np.spec
 				pr.drainProc(p, reason)
 				if pr.ops.recycle.recycled == nil {
 					pr.ops.recycle.recycled = map[string]uint64{}
@@ -163,7 +163,7 @@ func (pr *Primary) recycle(p *proc, reason string) {
 				return
 			}
 		}
-		pr.drainProc(w.p, "recycle superseded")
+		pr.drainProc(np, "recycle superseded")
 	})
 	if !ok {
 		return

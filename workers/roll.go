@@ -2,119 +2,11 @@ package workers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
-
-// Worker is a handle on one worker process for the roll primitives. Only
-// its immutable facts are readable; state lives in the supervisor.
-type Worker struct{ p *proc }
-
-// ID is the slot the worker serves. PID is its process id.
-func (w *Worker) ID() int    { return w.p.id }
-func (w *Worker) PID() int   { return w.p.pid }
-func (w *Worker) Spec() Spec { return w.p.spec }
-func (w *Worker) String() string {
-	return fmt.Sprintf("worker %d (pid %d, %s)", w.p.id, w.p.pid, w.p.spec.Version)
-}
-
-// StartWorker starts an extra worker for slot id on spec (a surge: it does
-// not replace the slot's current worker) and waits until it is ready. On
-// error or when ctx ends before ready, the worker is killed and StartWorker
-// returns once it has exited, so a canceled start never leaves an extra
-// process behind.
-func (pr *Primary) StartWorker(ctx context.Context, id int, spec Spec) (*Worker, error) {
-	ready := make(chan error, 1)
-	var p *proc
-	var err error
-	if !pr.do(func() {
-		if pr.stopping {
-			err = ErrStopping
-			return
-		}
-		if p = pr.claimStaged(id, spec); p != nil {
-			p.waiters = append(p.waiters, ready)
-			return
-		}
-		if p, err = pr.spawn(id, spec, pr.gated); err != nil {
-			return
-		}
-		pr.procs[p] = struct{}{}
-		p.waiters = append(p.waiters, ready)
-	}) {
-		return nil, ErrStopping
-	}
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case err := <-ready:
-		if err != nil {
-			return nil, err
-		}
-		return &Worker{p: p}, nil
-	case <-ctx.Done():
-		// A worker serves from its first accept, just before its ready
-		// message: killing it then would drop those connections. Let a
-		// start that is nearly done finish and drain it; kill one that is
-		// still loading (it has not accepted anything).
-		select {
-		case err := <-ready:
-			if err == nil {
-				pr.do(func() { pr.drainProc(p, "start canceled") })
-			}
-		case <-time.After(cancelGrace):
-			pr.do(func() { pr.kill(p, "start canceled") })
-		case <-pr.quit:
-		}
-		select {
-		case <-p.exited:
-		case <-pr.quit:
-		}
-		return nil, fmt.Errorf("start worker %d: %w", id, ctx.Err())
-	}
-}
-
-// cancelGrace is how long a canceled start may still become ready (and
-// then be drained) before it is killed.
-const cancelGrace = 3 * time.Second
-
-// Promote makes w the current worker of its slot, so it is respawned on
-// the slot's behalf from now on, and returns the worker it replaced (nil if
-// none). The caller drains the old one. If the slot is gone (scaled down),
-// w itself is drained.
-func (pr *Primary) Promote(w *Worker) *Worker {
-	var old *Worker
-	pr.do(func() {
-		for _, s := range pr.slots {
-			if s.id != w.p.id {
-				continue
-			}
-			if s.cur != nil && s.cur != w.p {
-				old = &Worker{p: s.cur}
-			}
-			s.cur, s.spec = w.p, w.p.spec
-			return
-		}
-		pr.drainProc(w.p, "slot removed")
-	})
-	return old
-}
-
-// Drain drains w (a starting worker is killed) and waits for its exit or
-// ctx's end.
-func (pr *Primary) Drain(ctx context.Context, w *Worker) error {
-	pr.do(func() { pr.drainProc(w.p, "replaced") })
-	select {
-	case <-w.p.exited:
-		return nil
-	case <-pr.quit:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("drain %s: %w", w, ctx.Err())
-	}
-}
 
 // Roll replaces every slot's worker with one on spec, surge-then-drain, one
 // slot at a time, and returns when it is done: the replacement must be
@@ -137,13 +29,6 @@ func (pr *Primary) Roll(ctx context.Context, spec Spec) error {
 	}
 }
 
-// RequestRoll queues a roll to spec that replaces every worker (a restart
-// when spec is the version already running); a newer request retargets a
-// roll in progress. It does not wait.
-func (pr *Primary) RequestRoll(spec Spec) {
-	pr.Submit(RollRequest{Spec: spec, Restart: true, Trigger: "request"})
-}
-
 // RollRequest asks for the workers to run Spec.
 type RollRequest struct {
 	Spec Spec
@@ -164,8 +49,8 @@ type RollRequest struct {
 // still starting on the stale version is stopped, and the roll continues
 // toward the newest version from where it is. Superseded requests receive
 // the outcome of the roll that replaced them.
-func (pr *Primary) Submit(req RollRequest) <-chan RollStatus {
-	ch := make(chan RollStatus, 1)
+func (pr *Primary) Submit(req RollRequest) <-chan control.RollStatus {
+	ch := make(chan control.RollStatus, 1)
 	pr.rq.submit(req, ch)
 	return ch
 }
@@ -196,115 +81,156 @@ func (pr *Primary) roller() {
 	}
 }
 
-// errSuperseded cancels a worker start whose version is no longer wanted.
-var errSuperseded = errors.New("superseded by a newer version")
-
 // rollChain rolls toward req.Spec, retargeting when newer requests arrive,
 // and reports the outcome to every waiter of the requests it served.
-func (pr *Primary) rollChain(ctx context.Context, req RollRequest, waiters []chan RollStatus) {
+func (pr *Primary) rollChain(ctx context.Context, req RollRequest, waiters []chan control.RollStatus) {
 	var from Spec
 	if !pr.do(func() { from = pr.spec }) {
-		deliver(waiters, RollStatus{Target: req.Spec.Version, Outcome: OutcomeAborted, Error: ErrStopping.Error()})
+		deliver(waiters, control.RollStatus{Target: req.Spec.Version, Outcome: control.OutcomeAborted, Error: ErrStopping.Error()})
 		return
 	}
 	pr.rq.beginProbationCheck()
 	rollEnd := pr.rollBegin(req.Spec) // hooks.go: sd_notify, metrics, readiness
-	st := pr.rollTo(ctx, req, from, &waiters)
-	if st.Outcome == OutcomeAborted && ctx.Err() == nil && !pr.rq.hasPending() {
+	st, target := pr.rollTo(ctx, req, from, &waiters)
+	if st.Outcome == control.OutcomeAborted && ctx.Err() == nil && !pr.rq.hasPending() {
 		// Put the slots already replaced back on the version that served.
 		pr.log.Warn("roll aborted; reverting replaced workers", keyVersion, st.Target, keyErr, st.Error, "to", from.Version)
-		rev := pr.rollTo(ctx, RollRequest{Spec: from, Trigger: "revert"}, from, nil)
-		if rev.Outcome != OutcomeOK {
+		rev, _ := pr.rollTo(ctx, RollRequest{Spec: from, Trigger: "revert"}, from, nil)
+		if rev.Outcome != control.OutcomeOK {
 			pr.log.Error("revert after an aborted roll failed", keyErr, rev.Error)
 		}
 	}
 	rollEnd(fmt.Sprint(st.Outcome))
-	pr.finishRoll(st, waiters)
+	pr.finishRoll(st, target, waiters)
 }
 
 // rollTo is one roll and its retargets; waiters (nil for internal rolls)
-// collects the waiters of requests taken while it runs.
-func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waiters *[]chan RollStatus) RollStatus {
-	st := RollStatus{Target: req.Spec.Version, From: from.Version, Trigger: req.Trigger, Outcome: OutcomeRolling, StartedAt: time.Now()}
+// collects the waiters of requests taken while it runs. It returns the
+// roll's outcome and the Spec it ended on (a retarget changes it).
+func (pr *Primary) rollTo(ctx context.Context, req RollRequest, from Spec, waiters *[]chan control.RollStatus) (control.RollStatus, Spec) {
+	r := &rollRun{
+		st: control.RollStatus{Target: req.Spec.Version, From: from.Version, Trigger: req.Trigger,
+			Outcome: control.OutcomeRolling, StartedAt: time.Now()},
+		target: req.Spec, restart: req.Restart, done: map[int]bool{}, waiters: waiters,
+	}
 	if waiters != nil {
-		pr.rq.setCurrent(&st)
+		pr.rq.setCurrent(&r.st)
 	}
 	pr.log.Info("roll started", keyVersion, req.Spec.Version, "from", from.Version, "trigger", req.Trigger)
-	target, restart := req.Spec, req.Restart
-	done := map[int]bool{}
-	var replaced []*Worker // draining; the roll ends when they exited
-	for {
-		if waiters != nil {
-			if nreq, nw, ok := pr.rq.take(); ok {
-				*waiters = append(*waiters, nw...)
-				if nreq.Spec.Version == target.Version {
-					// Same version (a reload of what the watcher is rolling
-					// out): workers started by this roll are fresh already.
-					restart = restart || nreq.Restart
-				} else {
-					pr.log.Info("roll retargeted", keyVersion, nreq.Spec.Version, "previous", target.Version, "trigger", nreq.Trigger)
-					target, restart, done = nreq.Spec, nreq.Restart, map[int]bool{}
-					st.Target, st.Trigger, st.Retargets = target.Version, nreq.Trigger, st.Retargets+1
-					pr.rq.setCurrent(&st)
-				}
-			}
-		}
-		id, ok, stopping := pr.nextSlot(target, restart, done)
+	for r.st.Outcome == control.OutcomeRolling {
+		pr.takeNewer(r)
+		id, ok, stopping := pr.nextSlot(r.target, r.restart, r.done)
 		if stopping {
-			st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), ErrStopping)
+			r.abort(ErrStopping)
 			break
 		}
 		if !ok {
 			break
 		}
-		done[id] = true
-		sctx, cancel := context.WithCancel(ctx)
-		stop := make(chan struct{})
-		if waiters != nil {
-			go pr.rq.cancelOnNewer(target.Version, cancel, stop)
-		}
-		w, err := pr.StartWorker(sctx, id, target)
-		close(stop)
-		superseded := err != nil && sctx.Err() != nil && ctx.Err() == nil
-		cancel()
-		if superseded {
-			delete(done, id)
-			continue // take the newer request at the top of the loop
-		}
-		if err != nil {
-			st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(target.Version), err)
-			break
-		}
-		st.Replaced++
-		if old := pr.Promote(w); old != nil {
-			// The old worker stops accepting at once; the next replacement
-			// starts while it finishes its requests, so a drain is not on
-			// the roll's critical path. Still one surge worker at a time:
-			// a draining worker takes no new connections.
-			pr.do(func() { pr.drainProc(old.p, "replaced") })
-			replaced = append(replaced, old)
-		}
+		pr.replaceSlot(ctx, r, id)
 	}
-	for _, old := range replaced {
+	pr.awaitReplaced(ctx, r)
+	pr.endRollTo(r)
+	return r.st, r.target
+}
+
+// rollRun is the state of one rollTo, owned by the roller goroutine.
+type rollRun struct {
+	st       control.RollStatus
+	target   Spec
+	restart  bool
+	done     map[int]bool // slots rolled toward target
+	replaced []*proc      // draining; the roll ends when they exited
+	waiters  *[]chan control.RollStatus
+}
+
+func (r *rollRun) abort(err error) {
+	r.st.Outcome, r.st.Error = control.OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(r.target.Version), err)
+}
+
+// takeNewer takes a request that arrived mid-roll: the same version only
+// widens a restart, another version retargets the roll.
+func (pr *Primary) takeNewer(r *rollRun) {
+	if r.waiters == nil {
+		return
+	}
+	nreq, nw, ok := pr.rq.take()
+	if !ok {
+		return
+	}
+	*r.waiters = append(*r.waiters, nw...)
+	if nreq.Spec.Version == r.target.Version {
+		// Same version (a reload of what the watcher is rolling out):
+		// workers started by this roll are fresh already.
+		r.restart = r.restart || nreq.Restart
+		return
+	}
+	pr.log.Info("roll retargeted", keyVersion, nreq.Spec.Version, "previous", r.target.Version, "trigger", nreq.Trigger)
+	r.target, r.restart, r.done = nreq.Spec, nreq.Restart, map[int]bool{}
+	r.st.Target, r.st.Trigger, r.st.Retargets = r.target.Version, nreq.Trigger, r.st.Retargets+1
+	pr.rq.setCurrent(&r.st)
+}
+
+// replaceSlot starts slot id's replacement on the target and, once it is
+// ready, drains the worker it replaces. A start made stale by a newer
+// request is dropped, and the slot picked again toward the newer version.
+func (pr *Primary) replaceSlot(ctx context.Context, r *rollRun, id int) {
+	r.done[id] = true
+	sctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	if r.waiters != nil {
+		go pr.rq.cancelOnNewer(r.target.Version, cancel, stop)
+	}
+	p, err := pr.startWorker(sctx, id, r.target)
+	close(stop)
+	superseded := err != nil && sctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	if superseded {
+		delete(r.done, id)
+		return // takeNewer takes the newer request
+	}
+	if err != nil {
+		r.abort(err)
+		return
+	}
+	r.st.Replaced++
+	if old := pr.promote(p); old != nil {
+		// The old worker stops accepting at once; the next replacement
+		// starts while it finishes its requests, so a drain is not on the
+		// roll's critical path. Still one surge worker at a time: a
+		// draining worker takes no new connections.
+		pr.do(func() { pr.drainProc(old, "replaced") })
+		r.replaced = append(r.replaced, old)
+	}
+}
+
+// awaitReplaced waits until every replaced worker exited: the roll ends
+// then.
+func (pr *Primary) awaitReplaced(ctx context.Context, r *rollRun) {
+	for _, old := range r.replaced {
 		select {
-		case <-old.p.exited:
+		case <-old.exited:
 		case <-pr.quit:
 		case <-ctx.Done():
-			if st.Outcome == OutcomeRolling {
-				st.Outcome, st.Error = OutcomeAborted, fmt.Sprintf("roll to %s aborted: drain %s: %v", short(target.Version), old, ctx.Err())
+			if r.st.Outcome == control.OutcomeRolling {
+				r.abort(fmt.Errorf("drain %s: %w", old, ctx.Err()))
 			}
 		}
 	}
-	st.Duration = time.Since(st.StartedAt)
-	st.DurationSeconds = st.Duration.Seconds()
-	if st.Outcome == OutcomeRolling {
-		st.Outcome = OutcomeOK
-		st.spec = target
-		pr.do(func() { pr.spec = target })
-		pr.log.Info("roll finished", keyVersion, target.Version, "replaced", st.Replaced,
-			"duration", st.Duration.Round(time.Millisecond).String(), "trigger", st.Trigger)
+}
+
+// endRollTo times the roll and, when it succeeded, makes its target the
+// version of new slots.
+func (pr *Primary) endRollTo(r *rollRun) {
+	r.st.Duration = time.Since(r.st.StartedAt)
+	r.st.DurationSeconds = r.st.Duration.Seconds()
+	if r.st.Outcome != control.OutcomeRolling {
+		return
 	}
-	return st
+	r.st.Outcome = control.OutcomeOK
+	pr.do(func() { pr.spec = r.target })
+	pr.log.Info("roll finished", keyVersion, r.target.Version, "replaced", r.st.Replaced,
+		"duration", r.st.Duration.Round(time.Millisecond).String(), "trigger", r.st.Trigger)
 }
 
 // nextSlot picks the next slot to roll to target: one not done in this
@@ -335,9 +261,9 @@ func (pr *Primary) nextSlot(target Spec, restart bool, done map[int]bool) (id in
 	return id, found, stopping
 }
 
-// finishRoll records st, starts the crash-loop watch of a new version,
-// reports to waiters and runs the AfterRoll hook.
-func (pr *Primary) finishRoll(st RollStatus, waiters []chan RollStatus) {
+// finishRoll records st, starts the crash-loop watch of a new version
+// (target), reports to waiters and runs the AfterRoll hook.
+func (pr *Primary) finishRoll(st control.RollStatus, target Spec, waiters []chan control.RollStatus) {
 	var inUse []string
 	var good string
 	pr.do(func() {
@@ -348,8 +274,8 @@ func (pr *Primary) finishRoll(st RollStatus, waiters []chan RollStatus) {
 		inUse = pr.versionsInUse()
 	})
 	switch st.Outcome {
-	case OutcomeOK:
-		good = pr.rq.rolled(st, pr.opts.Backoff.StableAfter)
+	case control.OutcomeOK:
+		good = pr.rq.rolled(st, target, pr.opts.Backoff.StableAfter)
 	default:
 		pr.log.Error("roll aborted; the old version keeps serving", keyVersion, st.Target, keyErr, st.Error)
 		pr.rq.record(st)
@@ -403,9 +329,9 @@ func (pr *Primary) checkProbation(ctx context.Context) {
 	pr.rq.endProbation()
 	pr.log.Error("new version crash-loops after its roll; reverting to the last good version", keyVersion, ver, "to", good.Version, keyReason, looping)
 	rollEnd := pr.rollBegin(good) // hooks.go
-	st := pr.rollTo(ctx, RollRequest{Spec: good, Restart: false, Trigger: "revert"}, good, nil)
-	if st.Outcome == OutcomeOK {
-		st.Outcome = OutcomeReverted
+	st, _ := pr.rollTo(ctx, RollRequest{Spec: good, Restart: false, Trigger: "revert"}, good, nil)
+	if st.Outcome == control.OutcomeOK {
+		st.Outcome = control.OutcomeReverted
 		st.From = ver
 		st.Error = fmt.Sprintf("version %s crash-looped after its roll (%s); reverted to %s", short(ver), looping, short(good.Version))
 	}
@@ -421,7 +347,7 @@ func (pr *Primary) checkProbation(ctx context.Context) {
 	}
 }
 
-func deliver(waiters []chan RollStatus, st RollStatus) {
+func deliver(waiters []chan control.RollStatus, st control.RollStatus) {
 	for _, w := range waiters {
 		select {
 		case w <- st:

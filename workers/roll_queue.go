@@ -1,45 +1,11 @@
 package workers
 
 import (
-	"errors"
 	"sync"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
-
-// Outcomes of a roll, as shown in status.
-const (
-	OutcomeRolling  = "rolling"  // in progress
-	OutcomeOK       = "ok"       // every worker runs the target
-	OutcomeAborted  = "aborted"  // a new worker failed; the old version serves
-	OutcomeReverted = "reverted" // the new version crash-looped; the last good one serves again
-)
-
-// RollStatus is a roll in progress or finished.
-type RollStatus struct {
-	Target          string        `json:"target"`
-	From            string        `json:"from,omitempty"`
-	Trigger         string        `json:"trigger,omitempty"`
-	Outcome         string        `json:"outcome"`
-	Error           string        `json:"error,omitempty"`
-	StartedAt       time.Time     `json:"started_at"`
-	Duration        time.Duration `json:"-"`
-	DurationSeconds float64       `json:"duration_seconds"`
-	Replaced        int           `json:"replaced"`            // workers started on the target
-	Retargets       int           `json:"retargets,omitempty"` // newer versions that arrived mid-roll
-
-	spec Spec // the target's full Spec (set when the roll succeeded)
-}
-
-// Err is nil when the roll succeeded, else an error with its reason.
-func (s RollStatus) Err() error {
-	if s.Outcome == OutcomeOK {
-		return nil
-	}
-	if s.Error == "" {
-		return errors.New("roll " + s.Outcome)
-	}
-	return errors.New(s.Error)
-}
 
 // rollQueue holds the pending roll request (latest wins), the roll state
 // shown in status, and the crash-loop watch of a freshly rolled version.
@@ -50,9 +16,9 @@ type rollQueue struct {
 	mu      sync.Mutex
 	newer   chan struct{} // closed and replaced on every submit
 	pending *RollRequest
-	waiters []chan RollStatus
-	current *RollStatus // roll in progress
-	last    *RollStatus // last finished roll
+	waiters []chan control.RollStatus
+	current *control.RollStatus // roll in progress
+	last    *control.RollStatus // last finished roll
 	stopped error
 
 	good       Spec // last version that ran well (revert target)
@@ -65,11 +31,11 @@ func newRollQueue(initial Spec) *rollQueue {
 	return &rollQueue{wake: make(chan struct{}, 1), newer: make(chan struct{}), good: initial}
 }
 
-func (q *rollQueue) submit(req RollRequest, ch chan RollStatus) {
+func (q *rollQueue) submit(req RollRequest, ch chan control.RollStatus) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.stopped != nil {
-		ch <- RollStatus{Target: req.Spec.Version, Trigger: req.Trigger, Outcome: OutcomeAborted, Error: q.stopped.Error()}
+		ch <- control.RollStatus{Target: req.Spec.Version, Trigger: req.Trigger, Outcome: control.OutcomeAborted, Error: q.stopped.Error()}
 		return
 	}
 	q.pending = &req
@@ -82,7 +48,7 @@ func (q *rollQueue) submit(req RollRequest, ch chan RollStatus) {
 	}
 }
 
-func (q *rollQueue) take() (RollRequest, []chan RollStatus, bool) {
+func (q *rollQueue) take() (RollRequest, []chan control.RollStatus, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.pending == nil {
@@ -124,7 +90,7 @@ func (q *rollQueue) fail(err error) {
 	defer q.mu.Unlock()
 	q.stopped = err
 	if q.pending != nil {
-		deliver(q.waiters, RollStatus{Target: q.pending.Spec.Version, Trigger: q.pending.Trigger, Outcome: OutcomeAborted, Error: err.Error()})
+		deliver(q.waiters, control.RollStatus{Target: q.pending.Spec.Version, Trigger: q.pending.Trigger, Outcome: control.OutcomeAborted, Error: err.Error()})
 	}
 	q.pending, q.waiters = nil, nil
 }
@@ -136,14 +102,14 @@ func (q *rollQueue) busy() bool {
 	return q.current != nil || q.pending != nil
 }
 
-func (q *rollQueue) setCurrent(st *RollStatus) {
+func (q *rollQueue) setCurrent(st *control.RollStatus) {
 	q.mu.Lock()
 	c := *st
 	q.current = &c
 	q.mu.Unlock()
 }
 
-func (q *rollQueue) record(st RollStatus) {
+func (q *rollQueue) record(st control.RollStatus) {
 	q.mu.Lock()
 	q.last, q.current = &st, nil
 	q.mu.Unlock()
@@ -159,14 +125,14 @@ func (q *rollQueue) beginProbationCheck() {
 	q.mu.Unlock()
 }
 
-// rolled records a successful roll and puts its version on probation for
+// rolled records a successful roll to target and puts it on probation for
 // d. It returns the last good version, which must be kept (revert target).
-func (q *rollQueue) rolled(st RollStatus, d time.Duration) string {
+func (q *rollQueue) rolled(st control.RollStatus, target Spec, d time.Duration) string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.last, q.current = &st, nil
-	if st.spec.Version != q.good.Version {
-		q.probe, q.probing, q.probeUntil = st.spec, true, time.Now().Add(d)
+	if target.Version != q.good.Version {
+		q.probe, q.probing, q.probeUntil = target, true, time.Now().Add(d)
 	}
 	return q.good.Version
 }
@@ -194,7 +160,7 @@ func (q *rollQueue) endProbation() {
 
 // snapshot is the roll part of Status: the roll in progress (else the last
 // one), the target of a roll in progress, and the last good version.
-func (q *rollQueue) snapshot() (roll *RollStatus, target, good string) {
+func (q *rollQueue) snapshot() (roll *control.RollStatus, target, good string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.current != nil {

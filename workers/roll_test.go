@@ -7,11 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // procCount is the number of worker processes the primary has (surge and
 // draining ones included).
-func procCount(st Status) int {
+func procCount(st control.Status) int {
 	n := 0
 	for _, w := range st.Workers {
 		if w.PID != 0 {
@@ -24,7 +26,7 @@ func procCount(st Status) int {
 // activeCount is the number of worker processes that serve or are starting:
 // what a roll's "one surge worker at a time" bounds. Draining workers take
 // no new connections and are on their way out.
-func activeCount(st Status) int {
+func activeCount(st control.Status) int {
 	n := 0
 	for _, w := range st.Workers {
 		if w.PID != 0 && (w.State == string(stateReady) || w.State == string(stateStarting)) {
@@ -60,7 +62,7 @@ func watchProcs(pr *Primary) (stop func() int) {
 	}
 }
 
-func allOn(st Status, version string, n int) bool {
+func allOn(st control.Status, version string, n int) bool {
 	c := 0
 	for _, w := range st.Workers {
 		if w.State != string(stateReady) || w.Version != version {
@@ -79,19 +81,19 @@ func TestRollStormRetargets(t *testing.T) {
 	pr := startPrimary(t, opts)
 	l := startLoad(url(pr), 8, true)
 	maxProcs := watchProcs(pr)
-	var chans []<-chan RollStatus
+	var chans []<-chan control.RollStatus
 	for i := range 20 {
 		chans = append(chans, pr.Submit(RollRequest{Spec: testSpec(fmt.Sprintf("s%02d", i), testPluginConfig{}), Trigger: "test"}))
 		time.Sleep(time.Duration(i%4) * 30 * time.Millisecond)
 	}
-	var last RollStatus
+	var last control.RollStatus
 	for i, ch := range chans {
 		select {
 		case last = <-ch:
 		case <-time.After(60 * time.Second):
 			t.Fatalf("request %d: no outcome within 60s; status %+v", i, pr.Status())
 		}
-		if last.Outcome != OutcomeOK {
+		if last.Outcome != control.OutcomeOK {
 			t.Errorf("request %d: %+v", i, last)
 		}
 	}
@@ -108,7 +110,7 @@ func TestRollStormRetargets(t *testing.T) {
 		t.Errorf("failed requests during the storm: %v", l)
 	}
 	st := pr.Status()
-	if st.Roll == nil || st.Roll.Outcome != OutcomeOK || st.Roll.Target != "s19" || st.Version != "s19" {
+	if st.Roll == nil || st.Roll.Outcome != control.OutcomeOK || st.Roll.Target != "s19" || st.Version != "s19" {
 		t.Errorf("status roll: %+v version %q", st.Roll, st.Version)
 	}
 }
@@ -131,7 +133,7 @@ func TestRollAbortKeepsOld(t *testing.T) {
 	if !allOn(st, "v1", 2) || st.Version != "v1" {
 		t.Errorf("after aborted roll: %+v", st.Workers)
 	}
-	if st.Roll == nil || st.Roll.Outcome != OutcomeAborted || !strings.Contains(st.Roll.Error, "told to fail") {
+	if st.Roll == nil || st.Roll.Outcome != control.OutcomeAborted || !strings.Contains(st.Roll.Error, "told to fail") {
 		t.Errorf("status roll: %+v", st.Roll)
 	}
 	// The next good version rolls normally.
@@ -148,21 +150,21 @@ func TestRollAbortKeepsOld(t *testing.T) {
 func TestCrashLoopReverted(t *testing.T) {
 	opts := baseOptions(t, 2)
 	opts.Backoff = Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, CrashLoop: 3, StableAfter: time.Minute}
-	var after atomic.Pointer[RollStatus]
-	opts.AfterRoll = func(st RollStatus, inUse []string) { after.Store(&st) }
+	var after atomic.Pointer[control.RollStatus]
+	opts.AfterRoll = func(st control.RollStatus, inUse []string) { after.Store(&st) }
 	pr := startPrimary(t, opts)
 	if err := pr.Roll(t.Context(), testSpec("crashy", testPluginConfig{CrashAfter: 200 * time.Millisecond})); err != nil {
 		t.Fatalf("roll: %v", err)
 	}
 	waitFor(t, 30*time.Second, "revert to v1", func() bool {
 		st := pr.Status()
-		return st.Roll != nil && st.Roll.Outcome == OutcomeReverted && allOn(st, "v1", 2)
+		return st.Roll != nil && st.Roll.Outcome == control.OutcomeReverted && allOn(st, "v1", 2)
 	})
 	st := pr.Status()
 	if st.Version != "v1" || st.LastGood != "v1" || !strings.Contains(st.Roll.Error, "crash-looped") {
 		t.Errorf("status after revert: version %q last good %q roll %+v", st.Version, st.LastGood, st.Roll)
 	}
-	if a := after.Load(); a == nil || a.Outcome != OutcomeReverted {
+	if a := after.Load(); a == nil || a.Outcome != control.OutcomeReverted {
 		t.Errorf("AfterRoll saw %+v", a)
 	}
 	t.Logf("revert: %s", st.Roll.Error)

@@ -135,3 +135,17 @@ func TestRelayLine(t *testing.T) {
 		}
 	}
 }
+
+func TestReasonLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"crash":                             "crash",
+		"recycle max_rss":                   "recycle max_rss",
+		"heartbeat timeout":                 "heartbeat timeout",
+		"replaced (exit status 0)":          "replaced",
+		"start canceled: superseded by new": "start canceled",
+	} {
+		if got := reasonLabel(in); got != want {
+			t.Errorf("reasonLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,14 +1,11 @@
 package workers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -16,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // processStart approximates when this process started (package init).
@@ -42,150 +41,215 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if opts.Load == nil {
 		return errors.New("worker: WorkerOptions.Load is nil")
 	}
+	term, stopSignals := workerSignals()
+	defer stopSignals()
+	w, err := connectPrimary(opts)
+	if err != nil {
+		return err
+	}
+	defer w.nc.Close()
+	ln, err := inheritListener()
+	if err != nil {
+		return fatal(w.ctrl, err)
+	}
+	// Heartbeats start now so a slow compile is not mistaken for a hang.
+	hbDone := make(chan struct{})
+	defer close(hbDone)
+	go heartbeat(w.ctrl, w.hello.HeartbeatInterval, hbDone, w.srv.Load)
+	go w.readCommands()
+
+	tHello := time.Now()
+	if err := w.load(ctx, opts.Load); err != nil {
+		return err
+	}
+	tLoaded := time.Now()
+	if w.hello.Hold {
+		w.log.Debug("worker loaded; waiting for the primary's check", "load", tLoaded.Sub(tHello).Round(time.Microsecond).String())
+		if serve, err := w.waitServe(ctx, term); !serve {
+			w.closePlugin()
+			return err
+		}
+	}
+	s, err := w.serve(ln)
+	if err != nil {
+		return err
+	}
+	w.log.Debug("worker start phases", "exec_to_hello", tHello.Sub(processStart).Round(time.Microsecond).String(),
+		"load", tLoaded.Sub(tHello).Round(time.Microsecond).String(), "self_test", time.Since(tLoaded).Round(time.Microsecond).String())
+	return w.stop(s, w.waitStop(ctx, term))
+}
+
+// worker is the worker process's side of the protocol.
+type worker struct {
+	log    *slog.Logger
+	nc     net.Conn // the control socketpair
+	ctrl   *conn
+	hello  hello
+	cmds   chan string // message types from the primary; "eof" once it is gone
+	srv    atomic.Pointer[httpserve.Server]
+	plugin httpserve.Plugin
+}
+
+// workerSignals ignores the signals meant for the primary and delivers
+// SIGTERM (also the Pdeathsig), which drains.
+func workerSignals() (term chan os.Signal, stop func()) {
+	// Terminal signals go to the primary (workers run in their own process
+	// group); a stray broadcast must not kill a worker outside its drain.
+	// SIGUSR1 too: `systemctl kill -s USR1` (log reopen) reaches every process.
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE, syscall.SIGUSR1)
+	term = make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	return term, func() { signal.Stop(term) }
+}
+
+// connectPrimary opens the control socketpair (fd 4) and reads the hello;
+// the log follows the primary's level from then on.
+func connectPrimary(opts WorkerOptions) (*worker, error) {
 	log, level := opts.Logger, opts.LogLevel
 	if log == nil {
 		level = new(slog.LevelVar)
 		level.Set(slog.LevelDebug) // until the hello says
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
-
-	// Terminal signals go to the primary (workers run in their own process
-	// group); a stray broadcast must not kill a worker outside its drain.
-	// SIGUSR1 too: `systemctl kill -s USR1` (log reopen) reaches every process.
-	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE, syscall.SIGUSR1)
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM) // also our Pdeathsig
-	defer signal.Stop(term)
-
 	cf := os.NewFile(controlFD, "control")
-	cc, err := net.FileConn(cf)
+	nc, err := net.FileConn(cf)
 	cf.Close()
 	if err != nil {
-		return fmt.Errorf("worker: control socket: %w", err)
+		return nil, fmt.Errorf("worker: control socket: %w", err)
 	}
-	defer cc.Close()
-	ctrl := newConn(cc)
-	m, err := ctrl.recv()
+	w := &worker{nc: nc, ctrl: newConn(nc), cmds: make(chan string, 4)}
+	m, err := w.ctrl.recv()
 	if err != nil {
-		return fmt.Errorf("worker: read hello: %w", err)
+		nc.Close()
+		return nil, fmt.Errorf("worker: read hello: %w", err)
 	}
 	if m.Type != msgHello || m.Hello == nil {
-		return fmt.Errorf("worker: first message is %q, want hello", m.Type)
+		nc.Close()
+		return nil, fmt.Errorf("worker: first message is %q, want hello", m.Type)
 	}
-	h := *m.Hello
+	w.hello = *m.Hello
 	if level != nil {
-		level.Set(h.LogLevel)
+		level.Set(w.hello.LogLevel)
 	}
-	log = log.With(keyWorker, h.ID)
+	w.log = log.With(keyWorker, w.hello.ID)
+	return w, nil
+}
 
+// inheritListener is the primary's listening socket (fd 3).
+func inheritListener() (net.Listener, error) {
 	lf := os.NewFile(listenerFD, "listener")
 	ln, err := net.FileListener(lf) // lf is non-blocking: Fd() does not flip it
 	lf.Close()
 	if err != nil {
-		return fatal(ctrl, fmt.Errorf("worker: inherited listener: %w", err))
+		return nil, fmt.Errorf("worker: inherited listener: %w", err)
 	}
+	return ln, nil
+}
 
-	// Heartbeats start now so a slow compile is not mistaken for a hang.
-	var srv atomic.Pointer[server]
-	hbDone := make(chan struct{})
-	defer close(hbDone)
-	meter := new(meter) // metrics_worker.go
-	go heartbeat(ctrl, h.HeartbeatInterval, hbDone, srv.Load, meter)
-
-	// Commands from the primary; EOF means it died.
-	cmds := make(chan string, 4)
-	go func() {
-		for {
-			m, err := ctrl.recv()
-			if err != nil {
-				cmds <- "eof"
-				return
-			}
-			cmds <- m.Type
+// readCommands delivers the primary's commands; EOF means it died.
+func (w *worker) readCommands() {
+	for {
+		m, err := w.ctrl.recv()
+		if err != nil {
+			w.cmds <- "eof"
+			return
 		}
-	}()
+		w.cmds <- m.Type
+	}
+}
 
-	tHello := time.Now()
-	p, err := opts.Load(ctx, h.Spec)
+// load loads the hello's Spec and self-tests it; a failure is reported to
+// the primary.
+func (w *worker) load(ctx context.Context, load LoadFunc) error {
+	p, err := load(ctx, w.hello.Spec)
 	if err != nil {
-		return fatal(ctrl, fmt.Errorf("load plugin: %w", err))
+		return fatal(w.ctrl, fmt.Errorf("load plugin: %w", err))
 	}
-	tLoaded := time.Now()
-	closePlugin := func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := p.Close(cctx); err != nil {
-			log.Warn("close plugin", keyErr, err)
-		}
-	}
-	if err := selfTest(ctx, p, h.Server.withDefaults().SelfTestPath); err != nil {
-		closePlugin()
-		return fatal(ctrl, err)
-	}
-	if h.Hold {
-		// Loaded and self-tested; the version may not take traffic until
-		// the primary's check passed.
-		log.Debug("worker loaded; waiting for the primary's check", "load", tLoaded.Sub(tHello).Round(time.Microsecond).String())
-		select {
-		case c := <-cmds:
-			if c != msgServe {
-				closePlugin()
-				if c == "eof" {
-					return errors.New("worker: primary gone before the plugin was cleared to serve")
-				}
-				return nil // stopped before serving: nothing to drain
-			}
-		case <-term:
-			closePlugin()
-			return nil
-		case <-ctx.Done():
-			closePlugin()
-			return nil
-		}
-	}
-	version := h.Spec.Version
-	if hp, ok := p.(interface{ Hash() string }); ok && version == "" {
-		version = hp.Hash()
-	}
-	s := newServer(h.Server, instrument(p, meter, newAccessLog(h.Server.AccessLog, os.Stderr)), log)
-	srv.Store(s)
-	s.serve(ln)
-	if err := ctrl.send(message{Type: msgReady, Version: version}); err != nil {
-		s.stop()
-		closePlugin()
-		return fmt.Errorf("worker: report ready: %w", err)
-	}
-	log.Debug("worker start phases", "exec_to_hello", tHello.Sub(processStart).Round(time.Microsecond).String(),
-		"load", tLoaded.Sub(tHello).Round(time.Microsecond).String(), "self_test", time.Since(tLoaded).Round(time.Microsecond).String())
-
-	fast := false
-	select {
-	case c := <-cmds:
-		switch c {
-		case msgStop:
-			fast = true
-		case "eof":
-			log.Warn("primary is gone; draining")
-		}
-	case <-term:
-		log.Info("SIGTERM; draining")
-	case <-ctx.Done():
-	}
-	var derr error
-	if fast {
-		derr = s.stop()
-	} else {
-		ctrl.send(message{Type: msgDraining})
-		dctx, cancel := context.WithTimeout(context.Background(), h.DrainTimeout)
-		derr = s.drain(dctx)
-		cancel()
-	}
-	ctrl.send(beat(s, meter)) // the final counts, for the primary's totals
-	closePlugin()
-	if derr != nil {
-		return fatal(ctrl, fmt.Errorf("worker: %w", derr))
+	w.plugin = p
+	if err := httpserve.SelfTest(ctx, p, w.hello.Server.SelfTestPath); err != nil {
+		w.closePlugin()
+		return fatal(w.ctrl, err)
 	}
 	return nil
+}
+
+// waitServe holds a loaded worker until the primary's check passed
+// (msgServe). Any other end means it never serves; err says whether that
+// was a failure.
+func (w *worker) waitServe(ctx context.Context, term <-chan os.Signal) (serve bool, err error) {
+	select {
+	case c := <-w.cmds:
+		switch c {
+		case msgServe:
+			return true, nil
+		case "eof":
+			return false, errors.New("worker: primary gone before the plugin was cleared to serve")
+		}
+		return false, nil // stopped before serving: nothing to drain
+	case <-term:
+		return false, nil
+	case <-ctx.Done():
+		return false, nil
+	}
+}
+
+// serve starts serving the inherited listener and reports ready.
+func (w *worker) serve(ln net.Listener) (*httpserve.Server, error) {
+	s := httpserve.New(w.hello.Server, w.plugin, w.log, os.Stderr) // access lines: the primary relays stderr
+	w.srv.Store(s)
+	s.Serve(ln)
+	if err := w.ctrl.send(message{Type: msgReady, Version: versionOf(w.plugin, w.hello.Spec)}); err != nil {
+		s.Stop()
+		w.closePlugin()
+		return nil, fmt.Errorf("worker: report ready: %w", err)
+	}
+	return s, nil
+}
+
+// waitStop serves until the primary says drain or stop, goes away, or
+// SIGTERM arrives; fast is true for a stop.
+func (w *worker) waitStop(ctx context.Context, term <-chan os.Signal) (fast bool) {
+	select {
+	case c := <-w.cmds:
+		switch c {
+		case msgStop:
+			return true
+		case "eof":
+			w.log.Warn("primary is gone; draining")
+		}
+	case <-term:
+		w.log.Info("SIGTERM; draining")
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// stop drains s (fast: closes it), sends the final counts and closes the
+// plugin.
+func (w *worker) stop(s *httpserve.Server, fast bool) error {
+	var err error
+	if fast {
+		err = s.Stop()
+	} else {
+		w.ctrl.send(message{Type: msgDraining})
+		dctx, cancel := context.WithTimeout(context.Background(), w.hello.DrainTimeout)
+		err = s.Drain(dctx)
+		cancel()
+	}
+	w.ctrl.send(beat(s)) // the final counts, for the primary's totals
+	w.closePlugin()
+	if err != nil {
+		return fatal(w.ctrl, fmt.Errorf("worker: %w", err))
+	}
+	return nil
+}
+
+func (w *worker) closePlugin() {
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.plugin.Close(cctx); err != nil {
+		w.log.Warn("close plugin", keyErr, err)
+	}
 }
 
 // fatal tells the primary why this worker is giving up, then returns err.
@@ -194,14 +258,14 @@ func fatal(c *conn, err error) error {
 	return err
 }
 
-func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *server, meter *meter) {
+func heartbeat(c *conn, every time.Duration, done <-chan struct{}, srv func() *httpserve.Server) {
 	if every <= 0 {
 		every = time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if c.send(beat(srv(), meter)) != nil {
+		if c.send(beat(srv())) != nil {
 			return
 		}
 		select {
@@ -217,81 +281,13 @@ func isSocket(fd int) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
 }
 
-type selfTestKey struct{}
-
-// IsSelfTest reports whether ctx belongs to the self-test request a worker
-// sends its plugin before reporting ready. A plugin's next handler should
-// answer it locally (e.g. 204) instead of calling the upstream: the
-// self-test checks the plugin, not the upstream, which may be down or slow.
-func IsSelfTest(ctx context.Context) bool { return ctx.Value(selfTestKey{}) != nil }
-
-// FaultCounter is implemented by plugins that count the requests they
-// failed (a guest trap or timeout). The self-test then fails only on a new
-// fault, so a plugin that answers 500 on purpose (say, to a request missing
-// a header it needs) still becomes ready. Without it, 500 and 504 fail.
-type FaultCounter interface{ Faults() uint64 }
-
-// selfTest sends one in-process request to p; a panic or a fault (see
-// FaultCounter) fails it.
-func selfTest(ctx context.Context, p Plugin, path string) (err error) {
-	ctx = context.WithValue(ctx, selfTestKey{}, true)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://self-test"+path, nil)
-	if err != nil {
-		return fmt.Errorf("self-test request %q: %w", path, err)
+// beat is the heartbeat message: s's request counts and metrics (none
+// before it serves).
+func beat(s *httpserve.Server) message {
+	msg := message{Type: msgBeat}
+	if s != nil {
+		msg.Requests, msg.InFlight = s.Requests(), s.InFlight()
+		msg.Metrics = s.Metrics()
 	}
-	req.Body = http.NoBody // as on a server request, never nil
-	req.RemoteAddr = "127.0.0.1:0"
-	req.Header.Set("User-Agent", "wasmcluster-self-test")
-	rec := &recorder{header: make(http.Header)}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("self-test GET %s: handler panicked: %v", path, r)
-		}
-	}()
-	fc, counts := p.(FaultCounter)
-	var before uint64
-	if counts {
-		before = fc.Faults()
-	}
-	p.ServeHTTP(rec, req)
-	if rec.code == 0 {
-		rec.code = http.StatusOK
-	}
-	failed := rec.code == http.StatusInternalServerError || rec.code == http.StatusGatewayTimeout
-	if counts {
-		failed = fc.Faults() > before
-	}
-	if failed {
-		body := rec.body.Bytes()
-		if len(body) > 200 {
-			body = body[:200]
-		}
-		return fmt.Errorf("self-test GET %s: status %d: %s", path, rec.code, bytes.TrimSpace(body))
-	}
-	return nil
+	return msg
 }
-
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-}
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
-	if r.body.Len() < 4096 {
-		r.body.Write(b[:min(len(b), 4096)])
-	}
-	return len(b), nil
-}
-func (r *recorder) Flush() {}
-
-var _ io.Writer = (*recorder)(nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // listenAdmin binds the admin listener, or returns nil when admin is "off".
@@ -46,7 +47,7 @@ func recycleOptions(cfg config.Config) workers.RecycleOptions {
 
 func accessLogFormat(cfg config.Config) string {
 	if cfg.Log.Access == "off" {
-		return workers.AccessLogOff
+		return httpserve.AccessLogOff
 	}
 	return cfg.Log.Access
 }

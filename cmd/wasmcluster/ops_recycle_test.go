@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // loadUntil sends POSTs (no GetBody: never silently retried) one at a time,
@@ -74,10 +74,10 @@ func TestRecycleMaxRSS(t *testing.T) {
 	wg.Go(func() { n, failed = loadUntil(s.url(), 50*time.Millisecond, stop) })
 
 	var maxRSS int64
-	var maxAt workers.WorkerStatus
+	var maxAt control.WorkerStatus
 	deadline := time.Now().Add(40 * time.Second)
 	for exitsFor(s.stderr.String(), "recycle max_rss") < 1 && time.Now().Before(deadline) {
-		st, err := workers.QueryStatus(t.Context(), sock)
+		st, err := control.QueryStatus(t.Context(), sock)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestRecycleMaxRequestsStaggered(t *testing.T) {
 	wg.Go(func() { n, failed = loadUntil(s.url(), 5*time.Millisecond, stop) })
 	deadline := time.Now().Add(30 * time.Second)
 	for exitsFor(s.stderr.String(), "recycle max_requests") < 3 && time.Now().Before(deadline) {
-		st, err := workers.QueryStatus(t.Context(), sock)
+		st, err := control.QueryStatus(t.Context(), sock)
 		if err != nil {
 			t.Fatal(err)
 		}

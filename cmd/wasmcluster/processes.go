@@ -24,6 +24,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // processOptions are serve's process-layer flags.
@@ -105,7 +106,7 @@ func (wc workerConfig) host(log *slog.Logger) (host.Config, error) {
 // slow or down upstream must not keep workers from starting.
 func selfTestGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if workers.IsSelfTest(r.Context()) {
+		if httpserve.IsSelfTest(r.Context()) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -116,7 +117,7 @@ func selfTestGuard(next http.Handler) http.Handler {
 // loadSnapshot is the LoadFunc of workers (and of --workers 0): the host
 // over the snapshot named by spec, checked against its hash.
 func loadSnapshot(log *slog.Logger) workers.LoadFunc {
-	return func(ctx context.Context, spec workers.Spec) (workers.Plugin, error) {
+	return func(ctx context.Context, spec workers.Spec) (httpserve.Plugin, error) {
 		var wc workerConfig
 		if err := json.Unmarshal(spec.Config, &wc); err != nil {
 			return nil, fmt.Errorf("worker config: %w", err)
@@ -167,7 +168,7 @@ func (h *handoff) keep(p *host.Plugin) {
 // load serves the kept plugin when it is the version asked for, and loads
 // the snapshot otherwise (a restart of the same version).
 func (h *handoff) load(fallback workers.LoadFunc) workers.LoadFunc {
-	return func(ctx context.Context, spec workers.Spec) (workers.Plugin, error) {
+	return func(ctx context.Context, spec workers.Spec) (httpserve.Plugin, error) {
 		h.mu.Lock()
 		p := h.p
 		if p != nil && p.Hash() == spec.Version {
@@ -263,12 +264,10 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		}
 		return runtimeError(err)
 	}
-	var admin net.Listener // ops.go; workers serve metrics only across processes
-	if po.Workers != workers.InProcess {
-		if admin, err = listenAdmin(cfg, log); err != nil {
-			ln.Close()
-			return runtimeError(err)
-		}
+	admin, err := listenAdmin(cfg, log) // ops.go
+	if err != nil {
+		ln.Close()
+		return runtimeError(err)
 	}
 	err = runPrimary(ctx, mgr, cfg, specOf, st, log, workers.PrimaryOptions{ // reload.go: watch, prune
 		Admin:    admin,
@@ -287,7 +286,7 @@ func serveProcesses(ctx context.Context, pluginPath, file string, hcfg host.Conf
 		},
 		ControlPath:  po.Control,
 		DrainTimeout: cfg.DrainTimeout,
-		Server: workers.ServerOptions{
+		Server: httpserve.Options{
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // Tests of the process layer through the real binary (processes.go,
@@ -44,20 +44,20 @@ func shortDir(t *testing.T) string {
 	return d
 }
 
-func statusOf(t *testing.T, sock string) workers.Status {
+func statusOf(t *testing.T, sock string) control.Status {
 	t.Helper()
 	r := runBin(t, nil, "status", "--json", "--control", sock)
 	if r.code != 0 {
 		t.Fatalf("status: exit %d: %s", r.code, r.stderr)
 	}
-	var st workers.Status
+	var st control.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, r.stdout)
 	}
 	return st
 }
 
-func readyPIDs(st workers.Status) []int {
+func readyPIDs(st control.Status) []int {
 	var pids []int
 	for _, w := range st.Workers {
 		if w.State == "ready" {

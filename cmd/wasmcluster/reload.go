@@ -22,6 +22,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // managerOptions is the plugin Manager's configuration: preflight with the
@@ -127,7 +128,7 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary, specOf func
 // shared by other instances serving other plugins: the snapshots of every
 // store beside ours count as in use, so their versions stay warm too (a
 // revert, or another instance's next worker).
-func (sw *swapper) afterRoll(_ workers.RollStatus, inUse []string) {
+func (sw *swapper) afterRoll(_ control.RollStatus, inUse []string) {
 	defer releaseMemory() // the new version's preflight plugin
 	keep := append(inUse, sw.mgr.Stats().Current.Hash)
 	removed, err := sw.mgr.Prune(keep...)
@@ -155,14 +156,14 @@ func (sw *swapper) afterRoll(_ workers.RollStatus, inUse []string) {
 }
 
 // status is the plugin part of `wasmcluster status`.
-func (sw *swapper) status() *workers.PluginStatus {
+func (sw *swapper) status() *control.PluginStatus {
 	s := sw.mgr.Stats()
-	ps := &workers.PluginStatus{
+	ps := &control.PluginStatus{
 		Path: sw.mgr.Path(), Watching: sw.watching.Load(), Accepted: s.Current.Hash, Checking: s.Checking,
 		NAccepted: s.Accepted, NRefused: s.Refused, NErrors: s.Errors,
 	}
 	if r := s.LastRefusal; r != nil && r.Err != nil {
-		ps.LastRefused = &workers.Refusal{Version: r.Hash, Error: r.Err.Error(), Trigger: string(r.Trigger), At: r.At}
+		ps.LastRefused = &control.Refusal{Version: r.Hash, Error: r.Err.Error(), Trigger: string(r.Trigger), At: r.At}
 	}
 	return ps
 }
@@ -170,7 +171,7 @@ func (sw *swapper) status() *workers.PluginStatus {
 // newReloadCmd is `wasmcluster reload [--wait] [--control PATH]`.
 func newReloadCmd(stdout io.Writer) *cobra.Command {
 	var wait bool
-	var control string
+	var controlPath string
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "reload",
@@ -182,11 +183,11 @@ when the roll finished and fails if it did not succeed (a new worker crashed
 or never became ready), fit for systemd's ExecReload.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := control
+			path := controlPath
 			if path == "" {
-				switch socks := workers.FindControlSockets(); len(socks) {
+				switch socks := control.FindSockets(); len(socks) {
 				case 0:
-					path = workers.DefaultControlPath()
+					path = control.DefaultPath()
 				case 1:
 					path = socks[0]
 				default:
@@ -195,7 +196,7 @@ or never became ready), fit for systemd's ExecReload.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := workers.Reload(ctx, path, wait)
+			res, err := control.Reload(ctx, path, wait)
 			if err != nil {
 				return runtimeError(err)
 			}
@@ -209,13 +210,13 @@ or never became ready), fit for systemd's ExecReload.`,
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the roll finished; fail if it did not succeed")
-	cmd.Flags().StringVar(&control, "control", "", "control socket of the instance (default "+workers.DefaultControlPath()+")")
+	cmd.Flags().StringVar(&controlPath, "control", "", "control socket of the instance (default "+control.DefaultPath()+")")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "give up waiting after this long")
 	return cmd
 }
 
 // printRoll is the roll and plugin part of the status text.
-func printRoll(w io.Writer, st *workers.Status) {
+func printRoll(w io.Writer, st *control.Status) {
 	if st.Target != "" && st.Roll != nil {
 		fmt.Fprintf(w, "rolling to %s (from %s, %s, %d replaced so far, %s)\n", shortHash(st.Target), shortHash(st.Roll.From),
 			st.Roll.Trigger, st.Roll.Replaced, fmtSeconds(st.Roll.DurationSeconds))

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // benchBin is the binary benchmarks run.
@@ -331,7 +332,7 @@ func waitRolledB(tb testing.TB, sock, version string, n int, timeout time.Durati
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		st, err := workers.QueryStatus(tb.Context(), sock)
+		st, err := control.QueryStatus(tb.Context(), sock)
 		if err == nil && st.Version == version && st.Target == "" && len(st.Workers) == n {
 			all := true
 			for _, w := range st.Workers {

@@ -12,38 +12,38 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // newStatusCmd is `wasmcluster status [--json] [--control PATH]`, like
 // `pm2 ls`. With no instance running it says so and exits 1.
 func newStatusCmd(stdout io.Writer) *cobra.Command {
 	var asJSON bool
-	var control string
+	var controlPath string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the running instance's workers",
 		Long: `Show the running wasmcluster instance and its workers: id, pid, state, plugin
 version, uptime, requests served, requests in flight, resident memory,
 restarts and the last exit reason. The instance is found through its control
-socket (default ` + workers.DefaultControlPath() + `, or --control); without
+socket (default ` + control.DefaultPath() + `, or --control); without
 --control, instances that found the default taken are shown too (--json
 then prints an array). Exits 1 when no instance is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			paths := []string{control}
-			if control == "" {
+			paths := []string{controlPath}
+			if controlPath == "" {
 				// Instances that found the default socket taken listen
 				// beside it; show them all.
-				if paths = workers.FindControlSockets(); len(paths) == 0 {
-					paths = []string{workers.DefaultControlPath()}
+				if paths = control.FindSockets(); len(paths) == 0 {
+					paths = []string{control.DefaultPath()}
 				}
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 			defer cancel()
-			var all []*workers.Status
+			var all []*control.Status
 			for _, p := range paths {
-				st, err := workers.QueryStatus(ctx, p)
+				st, err := control.QueryStatus(ctx, p)
 				if err != nil {
 					return runtimeError(err)
 				}
@@ -69,11 +69,11 @@ then prints an array). Exits 1 when no instance is running.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	cmd.Flags().StringVar(&control, "control", "", "control socket of the instance (default "+workers.DefaultControlPath()+")")
+	cmd.Flags().StringVar(&controlPath, "control", "", "control socket of the instance (default "+control.DefaultPath()+")")
 	return cmd
 }
 
-func printStatus(w io.Writer, st *workers.Status) error {
+func printStatus(w io.Writer, st *control.Status) error {
 	mode := fmt.Sprintf("%d workers", st.Desired)
 	if st.InProcess {
 		mode = "in-process"

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // versionWAT is a guest answering "version <name>\n".
@@ -97,13 +98,13 @@ func replaceFile(t *testing.T, path string, b []byte, method int) {
 
 // waitRolled waits until every one of n workers runs version and no roll is
 // under way; it returns the status then.
-func waitRolled(t *testing.T, sock, version string, n int, timeout time.Duration) *workers.Status {
+func waitRolled(t *testing.T, sock, version string, n int, timeout time.Duration) *control.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	var st *workers.Status
+	var st *control.Status
 	var err error
 	for time.Now().Before(deadline) {
-		st, err = workers.QueryStatus(t.Context(), sock)
+		st, err = control.QueryStatus(t.Context(), sock)
 		if err == nil && st.Version == version && st.Target == "" && len(st.Workers) == n {
 			all := true
 			for _, w := range st.Workers {
@@ -166,7 +167,7 @@ func TestSwapUnderLoad(t *testing.T) {
 		st := waitRolled(t, sock, sha(b), 2, 30*time.Second)
 		took = append(took, time.Since(t0))
 		l.setExpect(answerOf(i))
-		if st.Roll == nil || st.Roll.Outcome != workers.OutcomeOK || st.Roll.Trigger != "watch" {
+		if st.Roll == nil || st.Roll.Outcome != control.OutcomeOK || st.Roll.Trigger != "watch" {
 			t.Errorf("swap %d: roll status %+v", i, st.Roll)
 		}
 		if i == 1 {
@@ -225,10 +226,10 @@ func TestSwapBadPlugins(t *testing.T) {
 		replaceFile(t, path, b.wasm, i)
 		h := sha(b.wasm)
 		deadline := time.Now().Add(20 * time.Second)
-		var st *workers.Status
+		var st *control.Status
 		for {
 			var err error
-			st, err = workers.QueryStatus(t.Context(), sock)
+			st, err = control.QueryStatus(t.Context(), sock)
 			if err == nil && st.Plugin != nil && st.Plugin.LastRefused != nil && st.Plugin.LastRefused.Version == h {
 				break
 			}
@@ -285,7 +286,7 @@ func TestSwapStorm(t *testing.T) {
 			if n := int64(len(children(pid))); n > maxKids.Load() {
 				maxKids.Store(n)
 			}
-			if st, err := workers.QueryStatus(t.Context(), sock); err == nil {
+			if st, err := control.QueryStatus(t.Context(), sock); err == nil {
 				n := int64(0)
 				for _, w := range st.Workers {
 					if w.State == "ready" || w.State == "starting" {

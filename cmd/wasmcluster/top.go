@@ -14,14 +14,14 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // newTopCmd is `wasmcluster top`, like `pm2 monit`: a live view of the
 // running instance's workers, redrawn in place from the control socket's
 // status (no admin listener needed). q or Ctrl-C quits.
 func newTopCmd(stdout io.Writer) *cobra.Command {
-	var control string
+	var controlPath string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "top",
@@ -35,17 +35,17 @@ Exits 1 when no instance is running.`,
 			if interval < 100*time.Millisecond {
 				return usageError(fmt.Errorf("--interval %s: must be at least 100ms", interval))
 			}
-			path := control
+			path := controlPath
 			if path == "" {
-				path = workers.DefaultControlPath()
-				if found := workers.FindControlSockets(); len(found) > 0 {
+				path = control.DefaultPath()
+				if found := control.FindSockets(); len(found) > 0 {
 					path = found[0]
 				}
 			}
 			return runtimeErrorOrNil(runTop(cmd.Context(), path, interval, stdout))
 		},
 	}
-	cmd.Flags().StringVar(&control, "control", "", "control socket of the instance (default "+workers.DefaultControlPath()+")")
+	cmd.Flags().StringVar(&controlPath, "control", "", "control socket of the instance (default "+control.DefaultPath()+")")
 	cmd.Flags().DurationVar(&interval, "interval", time.Second, "refresh interval")
 	return cmd
 }
@@ -53,7 +53,7 @@ Exits 1 when no instance is running.`,
 // runTop draws until q, Ctrl-C, SIGINT/SIGTERM, or the instance going away.
 func runTop(ctx context.Context, path string, interval time.Duration, out io.Writer) error {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	st, err := workers.QueryStatus(qctx, path)
+	st, err := control.QueryStatus(qctx, path)
 	cancel()
 	if err != nil {
 		return err
@@ -77,7 +77,7 @@ func runTop(ctx context.Context, path string, interval time.Duration, out io.Wri
 	fmt.Fprint(out, "\x1b[?1049h\x1b[?25l") // alternate screen, hide cursor
 	defer fmt.Fprint(out, "\x1b[?25h\x1b[?1049l")
 
-	t := &topView{prev: map[int]workers.WorkerStatus{}, nl: nl}
+	t := &topView{prev: map[int]control.WorkerStatus{}, nl: nl}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -92,7 +92,7 @@ func runTop(ctx context.Context, path string, interval time.Duration, out io.Wri
 		case <-tick.C:
 		}
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		next, err := workers.QueryStatus(qctx, path)
+		next, err := control.QueryStatus(qctx, path)
 		cancel()
 		if err != nil {
 			fmt.Fprint(out, "\x1b[?25h\x1b[?1049l")
@@ -123,12 +123,12 @@ func readKeys(r io.Reader, quit chan<- struct{}) {
 // topView turns successive status snapshots into frames; rates and p99
 // come from the difference between two snapshots of the same process.
 type topView struct {
-	prev     map[int]workers.WorkerStatus // by PID
+	prev     map[int]control.WorkerStatus // by PID
 	prevTime time.Time
 	nl       string
 }
 
-func (v *topView) frame(st *workers.Status, now time.Time) string {
+func (v *topView) frame(st *control.Status, now time.Time) string {
 	dt := now.Sub(v.prevTime).Seconds()
 	var b strings.Builder
 	line := func(format string, args ...any) {
@@ -181,7 +181,7 @@ func (v *topView) frame(st *workers.Status, now time.Time) string {
 	line("")
 	line("q or Ctrl-C to quit")
 	b.WriteString("\x1b[J") // clear below: workers that went away
-	v.prev = map[int]workers.WorkerStatus{}
+	v.prev = map[int]control.WorkerStatus{}
 	for _, w := range st.Workers {
 		v.prev[w.PID] = w
 	}
@@ -211,10 +211,10 @@ func quantileDelta(before, after []uint64, q float64) string {
 	for i, c := range d {
 		seen += c
 		if seen >= rank {
-			if i >= len(workers.LatencyBounds) {
-				return ">" + fmtLatency(workers.LatencyBounds[len(workers.LatencyBounds)-1])
+			if i >= len(control.LatencyBounds) {
+				return ">" + fmtLatency(control.LatencyBounds[len(control.LatencyBounds)-1])
 			}
-			return "<=" + fmtLatency(workers.LatencyBounds[i])
+			return "<=" + fmtLatency(control.LatencyBounds[i])
 		}
 	}
 	return "-"

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 func TestQuantileDelta(t *testing.T) {
-	n := len(workers.LatencyBounds) + 1
+	n := len(control.LatencyBounds) + 1
 	b := func(pairs ...int) []uint64 {
 		out := make([]uint64, n)
 		for i := 0; i < len(pairs); i += 2 {

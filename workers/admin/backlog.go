@@ -1,4 +1,4 @@
-package workers
+package admin
 
 import (
 	"bufio"
@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // backlog reads the listening socket's accept queue from /proc/net/tcp
@@ -26,15 +24,6 @@ func backlog(ino uint64) (queued uint64, ok bool) {
 	return 0, false
 }
 
-// listenerInode is the socket inode of the listener, found once.
-// Supervisor goroutine.
-func (pr *Primary) listenerInode() uint64 {
-	if pr.ops.lnInode == 0 {
-		pr.ops.lnInode = socketInode(pr.ln)
-	}
-	return pr.ops.lnInode
-}
-
 // socketInode finds a socket's inode through SyscallConn (never Fd(),
 // which would flip the shared socket to blocking mode); 0 if unknown.
 func socketInode(c any) uint64 {
@@ -42,8 +31,8 @@ func socketInode(c any) uint64 {
 	if sc, ok := c.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			rc.Control(func(fd uintptr) {
-				var st unix.Stat_t
-				if unix.Fstat(int(fd), &st) == nil {
+				var st syscall.Stat_t
+				if syscall.Fstat(int(fd), &st) == nil {
 					ino = st.Ino
 				}
 			})

@@ -1,4 +1,4 @@
-package workers
+package admin
 
 import (
 	"net"
@@ -38,19 +38,5 @@ func TestBacklog(t *testing.T) {
 	}
 	if _, ok := backlog(0); ok {
 		t.Error("backlog of inode 0 reported")
-	}
-}
-
-func TestReasonLabel(t *testing.T) {
-	for in, want := range map[string]string{
-		"crash":                             "crash",
-		"recycle max_rss":                   "recycle max_rss",
-		"heartbeat timeout":                 "heartbeat timeout",
-		"replaced (exit status 0)":          "replaced",
-		"start canceled: superseded by new": "start canceled",
-	} {
-		if got := reasonLabel(in); got != want {
-			t.Errorf("reasonLabel(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

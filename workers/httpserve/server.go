@@ -1,9 +1,10 @@
-package workers
+package httpserve
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,12 +16,10 @@ import (
 // ErrDrainTimeout reports connections cut off at the drain's hard cap.
 var ErrDrainTimeout = errors.New("requests still running at the drain timeout (drain_timeout) were cut off")
 
-// server serves a Plugin on a listener and drains carefully (see doc.go):
-// http.Server.Shutdown drops requests read on just-accepted connections
-// (Go issue 75591) and closes idle keep-alive connections under clients'
-// feet, so it is not used.
-type server struct {
-	opts     ServerOptions
+// Server serves a Plugin on a listener, metered, and drains carefully
+// (see doc.go).
+type Server struct {
+	opts     Options
 	srv      *http.Server
 	ln       net.Listener
 	served   chan error // Serve's result
@@ -29,6 +28,8 @@ type server struct {
 	cur      atomic.Pointer[generation]
 	requests atomic.Uint64
 	inFlight atomic.Int64
+	meter    meter
+	access   *accessLog // nil: no access log
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
@@ -44,14 +45,18 @@ type generation struct {
 type connInfo struct {
 	born  time.Time
 	reqs  atomic.Int64
-	state http.ConnState // guarded by server.mu
-	since time.Time      // when state last changed; guarded by server.mu
+	state http.ConnState // guarded by Server.mu
+	since time.Time      // when state last changed; guarded by Server.mu
 }
 
 type connKey struct{}
 
-func newServer(opts ServerOptions, p Plugin, log *slog.Logger) *server {
-	s := &server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
+// New returns a server for p. Every request is counted (Metrics) and, when
+// opts.AccessLog names a format and access is not nil, written as one line
+// to access; log gets net/http's own errors at debug level.
+func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
+	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
+	s.access = newAccessLog(s.opts.AccessLog, access)
 	s.cur.Store(&generation{p: p})
 	s.srv = &http.Server{
 		Handler:           s,
@@ -65,8 +70,8 @@ func newServer(opts ServerOptions, p Plugin, log *slog.Logger) *server {
 	return s
 }
 
-// serve starts serving ln in the background.
-func (s *server) serve(ln net.Listener) {
+// Serve starts serving ln in the background.
+func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
 	go func() { s.served <- s.srv.Serve(trackListener{ln}) }()
 }
@@ -113,7 +118,7 @@ func quietSince(c net.Conn, t time.Time) bool {
 	return !ok || tc.lastRead.Load() < t.UnixNano()
 }
 
-func (s *server) connContext(ctx context.Context, c net.Conn) context.Context {
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
 	now := time.Now()
 	ci := &connInfo{born: now, state: http.StateNew, since: now}
 	s.mu.Lock()
@@ -122,7 +127,7 @@ func (s *server) connContext(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, ci)
 }
 
-func (s *server) connState(c net.Conn, st http.ConnState) {
+func (s *Server) connState(c net.Conn, st http.ConnState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch st {
@@ -135,7 +140,7 @@ func (s *server) connState(c net.Conn, st http.ConnState) {
 	}
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
@@ -145,18 +150,45 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := s.acquire()
 	defer g.refs.Add(-1)
 	dw := &drainWriter{ResponseWriter: w, s: s}
-	g.p.ServeHTTP(dw, r)
+	s.observe(dw, r, g.p)
 	if !dw.wrote && s.draining.Load() {
 		w.Header().Set("Connection", "close")
 	}
 }
+
+// observe serves r with p, recording its status and latency in the meter
+// and the access log.
+func (s *Server) observe(w http.ResponseWriter, r *http.Request, p Plugin) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		d := time.Since(start)
+		s.meter.observe(code, d)
+		if s.access != nil {
+			s.access.log(r, code, sw.bytes, start, d)
+		}
+	}()
+	p.ServeHTTP(sw, r)
+}
+
+// Requests is the number of requests received so far; InFlight, those
+// being served.
+func (s *Server) Requests() uint64 { return s.requests.Load() }
+func (s *Server) InFlight() int64  { return s.inFlight.Load() }
+
+// Metrics snapshots the meter and the current plugin's counters.
+func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
 
 // drainWriter adds "Connection: close" to a response whose headers go out
 // after the drain began, so a keep-alive connection busy when the drain
 // started ends cleanly instead of being closed while idle.
 type drainWriter struct {
 	http.ResponseWriter
-	s     *server
+	s     *Server
 	wrote bool
 }
 
@@ -192,7 +224,7 @@ func (w *drainWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // closeAfter says whether this response should end its connection: while
 // draining, and past the per-connection request or age cap (so long-lived
 // clients rebalance over workers).
-func (s *server) closeAfter(r *http.Request) bool {
+func (s *Server) closeAfter(r *http.Request) bool {
 	if s.draining.Load() {
 		return true
 	}
@@ -207,7 +239,7 @@ func (s *server) closeAfter(r *http.Request) bool {
 	return s.opts.MaxConnAge > 0 && time.Since(ci.born) >= s.opts.MaxConnAge
 }
 
-func (s *server) acquire() *generation {
+func (s *Server) acquire() *generation {
 	for {
 		g := s.cur.Load()
 		g.refs.Add(1)
@@ -218,8 +250,9 @@ func (s *server) acquire() *generation {
 	}
 }
 
-// swap installs p and returns the previous plugin once no request uses it.
-func (s *server) swap(ctx context.Context, p Plugin) (Plugin, error) {
+// Swap installs p and returns the previous plugin once no request uses it
+// (or, with an error, when ctx ended first).
+func (s *Server) Swap(ctx context.Context, p Plugin) (Plugin, error) {
 	old := s.cur.Swap(&generation{p: p})
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
@@ -233,12 +266,13 @@ func (s *server) swap(ctx context.Context, p Plugin) (Plugin, error) {
 	return old.p, nil
 }
 
-func (s *server) plugin() Plugin { return s.cur.Load().p }
+// Plugin is the plugin serving now.
+func (s *Server) Plugin() Plugin { return s.cur.Load().p }
 
-// drain stops accepting, lets in-flight requests finish (answering them
+// Drain stops accepting, lets in-flight requests finish (answering them
 // with Connection: close), closes connections idle for the grace period,
 // and returns when none remain or ctx ends (then it closes everything).
-func (s *server) drain(ctx context.Context) error {
+func (s *Server) Drain(ctx context.Context) error {
 	s.draining.Store(true)
 	start := time.Now()
 	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -284,8 +318,8 @@ func (s *server) drain(ctx context.Context) error {
 	}
 }
 
-// stop closes the listener and every connection at once.
-func (s *server) stop() error {
+// Stop closes the listener and every connection at once.
+func (s *Server) Stop() error {
 	s.draining.Store(true)
 	return s.srv.Close()
 }

@@ -1,4 +1,4 @@
-package workers
+package httpserve
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Access log formats (ServerOptions.AccessLog).
+// Access log formats (Options.AccessLog).
 const (
 	AccessLogOff      = ""
 	AccessLogCommon   = "common"   // NCSA common log format
@@ -20,22 +20,10 @@ const (
 	AccessLogJSON     = "json"     // one slog-compatible JSON record per request
 )
 
-// ValidAccessLog reports whether f names an access log format ("off" and ""
-// disable it).
-func ValidAccessLog(f string) bool {
-	switch f {
-	case "", "off", AccessLogCommon, AccessLogCombined, AccessLogJSON:
-		return true
-	}
-	return false
-}
-
-// accessLog writes one line per request to w, the worker's stderr: the
-// primary relays each whole line into its own log (a JSON line becomes a
-// record with its attributes, a text line a record whose message is the
-// line), so access lines follow --log-file and its reopen on SIGUSR1.
-// Lines are written with one Write each, under a lock, so they never
-// interleave (a pipe write under PIPE_BUF is atomic).
+// accessLog writes one line per request to w (a worker's stderr, which the
+// primary relays into its own log line by line). Each line is written with
+// one Write, under a lock, so lines never interleave and a reader gets
+// whole lines (a pipe write under PIPE_BUF is atomic).
 type accessLog struct {
 	format string
 	mu     sync.Mutex
@@ -44,7 +32,7 @@ type accessLog struct {
 }
 
 func newAccessLog(format string, w io.Writer) *accessLog {
-	if format == "" || format == "off" {
+	if format == "" || format == "off" || w == nil {
 		return nil
 	}
 	return &accessLog{format: format, w: w}

@@ -1,0 +1,114 @@
+package admin
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+)
+
+// Source is what the admin listener reports on.
+type Source interface {
+	// Snapshot is the state /metrics reports; false once the source
+	// stopped.
+	Snapshot() (Snapshot, bool)
+	// Responsive reports whether the source's loop answers within d.
+	Responsive(d time.Duration) bool
+	// Readiness is /readyz's answer.
+	Readiness() Readiness
+}
+
+// Snapshot is one scrape's worth of state.
+type Snapshot struct {
+	Slots         []Slot            // by slot id
+	Exits         map[string]uint64 // worker exits while serving, by reason
+	Rolls         map[string]uint64 // rolls by outcome
+	RollDurations Histogram
+	States        map[string]int // worker processes by state (every reported state, zeros included)
+	Desired       int
+	Version       string         // the version new workers start
+	Versions      map[string]int // worker processes by version
+}
+
+// Slot is one worker slot's aggregate: the counters of every process that
+// served it, and the gauges of those alive.
+type Slot struct {
+	ID                           int
+	Total                        httpserve.Metrics
+	InFlight                     int64
+	RSS                          int64
+	PoolSize, PoolLive, PoolIdle int
+}
+
+// Histogram is a distribution: Counts per bucket of Bounds (upper bounds,
+// not cumulative), then +Inf; Sum of the observed values.
+type Histogram struct {
+	Bounds []float64
+	Counts []uint64
+	Sum    float64
+}
+
+// Readiness is /readyz's answer.
+type Readiness struct {
+	Ready   bool   `json:"ready"`
+	Reason  string `json:"reason,omitempty"`
+	Workers int    `json:"workers_ready"`
+	Desired int    `json:"workers_desired"`
+	Version string `json:"version"`
+}
+
+// Handler serves, for src:
+//
+//	/metrics  Prometheus text format
+//	/healthz  200 while src's loop answers
+//	/readyz   200 when src is ready; 503 with the reason otherwise
+//
+// served is the listening socket that serves the plugin, whose accept
+// queue /metrics reports (nil or a unix socket: none).
+func Handler(src Source, served net.Listener) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{src: src, lnInode: socketInode(served)},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !src.Responsive(5 * time.Second) {
+			http.Error(w, "supervisor loop not answering\n", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rd := src.Readiness()
+		w.Header().Set("Content-Type", "application/json")
+		if !rd.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(rd)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "wasmcluster admin: /metrics /healthz /readyz")
+	})
+	return mux
+}
+
+// Server serves Handler on the admin listener.
+type Server struct{ srv *http.Server }
+
+// Serve serves Handler(src, served) on ln in the background until Close.
+func Serve(ln net.Listener, src Source, served net.Listener) *Server {
+	s := &Server{srv: &http.Server{Handler: Handler(src, served), ReadHeaderTimeout: 10 * time.Second}}
+	go s.srv.Serve(ln)
+	return s
+}
+
+// Close closes the admin listener and its connections.
+func (s *Server) Close() error { return s.srv.Close() }

@@ -1,0 +1,116 @@
+package admin
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wasmcluster/wasmcluster/workers/control"
+)
+
+// collector is an unchecked prometheus.Collector over a Source: one
+// Snapshot per scrape.
+type collector struct {
+	src     Source
+	lnInode uint64 // the served socket's inode, for the backlog; 0 if none
+}
+
+func (collector) Describe(chan<- *prometheus.Desc) {}
+
+var (
+	descRequests = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot, status code and class.", []string{"worker", "code", "class"}, nil)
+	descLatency  = prometheus.NewDesc("wasmcluster_request_duration_seconds", "Time from the plugin receiving a request to its answer, by worker slot.", []string{"worker"}, nil)
+	descInFlight = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
+	descTraps    = prometheus.NewDesc("wasmcluster_guest_traps_total", "Requests answered 500 because the guest trapped.", []string{"worker"}, nil)
+	descTimeouts = prometheus.NewDesc("wasmcluster_guest_timeouts_total", "Requests answered 504 because the guest ran past request_timeout.", []string{"worker"}, nil)
+	descWaits    = prometheus.NewDesc("wasmcluster_pool_waits_total", "Requests that found every guest instance busy and waited for one (raise plugin.pool_size if this grows).", []string{"worker"}, nil)
+	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size is the bound, live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
+	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
+	descRestarts = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
+	descRolls    = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
+	descRollDur  = prometheus.NewDesc("wasmcluster_roll_duration_seconds", "Duration of rolls.", nil, nil)
+	descInfo     = prometheus.NewDesc("wasmcluster_plugin_info", "The plugin version new workers start (value 1).", []string{"version"}, nil)
+	descVersions = prometheus.NewDesc("wasmcluster_plugin_version_workers", "Worker processes running each plugin version.", []string{"version"}, nil)
+	descWorkers  = prometheus.NewDesc("wasmcluster_workers", "Worker processes by state.", []string{"state"}, nil)
+	descDesired  = prometheus.NewDesc("wasmcluster_workers_desired", "Configured number of workers.", nil, nil)
+	descBacklog  = prometheus.NewDesc("wasmcluster_listen_backlog", "Connections waiting in the listening socket's accept queue (TCP only).", nil, nil)
+)
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s, ok := c.src.Snapshot()
+	if !ok {
+		return
+	}
+	for _, sl := range s.Slots {
+		collectSlot(ch, sl)
+	}
+	collectWorkers(ch, s)
+	if q, ok := backlog(c.lnInode); ok {
+		gauge(ch, descBacklog, float64(q))
+	}
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, lv ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, lv...)
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, lv ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, lv...)
+}
+
+// histogram reports h, its buckets made cumulative as Prometheus wants.
+func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, h Histogram, lv ...string) {
+	cum := make(map[float64]uint64, len(h.Bounds))
+	var total uint64
+	for i, b := range h.Bounds {
+		if i < len(h.Counts) {
+			total += h.Counts[i]
+		}
+		cum[b] = total
+	}
+	if n := len(h.Counts); n > len(h.Bounds) {
+		total += h.Counts[n-1]
+	}
+	ch <- prometheus.MustNewConstHistogram(d, total, h.Sum, cum, lv...)
+}
+
+// collectSlot reports one worker slot's series.
+func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
+	w := strconv.Itoa(sl.ID)
+	for code, n := range sl.Total.Codes {
+		counter(ch, descRequests, float64(n), w, strconv.Itoa(code), strconv.Itoa(code/100)+"xx")
+	}
+	histogram(ch, descLatency, Histogram{Bounds: control.LatencyBounds, Counts: sl.Total.Buckets, Sum: sl.Total.SumSeconds}, w)
+	gauge(ch, descInFlight, float64(sl.InFlight), w)
+	counter(ch, descTraps, float64(sl.Total.Traps), w)
+	counter(ch, descTimeouts, float64(sl.Total.Timeouts), w)
+	counter(ch, descWaits, float64(sl.Total.PoolWaits), w)
+	gauge(ch, descPool, float64(sl.PoolSize), w, "size")
+	gauge(ch, descPool, float64(sl.PoolLive), w, "live")
+	gauge(ch, descPool, float64(sl.PoolIdle), w, "idle")
+	gauge(ch, descRSS, float64(sl.RSS), w)
+}
+
+// collectWorkers reports the series about the worker set: exits, rolls,
+// versions, states.
+func collectWorkers(ch chan<- prometheus.Metric, s Snapshot) {
+	for r, n := range s.Exits {
+		counter(ch, descRestarts, float64(n), r)
+	}
+	for o, n := range s.Rolls {
+		counter(ch, descRolls, float64(n), o)
+	}
+	histogram(ch, descRollDur, s.RollDurations)
+	if s.Version != "" {
+		gauge(ch, descInfo, 1, s.Version)
+	}
+	for v, n := range s.Versions {
+		gauge(ch, descVersions, float64(n), v)
+	}
+	for _, st := range slices.Sorted(maps.Keys(s.States)) {
+		gauge(ch, descWorkers, float64(s.States[st]), st)
+	}
+	gauge(ch, descDesired, float64(s.Desired))
+}

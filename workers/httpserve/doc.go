@@ -1,0 +1,33 @@
+// Package httpserve serves a plugin over HTTP: the one serving path of
+// every mode, a worker process and `--workers 0` alike, so the two cannot
+// drift.
+//
+// # Model
+//
+// A [Server] serves a [Plugin] on a listener it is handed (the shared
+// socket a worker inherited, or the primary's own). Every request passes,
+// in order, through the per-connection caps (a connection past
+// MaxConnRequests or MaxConnAge is answered with "Connection: close" so
+// long-lived clients rebalance), the drain's "Connection: close", the
+// meter (status code and latency bucket, counted with atomics) and the
+// access log, then the plugin. [Server.Metrics] snapshots the meter's
+// cumulative counts together with the plugin's own (traps, timeouts, pool).
+//
+// [Server.Swap] replaces the plugin while serving; the old one is handed
+// back only once no request uses it, so the caller can close it safely.
+//
+// # Draining
+//
+// http.Server.Shutdown drops requests read on just-accepted connections
+// (Go issue 75591) and closes idle keep-alive connections under clients'
+// feet. [Server.Drain] instead stops accepting, waits for Serve to return,
+// answers further requests with "Connection: close", ends connections that
+// stayed idle for a grace period, and returns when none remain or its
+// context ends (the drain timeout, then it closes everything).
+//
+// # Self-test
+//
+// [SelfTest] sends one in-process request to a freshly loaded plugin before
+// it takes traffic; [IsSelfTest] lets a plugin's next handler answer it
+// locally instead of calling an upstream.
+package httpserve

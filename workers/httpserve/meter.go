@@ -1,0 +1,139 @@
+package httpserve
+
+import (
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/workers/control"
+)
+
+// The meter counts every served request by status code and latency bucket
+// with atomics (no lock on the request path). Snapshots are cumulative, so
+// a lost or late one is harmless: the next one carries everything.
+
+// Metrics is a server's cumulative counters: what a worker's heartbeat
+// carries to the primary, which sums them per slot for /metrics.
+type Metrics struct {
+	Codes      map[int]uint64 `json:"codes,omitempty"`   // requests by status code
+	Buckets    []uint64       `json:"buckets,omitempty"` // per control.LatencyBounds bucket (not cumulative), then +Inf
+	SumSeconds float64        `json:"sum,omitempty"`
+	Traps      uint64         `json:"traps,omitempty"`
+	Timeouts   uint64         `json:"timeouts,omitempty"`
+	PoolSize   int            `json:"pool_size,omitempty"`
+	PoolLive   int            `json:"pool_live,omitempty"`
+	PoolIdle   int            `json:"pool_idle,omitempty"`
+	PoolWaits  uint64         `json:"pool_waits,omitempty"` // requests that waited for a free instance
+}
+
+// Count is the number of requests in m.
+func (m *Metrics) Count() uint64 {
+	var n uint64
+	for _, c := range m.Codes {
+		n += c
+	}
+	return n
+}
+
+// Add folds o's counters into m (pool gauges are not summed).
+func (m *Metrics) Add(o *Metrics) {
+	if o == nil {
+		return
+	}
+	if m.Codes == nil {
+		m.Codes = make(map[int]uint64)
+	}
+	for c, n := range o.Codes {
+		m.Codes[c] += n
+	}
+	if len(m.Buckets) < len(o.Buckets) {
+		m.Buckets = append(m.Buckets, make([]uint64, len(o.Buckets)-len(m.Buckets))...)
+	}
+	for i, n := range o.Buckets {
+		m.Buckets[i] += n
+	}
+	m.SumSeconds += o.SumSeconds
+	m.Traps += o.Traps
+	m.Timeouts += o.Timeouts
+	m.PoolWaits += o.PoolWaits
+}
+
+// meter counts requests.
+type meter struct {
+	codes   [600]atomic.Uint64
+	buckets [16]atomic.Uint64 // len(control.LatencyBounds)+1
+	sumNs   atomic.Int64
+}
+
+func (m *meter) observe(code int, d time.Duration) {
+	if code < 100 || code >= len(m.codes) {
+		code = 599 // not a valid status; never expected
+	}
+	m.codes[code].Add(1)
+	s := d.Seconds()
+	i := 0
+	for i < len(control.LatencyBounds) && s > control.LatencyBounds[i] {
+		i++
+	}
+	m.buckets[i].Add(1)
+	m.sumNs.Add(int64(d))
+}
+
+// statser is implemented by *host.Plugin (and wrappers embedding it).
+type statser interface{ Stats() host.Stats }
+
+// snapshot is the meter's counts and p's own (traps, timeouts, pool).
+func (m *meter) snapshot(p Plugin) *Metrics {
+	out := &Metrics{Codes: make(map[int]uint64), Buckets: make([]uint64, len(control.LatencyBounds)+1)}
+	for c := range m.codes {
+		if n := m.codes[c].Load(); n > 0 {
+			out.Codes[c] = n
+		}
+	}
+	for i := range out.Buckets {
+		out.Buckets[i] = m.buckets[i].Load()
+	}
+	out.SumSeconds = time.Duration(m.sumNs.Load()).Seconds()
+	if st, ok := p.(statser); ok {
+		s := st.Stats()
+		out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
+		out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
+	}
+	return out
+}
+
+// statusWriter remembers the status code and counts body bytes.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

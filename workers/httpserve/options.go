@@ -1,0 +1,71 @@
+package httpserve
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Plugin is a loaded handler; *host.Plugin satisfies it.
+type Plugin interface {
+	http.Handler
+	Close(ctx context.Context) error
+}
+
+// Options tune the HTTP server. Zero values are the documented defaults.
+// They travel to worker processes as JSON.
+type Options struct {
+	// ReadHeaderTimeout bounds reading a request's headers. Defaults to 10s.
+	ReadHeaderTimeout time.Duration `json:"read_header_timeout,omitempty"`
+
+	// IdleTimeout closes keep-alive connections idle this long. Defaults to 2m.
+	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
+
+	// MaxHeaderBytes caps a request's header block (larger is answered
+	// 431). Defaults to net/http's 1 MiB.
+	MaxHeaderBytes int `json:"max_header_bytes,omitempty"`
+
+	// MaxConnRequests answers the Nth request on a connection with
+	// "Connection: close" so long-lived clients rebalance over workers.
+	// Defaults to 1000; negative means unlimited.
+	MaxConnRequests int `json:"max_conn_requests,omitempty"`
+
+	// MaxConnAge does the same for connections older than this.
+	// Defaults to 2m; negative means unlimited.
+	MaxConnAge time.Duration `json:"max_conn_age,omitempty"`
+
+	// IdleGrace is how long a draining server leaves idle keep-alive
+	// connections open (a client may be sending on them) before closing
+	// them. Defaults to 1s.
+	IdleGrace time.Duration `json:"idle_grace,omitempty"`
+
+	// AccessLog is the access log format: "" or "off", "common",
+	// "combined" or "json" (accesslog.go).
+	AccessLog string `json:"access_log,omitempty"`
+
+	// SelfTestPath is requested in-process before a plugin takes traffic
+	// (SelfTest). Defaults to "/".
+	SelfTestPath string `json:"self_test_path,omitempty"`
+}
+
+func (o Options) withDefaults() Options {
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.MaxConnRequests == 0 {
+		o.MaxConnRequests = 1000
+	}
+	if o.MaxConnAge == 0 {
+		o.MaxConnAge = 2 * time.Minute
+	}
+	if o.IdleGrace <= 0 {
+		o.IdleGrace = time.Second
+	}
+	if o.SelfTestPath == "" {
+		o.SelfTestPath = "/"
+	}
+	return o
+}
