@@ -35,6 +35,9 @@ var allowed = map[string][]string{
 	"examples":        {"abi"},
 	"cmd":             {""}, // the CLI may import anything
 	"internal":        {},   // shared helpers: stdlib only, so every layer may import them
+	// serve is the CLI without its command line: plain structs in, no
+	// cobra, viper or config.
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

@@ -1,6 +1,8 @@
 package host
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,56 +12,61 @@ import (
 
 // Config tunes a Plugin. The zero value of every field is a documented
 // default, so Config{} is valid.
+//
+// A Config is JSON-encodable, so it can travel as it is to another process
+// (a worker loading the same plugin): every field but Logger, Next and
+// OnStuck, which the receiving process sets itself.
 type Config struct {
 	// Name tags the plugin in logs (e.g. the file name). Defaults to "plugin".
-	Name string
+	Name string `json:"name,omitempty"`
 
 	// CacheDir is the on-disk wazero compilation cache shared by every process
 	// serving the same plugin. Entries are keyed by the module's content and
 	// the runtime settings. Empty means no on-disk cache (compile in memory).
-	CacheDir string
+	CacheDir string `json:"cache_dir,omitempty"`
 
 	// GuestConfig is returned to the guest by get_config. Defaults to empty.
-	GuestConfig []byte
+	GuestConfig []byte `json:"guest_config,omitempty"`
 
 	// Upstream, when set, makes next a streaming reverse proxy to this URL.
-	// When nil, next answers a built-in 404.
-	Upstream *url.URL
+	// When nil, next answers a built-in 404. In JSON it is "upstream", the
+	// URL as a string (see MarshalJSON).
+	Upstream *url.URL `json:"-"`
 
 	// Next overrides the next handler (used by tests and embedders). It takes
 	// precedence over Upstream.
-	Next http.Handler
+	Next http.Handler `json:"-"`
 
 	// PoolSize bounds the number of live guest instances; a request waits for
 	// a free one. Defaults to 2*GOMAXPROCS.
-	PoolSize int
+	PoolSize int `json:"pool_size,omitempty"`
 
 	// RequestTimeout bounds one request inside the guest, next included;
 	// a request past it is answered 504. Defaults to 30s.
-	RequestTimeout time.Duration
+	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 
 	// MaxRequestBody is the largest request body accepted, in bytes; larger is
 	// answered 413. Defaults to 10 MiB. Negative means unlimited.
-	MaxRequestBody int64
+	MaxRequestBody int64 `json:"max_request_body,omitempty"`
 
 	// MaxBufferedResponse bounds how much of next's response the host holds
 	// for handle_response when the guest enabled buffer_response; a larger
 	// response is answered 502. Defaults to 32 MiB.
-	MaxBufferedResponse int64
+	MaxBufferedResponse int64 `json:"max_buffered_response,omitempty"`
 
 	// MemoryLimitPages caps each instance's linear memory in 64 KiB pages; a
 	// memory.grow beyond it fails inside the guest. Defaults to 1024 (64 MiB).
-	MemoryLimitPages uint32
+	MemoryLimitPages uint32 `json:"memory_limit_pages,omitempty"`
 
 	// InitTimeout bounds instantiating and initializing one instance
 	// (`_initialize` or `_start`), so a guest that hangs there is refused
 	// instead of hanging the load. Compilation is not included: it is bounded
 	// by the caller's context. Defaults to 10s.
-	InitTimeout time.Duration
+	InitTimeout time.Duration `json:"init_timeout,omitempty"`
 
 	// Logger receives host logs, guest log calls and guest stdout/stderr.
 	// Defaults to slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 
 	// Uninterruptible turns off wazero's close-on-context-done, which costs
 	// ~2 µs per request and slows Go guest code several times (RATIONALE.md).
@@ -69,12 +76,12 @@ type Config struct {
 	// calls OnStuck once when a request has run past RequestTimeout plus a
 	// grace of a second, and the caller is expected to end the process
 	// (workers do, and the primary replaces them). Defaults to false.
-	Uninterruptible bool
+	Uninterruptible bool `json:"uninterruptible,omitempty"`
 
 	// OnStuck is called (from a watchdog goroutine) when Uninterruptible is
 	// set and a request is stuck in the guest; see Uninterruptible. When nil
 	// the stuck request is only logged.
-	OnStuck func(age time.Duration)
+	OnStuck func(age time.Duration) `json:"-"`
 }
 
 // Defaults for the zero values of Config.
@@ -117,4 +124,49 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// plainConfig is Config without its methods, so encoding it inside
+// configJSON does not call MarshalJSON again.
+type plainConfig Config
+
+// configJSON is Config's JSON form. Upstream is its URL string: encoded as
+// a struct, a *url.URL would lose its user info (url.Userinfo has no
+// exported fields).
+type configJSON struct {
+	plainConfig
+	Upstream string `json:"upstream,omitempty"`
+}
+
+// MarshalJSON encodes every field but Logger, Next and OnStuck.
+func (c Config) MarshalJSON() ([]byte, error) {
+	j := configJSON{plainConfig: plainConfig(c)}
+	if c.Upstream != nil {
+		j.Upstream = c.Upstream.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON sets the fields present in b, as encoding/json does for a
+// struct, and leaves the others (Logger, Next, OnStuck among them) as they
+// were.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	j := configJSON{plainConfig: plainConfig(*c)}
+	if c.Upstream != nil {
+		j.Upstream = c.Upstream.String()
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	cfg := Config(j.plainConfig)
+	cfg.Upstream = nil
+	if j.Upstream != "" {
+		u, err := url.Parse(j.Upstream)
+		if err != nil {
+			return fmt.Errorf("host config: upstream: %w", err)
+		}
+		cfg.Upstream = u
+	}
+	*c = cfg
+	return nil
 }

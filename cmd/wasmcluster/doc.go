@@ -18,8 +18,11 @@
 // documents every key. Nothing below cmd sees viper: serve hands plain structs
 // (host.Config, http.Server fields) to the packages it uses.
 //
-// serve.go turns the configuration into a host.Config and hands it to the
-// process layer (processes.go over package workers: a primary, one worker
-// process per usable CPU); listen.go creates the listening socket, which the
-// primary owns and every worker inherits.
+// serve.go turns the configuration into serve.Options (a host.Config, the
+// workers' server and recycling settings, ...) and runs package
+// internal/serve: preflight, the listening socket, a primary with one worker
+// process per usable CPU, and hot swap. serve returns errors; serve.go maps
+// them to exit codes (and re-raises a repeated stop signal). status, top and
+// reload find the running instance's control socket the same way
+// (control.go).
 package main

@@ -157,7 +157,7 @@ SIGTTIN/SIGTTOU add/remove a worker.
 				<-ctx.Done()
 				stop()
 			}()
-			return serve(ctx, args[0], cfg, processOptionsFrom(cfg), log)
+			return runServe(ctx, args[0], cfg, log) // serve.go
 		},
 	}
 	config.AddFlags(cmd.Flags())

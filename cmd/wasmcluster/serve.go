@@ -2,33 +2,90 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
-// serve preflights the plugin, listens, and runs the process layer
-// (processes.go, workers/) until ctx is done or a stop signal arrives, then
-// drains. The plugin is checked before the socket is opened so a refused
-// plugin never binds the port.
-func serve(ctx context.Context, pluginPath string, cfg config.Config, po processOptions, log *slog.Logger) error {
-	file, err := pluginFile(ctx, pluginPath) // a Go package directory is built first
+// runServe builds the plugin when it is a Go package directory, maps the
+// configuration onto serve.Options and runs it (package serve: preflight,
+// listen, the primary and its workers, hot swap) until ctx is done or a
+// stop signal arrives. Every error serve returns is a runtime failure.
+func runServe(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
+	file, err := pluginFile(ctx, pluginPath) // build.go
 	if err != nil {
 		return err
 	}
+	opts, err := serveOptions(pluginPath, file, cfg, log)
+	if err != nil {
+		return err
+	}
+	err = serve.Run(ctx, opts)
+	var fast *workers.FastStopError
+	if errors.As(err, &fast) {
+		// Die by the repeated signal, as a shell expects of ^C ^C.
+		if sig, ok := fast.Signal.(syscall.Signal); ok {
+			log.Warn("stopped fast", "signal", sig.String())
+			signal.Reset(sig)
+			syscall.Kill(os.Getpid(), sig)
+			time.Sleep(time.Second)
+		}
+	}
+	return runtimeErrorOrNil(err)
+}
+
+// serveOptions maps the CLI's configuration onto serve's plain structs.
+// file is the module to serve: pluginPath itself, or what was built from it.
+func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) (serve.Options, error) {
 	hcfg, err := hostConfig(filepath.Base(pluginPath), cfg, log)
 	if err != nil {
-		return err
+		return serve.Options{}, err
 	}
-	if hcfg.Uninterruptible && po.Workers == 0 {
+	if hcfg.Uninterruptible && cfg.Workers == workers.InProcess {
 		// Nothing outside could stop a runaway guest in this process.
-		return usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
+		return serve.Options{}, usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
 			Msg: "needs worker processes (--workers 1 or more): with --workers 0 a guest that overruns its deadline could never be stopped"})
 	}
-	return serveProcesses(ctx, pluginPath, file, hcfg, cfg, po, log)
+	admin := cfg.Admin
+	if admin == "off" {
+		admin = ""
+	}
+	return serve.Options{
+		Plugin:      file,
+		Source:      pluginPath,
+		Host:        hcfg,
+		Workers:     cfg.Workers,
+		ControlPath: cfg.Control,
+		Listen:      cfg.Listen,
+		Admin:       admin,
+		// The default address being taken (another instance on this
+		// machine) only disables the admin listener, as the control socket
+		// falls back beside a taken default; an address someone chose must
+		// work.
+		AdminIfFree: cfg.Admin == config.Default().Admin,
+		Server: httpserve.Options{
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+			AccessLog:         accessLogFormat(cfg),
+		},
+		Recycle:          recycleOptions(cfg),
+		DrainTimeout:     cfg.DrainTimeout,
+		Watch:            cfg.Plugin.Watch,
+		PreflightPath:    cfg.Plugin.PreflightPath,
+		PreflightTimeout: cfg.Plugin.PreflightTimeout,
+		Logger:           log,
+	}, nil
 }
 
 // hostConfig maps the CLI's configuration onto the host's plain struct.
@@ -54,4 +111,22 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		InitTimeout:      cfg.Plugin.InitTimeout,
 		Logger:           log,
 	}, nil
+}
+
+func recycleOptions(cfg config.Config) workers.RecycleOptions {
+	r := cfg.Recycle
+	return workers.RecycleOptions{
+		MaxRequests:       uint64(r.MaxRequests),
+		MaxRequestsJitter: uint64(r.MaxRequestsJitter),
+		MaxRSS:            int64(r.MaxRSS),
+		MaxRSSFor:         r.MaxRSSFor,
+		MaxAge:            r.MaxAge,
+	}
+}
+
+func accessLogFormat(cfg config.Config) string {
+	if cfg.Log.Access == "off" {
+		return httpserve.AccessLogOff
+	}
+	return cfg.Log.Access
 }

@@ -26,50 +26,31 @@ func newStatusCmd(stdout io.Writer) *cobra.Command {
 		Long: `Show the running wasmcluster instance and its workers: id, pid, state, plugin
 version, uptime, requests served, requests in flight, resident memory,
 restarts and the last exit reason. The instance is found through its control
-socket (default ` + control.DefaultPath() + `, or --control); without
---control, instances that found the default taken are shown too (--json
-then prints an array). Exits 1 when no instance is running.`,
+socket: --control, else the only instance running; with several, status
+asks which one when run in a terminal, and otherwise fails listing them.
+Exits 1 when no instance is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			paths := []string{controlPath}
-			if controlPath == "" {
-				// Instances that found the default socket taken listen
-				// beside it; show them all.
-				if paths = control.FindSockets(); len(paths) == 0 {
-					paths = []string{control.DefaultPath()}
-				}
+			path, err := controlSocket(cmd, controlPath, stdout) // control.go
+			if err != nil {
+				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 			defer cancel()
-			var all []*control.Status
-			for _, p := range paths {
-				st, err := control.QueryStatus(ctx, p)
-				if err != nil {
-					return runtimeError(err)
-				}
-				all = append(all, st)
+			st, err := control.QueryStatus(ctx, path)
+			if err != nil {
+				return runtimeError(err)
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				if len(all) == 1 {
-					return runtimeErrorOrNil(enc.Encode(all[0]))
-				}
-				return runtimeErrorOrNil(enc.Encode(all))
+				return runtimeErrorOrNil(enc.Encode(st))
 			}
-			for i, st := range all {
-				if i > 0 {
-					fmt.Fprintln(stdout)
-				}
-				if err := printStatus(stdout, st); err != nil {
-					return runtimeError(err)
-				}
-			}
-			return nil
+			return runtimeErrorOrNil(printStatus(stdout, st))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	cmd.Flags().StringVar(&controlPath, "control", "", "control socket of the instance (default "+control.DefaultPath()+")")
+	addControlFlag(cmd, &controlPath)
 	return cmd
 }
 

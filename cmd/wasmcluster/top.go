@@ -29,23 +29,21 @@ func newTopCmd(stdout io.Writer) *cobra.Command {
 		Long: `Show the running instance's workers, refreshed in place: requests per second,
 99th percentile latency over the last interval, requests in flight, resident
 memory, restarts and plugin version per worker. Press q or Ctrl-C to quit.
+With several instances running, --control picks one (in a terminal, top asks).
 Exits 1 when no instance is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if interval < 100*time.Millisecond {
 				return usageError(fmt.Errorf("--interval %s: must be at least 100ms", interval))
 			}
-			path := controlPath
-			if path == "" {
-				path = control.DefaultPath()
-				if found := control.FindSockets(); len(found) > 0 {
-					path = found[0]
-				}
+			path, err := controlSocket(cmd, controlPath, stdout) // control.go
+			if err != nil {
+				return err
 			}
 			return runtimeErrorOrNil(runTop(cmd.Context(), path, interval, stdout))
 		},
 	}
-	cmd.Flags().StringVar(&controlPath, "control", "", "control socket of the instance (default "+control.DefaultPath()+")")
+	addControlFlag(cmd, &controlPath)
 	cmd.Flags().DurationVar(&interval, "interval", time.Second, "refresh interval")
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
 	"github.com/wasmcluster/wasmcluster/workers"
 )
 
@@ -25,7 +26,7 @@ func newWorkerCmd(stderr io.Writer) *cobra.Command {
 			level.Set(slog.LevelDebug)
 			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 			slog.SetDefault(log)
-			err := workers.RunWorker(cmd.Context(), workers.WorkerOptions{Load: loadSnapshot(log), Logger: log, LogLevel: level})
+			err := serve.RunWorker(cmd.Context(), log, level)
 			if errors.Is(err, workers.ErrNotWorker) {
 				return usageError(err)
 			}

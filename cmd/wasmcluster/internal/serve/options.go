@@ -1,0 +1,122 @@
+package serve
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+)
+
+// Options configure Run. They are plain values: the CLI maps its
+// configuration onto them, and tests build them directly.
+type Options struct {
+	// Plugin is the module file to serve; Run snapshots it, and watches it
+	// for new versions. Required.
+	Plugin string
+
+	// Source is what the user asked to serve when Plugin was made from it
+	// (a Go package directory built into Plugin); logs and errors name it.
+	// Defaults to Plugin.
+	Source string
+
+	// Host is the host configuration of every process that loads the
+	// plugin: the preflight, each worker (it travels to them as JSON) and,
+	// with Workers == InProcess, this process. Each sets the parts that
+	// cannot travel itself: Logger (Options.Logger unless set), Next (the
+	// handler host.NextHandler gives, except that a worker's self-test
+	// request never reaches the upstream) and, when Uninterruptible,
+	// OnStuck (the worker exits and the primary replaces it). Host.Next
+	// and Host.OnStuck given here are not used.
+	Host host.Config
+
+	// Workers is the number of worker processes: workers.InProcess (0)
+	// serves in this process, workers.AutoWorkers (-1) starts one per
+	// usable CPU. Host.Uninterruptible needs worker processes.
+	Workers int
+
+	// ControlPath is the control socket (status, reload, top): "" is the
+	// default path (control.DefaultPath, or one beside it when
+	// another instance holds that), "-" none.
+	ControlPath string
+
+	// Listener, when set, is the socket to serve (Run closes it). Else
+	// the socket systemd passed (LISTEN_FDS), else Listen is bound, after
+	// the plugin passed its check, so a refused plugin never binds it.
+	Listener net.Listener
+
+	// Listen is the address to bind: "host:port" or "unix:/path".
+	Listen string
+
+	// Admin is the address of the admin listener (/metrics, /healthz,
+	// /readyz), in every mode (--workers 0 too); "" means none.
+	Admin string
+
+	// AdminIfFree makes a taken Admin address disable the admin listener
+	// with a warning instead of failing Run: for a default address that
+	// several instances on one machine compete for.
+	AdminIfFree bool
+
+	// Server tunes the HTTP server of each worker.
+	Server httpserve.Options
+
+	// Recycle replaces workers past request, memory or age limits.
+	Recycle workers.RecycleOptions
+
+	// DrainTimeout bounds a worker's drain and the graceful stop.
+	// Defaults to workers' 30s.
+	DrainTimeout time.Duration
+
+	// Watch rolls the workers to every new content of Plugin that passes
+	// preflight; without it only SIGHUP and `wasmcluster reload` do. Not
+	// used with Workers == InProcess, which reloads on SIGHUP only.
+	Watch bool
+
+	// PreflightPath, when set, is requested through every new version
+	// before it takes traffic; a 5xx answer refuses it.
+	PreflightPath string
+
+	// PreflightTimeout bounds the check of a version. Defaults to
+	// preflight.DefaultTimeout.
+	PreflightTimeout time.Duration
+
+	// Logger receives the primary's log and every worker's. Defaults to
+	// slog.Default().
+	Logger *slog.Logger
+
+	// IgnoreSignals leaves signals to the caller, who stops Run by
+	// cancelling its context (embedders, tests). By default the primary
+	// handles TERM, INT, QUIT, HUP, TTIN and TTOU.
+	IgnoreSignals bool
+
+	// OnReady, if set, is called once when the first workers all serve.
+	OnReady func(addr net.Addr)
+}
+
+// withDefaults fills in the defaults and refuses what cannot be served.
+func (o Options) withDefaults() (Options, error) {
+	if o.Plugin == "" {
+		return o, errors.New("serve: Options.Plugin is empty")
+	}
+	if o.Source == "" {
+		o.Source = o.Plugin
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Host.Logger == nil {
+		o.Host.Logger = o.Logger
+	}
+	o.Host.Next, o.Host.OnStuck = nil, nil
+	if o.Workers < 0 {
+		o.Workers = workers.UsableCPUs()
+	}
+	if o.Host.Uninterruptible && o.Workers == workers.InProcess {
+		// Nothing outside could stop a runaway guest in this process.
+		return o, errors.New("serve: Host.Uninterruptible needs worker processes: in-process, a guest that overruns its deadline could never be stopped")
+	}
+	return o, nil
+}

@@ -1,0 +1,282 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/plugins"
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
+	"github.com/wasmcluster/wasmcluster/workers"
+)
+
+// Run serves o.Plugin until ctx ends or a stop signal arrives, then drains;
+// it returns nil after a graceful stop. In order: the plugin is snapshotted
+// and checked (preflight, which compiles it once into the cache the workers
+// share), the socket is bound, then the primary runs the workers and, with
+// o.Watch, rolls them to every accepted version.
+//
+// Errors are wrapped; a *workers.FastStopError (a repeated stop signal cut
+// the drain short) comes through errors.As for a caller that re-raises the
+// signal.
+func Run(ctx context.Context, o Options) error {
+	o, err := o.withDefaults()
+	if err == nil {
+		in := newInstance(o)
+		defer in.close()
+		if err = in.prepare(ctx); err == nil {
+			return in.serve(ctx)
+		}
+	}
+	if o.Listener != nil {
+		o.Listener.Close() // Run owns it, also when it never served
+	}
+	return err
+}
+
+// instance is one Run: the plugin's Manager and the hot-swap wiring around
+// the primary.
+type instance struct {
+	o     Options
+	log   *slog.Logger
+	start time.Time
+
+	mgr    *plugins.Manager
+	load   workers.LoadFunc
+	ho     *handoff // InProcess only
+	st     *stager
+	sw     *swapper
+	wcfg   json.RawMessage // o.Host as every worker receives it
+	staged plugins.Version // the version to start with
+	gate   func(context.Context) error
+}
+
+func newInstance(o Options) *instance {
+	return &instance{o: o, log: o.Logger, start: time.Now(), load: loadSnapshot(o.Logger)}
+}
+
+func (in *instance) close() {
+	if in.ho != nil {
+		in.ho.close()
+	}
+}
+
+// specOf is what a worker loads for v.
+func (in *instance) specOf(v plugins.Version) workers.Spec {
+	return workers.Spec{Version: v.Hash, PluginPath: v.Path, Config: in.wcfg}
+}
+
+// prepare opens the plugin's Manager and stages the version to start with:
+// checked now, or, when its compiled code is cached, by the gate beside
+// the first worker's start.
+func (in *instance) prepare(ctx context.Context) error {
+	wcfg, err := json.Marshal(in.o.Host)
+	if err != nil {
+		return fmt.Errorf("encode worker config: %w", err)
+	}
+	in.wcfg = wcfg
+	in.st = &stager{cacheDir: in.o.Host.CacheDir, specOf: in.specOf}
+	mopts := plugins.Options{
+		Preflight: preflight.Options{Host: in.o.Host, Path: in.o.PreflightPath, Timeout: in.o.PreflightTimeout},
+		OnStage:   in.st.onStage,
+		Logger:    in.log,
+	}
+	if in.o.Workers == workers.InProcess {
+		// Serve the very plugin preflight loaded: one load per version.
+		in.ho = &handoff{}
+		mopts.Preflight.Host.Next = selfTestGuard(host.NextHandler(in.o.Host))
+		mopts.Preflight.Keep = in.ho.keep
+		in.load = in.ho.load(in.load)
+	}
+	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
+		return err
+	}
+	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, specOf: in.specOf, log: in.log}
+	return in.stage(ctx)
+}
+
+func (in *instance) stage(ctx context.Context) error {
+	staged, decide, err := in.mgr.Stage(ctx)
+	if err != nil {
+		return fmt.Errorf("plugin %s: %w", in.o.Source, err)
+	}
+	in.staged = staged
+	check := func(ctx context.Context) error {
+		v, err := decide(ctx)
+		if err != nil {
+			return fmt.Errorf("plugin %s: %w", in.o.Source, err)
+		}
+		attrs := []any{"plugin", in.o.Source, "sha256", v.Hash, "took", time.Since(in.start).Round(time.Millisecond)}
+		if in.o.Plugin != in.o.Source {
+			attrs = append(attrs, "built", in.o.Plugin)
+		}
+		in.log.Info("plugin loaded", attrs...)
+		return nil
+	}
+	if in.o.Workers != workers.InProcess && host.Cached(in.o.Host.CacheDir, staged.Hash) {
+		// Compiled before: the preflight runs while the first worker loads
+		// the snapshot, which waits, not serving, until it passed.
+		in.gate = check
+		return nil
+	}
+	// A version never compiled is compiled once, here, before any worker
+	// needs it; InProcess serves what the check loaded.
+	return check(ctx)
+}
+
+// serve binds the sockets and runs the primary until it stops.
+func (in *instance) serve(ctx context.Context) error {
+	ln, admin, err := in.listen(ctx)
+	if err != nil {
+		return err
+	}
+	if err := in.runPrimary(ctx, in.primaryOptions(ln, admin)); err != nil {
+		return err
+	}
+	in.log.Info("stopped")
+	return nil
+}
+
+// listen binds the serving socket and the admin one. When binding fails while the plugin's check is still pending, the
+// plugin's problem is the one reported.
+func (in *instance) listen(ctx context.Context) (ln, admin net.Listener, err error) {
+	ln = in.o.Listener
+	if ln == nil {
+		ln, err = workers.ListenerFromSystemd()
+		if err == nil && ln == nil {
+			ln, err = workers.Listen(in.o.Listen)
+		}
+	}
+	if err != nil {
+		if in.gate != nil {
+			if gerr := in.gate(ctx); gerr != nil {
+				err = gerr
+			}
+		}
+		return nil, nil, err
+	}
+	if admin, err = in.listenAdmin(); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	return ln, admin, nil
+}
+
+// listenAdmin binds the admin listener, or returns nil without one. A
+// taken address only disables it, with a warning, under AdminIfFree.
+func (in *instance) listenAdmin() (net.Listener, error) {
+	if in.o.Admin == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", in.o.Admin)
+	if err == nil {
+		return ln, nil
+	}
+	if in.o.AdminIfFree && errors.Is(err, syscall.EADDRINUSE) {
+		in.log.Warn("admin listener disabled: its default address is taken (set admin or --admin to another address)", "admin", in.o.Admin)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("admin listener %s: %w", in.o.Admin, err)
+}
+
+func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOptions {
+	o := in.o
+	return workers.PrimaryOptions{
+		Listener:      ln,
+		Admin:         admin,
+		Workers:       o.Workers,
+		Spec:          in.specOf(in.staged),
+		Gate:          in.gate,
+		Load:          in.load,
+		Reload:        in.reload,
+		ControlPath:   o.ControlPath,
+		DrainTimeout:  o.DrainTimeout,
+		Server:        o.Server,
+		Recycle:       o.Recycle,
+		IgnoreSignals: o.IgnoreSignals,
+		Logger:        in.log,
+		PluginStatus:  in.sw.status,
+		AfterRoll:     in.sw.afterRoll,
+		OnReady: func(addr net.Addr) {
+			upstream := ""
+			if u := o.Host.Upstream; u != nil {
+				upstream = u.String()
+			}
+			in.log.Info("serving", "addr", listenerAddr(ln), "workers", o.Workers, "upstream", upstream)
+			if o.Workers != workers.InProcess {
+				releaseMemory() // the preflight's plugin, once workers serve
+			}
+			if o.OnReady != nil {
+				o.OnReady(addr)
+			}
+		},
+	}
+}
+
+// reload is PrimaryOptions.Reload (SIGHUP, `wasmcluster reload`): the
+// plugin file's content now, checked.
+func (in *instance) reload(ctx context.Context) (workers.Spec, error) {
+	ev := in.mgr.Reload(ctx)
+	if ev.Err != nil {
+		return workers.Spec{}, ev.Err
+	}
+	return in.specOf(ev.Version), nil
+}
+
+// runPrimary runs the primary; with worker processes and o.Watch, every
+// version the Manager accepts is rolled out, and refused ones only show in
+// logs and status.
+func (in *instance) runPrimary(ctx context.Context, opts workers.PrimaryOptions) error {
+	if opts.Workers == workers.InProcess {
+		return workers.RunPrimary(ctx, opts)
+	}
+	pr, err := workers.NewPrimary(opts)
+	if err != nil {
+		return err
+	}
+	in.st.pr.Store(pr)
+	if in.o.Watch {
+		defer in.watch(ctx, pr)()
+	}
+	return pr.Run(ctx)
+}
+
+// watch runs the plugin watcher and forwards what it accepts to pr, until
+// the returned func is called.
+func (in *instance) watch(ctx context.Context, pr *workers.Primary) (stop func()) {
+	in.sw.watching.Store(true)
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := in.mgr.Run(wctx); err != nil && wctx.Err() == nil {
+			in.log.Error("plugin watcher stopped; SIGHUP and wasmcluster reload still roll", "err", err)
+		}
+		in.sw.watching.Store(false)
+	}()
+	go func() {
+		defer wg.Done()
+		in.sw.forward(wctx, pr)
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// listenerAddr spells ln's address the way Options.Listen takes it, with
+// the real port when :0 was asked for.
+func listenerAddr(ln net.Listener) string {
+	if ln.Addr().Network() == "unix" {
+		return "unix:" + ln.Addr().String()
+	}
+	return ln.Addr().String()
+}
