@@ -145,7 +145,7 @@ func kib(k int64) float64 { return float64(k) / 1024 }
 func writeTargets(b *strings.Builder, cfg config, r *results) {
 	h := r.headline()
 	c := memPoint(cfg.conns, 64)
-	fmt.Fprintf(b, "### Targets (issue 6), judged on %s at %d connections\n\n", r.label(h), c)
+	fmt.Fprintf(b, "### Targets, judged on %s at %d connections\n\n", r.label(h), c)
 	fmt.Fprintf(b, "| target | measured | met |\n|---|---:|---|\n")
 	row := func(name string, v float64, ok bool, unit string) {
 		met := "no"
