@@ -52,13 +52,17 @@ type Event struct {
 // Accepted reports whether Version may be rolled out.
 func (e Event) Accepted() bool { return e.Err == nil }
 
-// Options tunes a Manager. The zero value is valid.
+// Options tunes a Manager. StoreDir is required.
 type Options struct {
-	// StoreDir is the snapshot directory. Defaults to
-	// <user cache dir>/wasmcluster/snapshots/<hash of the plugin's absolute
-	// path>, so two primaries serving different plugins never prune each
-	// other's snapshots.
+	// StoreDir is the snapshot directory. StoreDirFor names one per plugin
+	// path inside a root, so two primaries serving different plugins never
+	// prune each other's snapshots.
 	StoreDir string
+
+	// Rules refuse plugin files that are not regular, too large, or
+	// replaceable by other users, at Load, Reload and on every change
+	// the watcher sees (Watch.Rules is set from it).
+	Rules watch.Rules
 
 	// KeepSnapshots is how many of the newest snapshots Prune keeps besides
 	// those in use. Defaults to 3.
@@ -150,8 +154,9 @@ func New(path string, opts Options) (*Manager, error) {
 		opts.Preflight.Host.Name = filepath.Base(abs)
 	}
 	if opts.StoreDir == "" {
-		opts.StoreDir = defaultStoreDir(abs)
+		return nil, fmt.Errorf("plugin %s: plugins.Options.StoreDir is empty", abs)
 	}
+	opts.Watch.Rules = opts.Rules
 	st, err := store.Open(opts.StoreDir)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", abs, err)
@@ -165,13 +170,16 @@ func New(path string, opts Options) (*Manager, error) {
 	}, nil
 }
 
-func defaultStoreDir(abs string) string {
-	base, err := os.UserCacheDir()
+// StoreDirFor is the snapshot directory of the plugin at path inside root:
+// root/<hash of the absolute path>. Stores of different plugins are
+// siblings, so a pruner can find what each keeps.
+func StoreDirFor(root, path string) (string, error) {
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		base = filepath.Join(os.TempDir(), fmt.Sprintf("wasmcluster-%d", os.Getuid()))
+		return "", fmt.Errorf("plugin %s: %w", path, err)
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(base, "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]))
+	return filepath.Join(root, hex.EncodeToString(sum[:8])), nil
 }
 
 // Path returns the absolute path of the watched plugin file.
@@ -218,10 +226,19 @@ func (m *Manager) Reload(ctx context.Context) Event {
 	return ev
 }
 
-// readPlugin reads the plugin file; an empty file is an error. Read
-// errors are counted.
-func (m *Manager) readPlugin() ([]byte, error) {
-	data, err := os.ReadFile(m.path) // the error names the path
+// readPlugin checks the plugin file against the Rules and reads it; an
+// empty file is an error. Read errors are counted.
+func (m *Manager) readPlugin(ctx context.Context) ([]byte, error) {
+	m.log.Debug("reading plugin file")
+	data, err := watch.ReadFile(ctx, m.path, m.opts.Rules) // the error names the path
+	if err == nil {
+		// After the read, which refuses what is not a regular file: that
+		// is the first thing to fix.
+		if err = watch.CheckOwnership(m.path); err != nil && m.opts.Rules.AllowInsecure {
+			m.log.Warn("plugin file is writable by other users; serving it because plugin.allow_insecure_path is set", slog.Any("err", err))
+			err = nil
+		}
+	}
 	if err == nil && len(data) == 0 {
 		err = fmt.Errorf("plugin file %s is empty", m.path)
 	}
@@ -237,7 +254,7 @@ func (m *Manager) readPlugin() ([]byte, error) {
 // lookNow reads the file and decides. Errors are about the file or ctx,
 // not the plugin.
 func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
-	data, err := m.readPlugin()
+	data, err := m.readPlugin(ctx)
 	if err != nil {
 		return Event{}, err
 	}

@@ -17,7 +17,7 @@ import (
 // primary should refuse to start with. Until decide returned, nothing
 // loaded from the snapshot may take traffic. Call decide once.
 func (m *Manager) Stage(ctx context.Context) (Version, func(context.Context) (Version, error), error) {
-	data, err := m.readPlugin()
+	data, err := m.readPlugin(ctx)
 	if err != nil {
 		return Version{}, nil, err
 	}

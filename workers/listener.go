@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wasmcluster/wasmcluster/internal/unixsock"
 )
 
 // Listen creates the listening socket for addr: "host:port" for TCP (v4 or
@@ -22,7 +23,7 @@ func Listen(addr string) (net.Listener, error) {
 		if path == "" {
 			return nil, fmt.Errorf("listen on %q: empty unix socket path", addr)
 		}
-		if err := removeStaleSocket(path); err != nil {
+		if err := unixsock.RemoveStale(path); err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		ln, err := net.Listen("unix", path)
@@ -36,26 +37,6 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
-}
-
-// removeStaleSocket deletes path if it is a socket nobody accepts on; it
-// refuses a regular file or a live socket.
-func removeStaleSocket(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("%s exists and is not a socket", path)
-	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return fmt.Errorf("%s is in use by another process", path)
-	}
-	return os.Remove(path)
 }
 
 // ListenerFromSystemd returns the first socket passed by systemd socket

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -60,8 +63,13 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 	if admin == "off" {
 		admin = ""
 	}
+	if admin != "" && !loopbackAddr(admin) {
+		log.Warn("admin listener is not on a loopback address: anyone who can reach it reads /metrics (request counts and latencies, worker memory, plugin versions and refusals) and /healthz, /readyz; keep it on 127.0.0.1 or firewall it",
+			"admin", admin)
+	}
 	return serve.Options{
 		Plugin:      file,
+		PluginRules: watch.Rules{MaxSize: int64(cfg.Plugin.MaxSize), AllowInsecure: cfg.Plugin.AllowInsecurePath},
 		Source:      pluginPath,
 		Host:        hcfg,
 		Workers:     cfg.Workers,
@@ -98,9 +106,20 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		}
 		guestConfig = b
 	}
+	cacheDir, err := cfg.ResolveCacheDir()
+	if err != nil {
+		return host.Config{}, usageError(err)
+	}
+	if cacheDir != "" {
+		// Fail here, naming the key, rather than at the first snapshot.
+		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+			return host.Config{}, usageError(&config.FieldError{Key: "cache_dir", Value: cfg.CacheDir,
+				Msg: fmt.Sprintf("cannot create %s (%v); set cache_dir (--cache-dir) to a writable directory", cacheDir, errors.Unwrap(err))})
+		}
+	}
 	return host.Config{
 		Name:             name,
-		CacheDir:         cfg.ResolveCacheDir(),
+		CacheDir:         cacheDir,
 		GuestConfig:      guestConfig,
 		Upstream:         cfg.UpstreamURL(),
 		PoolSize:         cfg.Plugin.PoolSize,
@@ -111,6 +130,21 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		InitTimeout:      cfg.Plugin.InitTimeout,
 		Logger:           log,
 	}, nil
+}
+
+// loopbackAddr reports whether the host of addr (host:port) only answers
+// on this machine: a loopback IP or "localhost". An empty host or 0.0.0.0
+// listens everywhere.
+func loopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func recycleOptions(cfg config.Config) workers.RecycleOptions {

@@ -52,8 +52,12 @@ type Options struct {
 	// reported (if present and non-empty).
 	Baseline string
 
+	// Rules refuse files that are not regular, too large, or replaceable
+	// by other users: such a content is logged and never reported.
+	Rules Rules
+
 	// Logger receives debug and warning messages (file missing, empty,
-	// fsnotify errors). Defaults to slog.Default().
+	// refused, fsnotify errors). Defaults to slog.Default().
 	Logger *slog.Logger
 }
 
@@ -96,6 +100,7 @@ type Stats struct {
 	Unchanged uint64 // complete reads whose hash was the last one reported
 	Missing   uint64 // looks that found no file
 	Empty     uint64 // looks that found an empty file
+	Refused   uint64 // looks that found a file Rules refuse (special, too large, insecure)
 	Unstable  uint64 // looks postponed because the file was still changing
 	Errors    uint64 // fsnotify errors and unexpected stat/read failures
 }
@@ -125,6 +130,7 @@ type Watcher struct {
 	probe    fileID    // first stat of the look in progress
 	missing  bool      // last look found no file (log transitions only)
 	empty    bool      // last look found an empty file
+	refused  string    // why the last look refused the file, "" if it did not
 	deadline time.Time // MaxDelay deadline of the pending look, zero if none
 	ph       phase     // of the pending look
 	// timer fires the next step of the pending look.
@@ -135,7 +141,7 @@ type Watcher struct {
 	dirty bool
 
 	stats struct {
-		events, checks, emitted, coalesced, unchanged, missing, empty, unstable, errors atomic.Uint64
+		events, checks, emitted, coalesced, unchanged, missing, empty, refused, unstable, errors atomic.Uint64
 	}
 }
 
@@ -191,7 +197,7 @@ func (w *Watcher) Stats() Stats {
 	return Stats{
 		Events: s.events.Load(), Checks: s.checks.Load(), Emitted: s.emitted.Load(),
 		Coalesced: s.coalesced.Load(), Unchanged: s.unchanged.Load(), Missing: s.missing.Load(),
-		Empty: s.empty.Load(), Unstable: s.unstable.Load(), Errors: s.errors.Load(),
+		Empty: s.empty.Load(), Refused: s.refused.Load(), Unstable: s.unstable.Load(), Errors: s.errors.Load(),
 	}
 }
 
@@ -366,25 +372,24 @@ func (w *Watcher) look(ctx context.Context) bool {
 		if !w.missing {
 			w.opts.Logger.Warn("plugin file unavailable; the current version keeps serving", "path", w.path, "err", id.err)
 		}
-		w.missing, w.empty = true, false
+		w.missing, w.empty, w.refused = true, false, ""
 		return true
-	case id.size == 0:
+	case id.size == 0 && id.mode.IsRegular():
 		w.stats.empty.Add(1)
 		if !w.empty {
 			w.opts.Logger.Warn("plugin file is empty; the current version keeps serving", "path", w.path)
 		}
-		w.missing, w.empty = false, true
+		w.missing, w.empty, w.refused = false, true, ""
 		return true
 	}
-	data, err := os.ReadFile(w.path)
+	w.missing, w.empty = false, false
+	data, err := w.read(ctx)
 	if err != nil {
-		// Replaced between stat and open: look again.
-		return false
+		return !errors.Is(err, errRetry)
 	}
 	if after := statID(w.path); after != id || int64(len(data)) != id.size {
 		return false
 	}
-	w.missing, w.empty = false, false
 	w.hashed = true
 	hash := store.Hash(data)
 	if hash == w.last {
@@ -394,6 +399,36 @@ func (w *Watcher) look(ctx context.Context) bool {
 	w.last = hash
 	w.emit(ctx, Change{Path: w.path, Hash: hash, Data: data, ModTime: id.mtime, At: time.Now()})
 	return true
+}
+
+// errRetry makes look try again: the file changed under the read.
+var errRetry = errors.New("file changed while read")
+
+// read checks the file against the Rules and reads it. A refusal is
+// logged once per reason and counted; the version serving keeps serving.
+func (w *Watcher) read(ctx context.Context) ([]byte, error) {
+	data, err := ReadFile(ctx, w.path, w.opts.Rules)
+	if err == nil {
+		if err = CheckOwnership(w.path); err != nil && w.opts.Rules.AllowInsecure {
+			w.opts.Logger.Warn("plugin file is writable by other users; reading it because plugin.allow_insecure_path is set", "path", w.path, "err", err)
+			err = nil
+		}
+	}
+	switch {
+	case err == nil:
+		w.refused = ""
+		return data, nil
+	case errors.Is(err, ErrNotRegular), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInsecure):
+		w.stats.refused.Add(1)
+		if msg := err.Error(); msg != w.refused {
+			w.opts.Logger.Warn("plugin file refused; the current version keeps serving", "path", w.path, "err", err)
+			w.refused = msg
+		}
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, err
+	}
+	return nil, errRetry // replaced between stat and open, say
 }
 
 // emit delivers c, replacing an unreceived older change. Run is the only
@@ -444,6 +479,7 @@ func (w *Watcher) followTarget() {
 // fileID identifies the state of the file as far as stat can tell.
 type fileID struct {
 	size  int64
+	mode  fs.FileMode
 	mtime time.Time
 	ino   uint64
 	dev   uint64
@@ -461,5 +497,5 @@ func statID(path string) fileID {
 		return fileID{err: e}
 	}
 	dev, ino := inode(st)
-	return fileID{size: st.Size(), mtime: st.ModTime(), ino: ino, dev: dev}
+	return fileID{size: st.Size(), mode: st.Mode(), mtime: st.ModTime(), ino: ino, dev: dev}
 }

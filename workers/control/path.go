@@ -2,12 +2,12 @@ package control
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/unixsock"
 )
 
 // DefaultPath is $XDG_RUNTIME_DIR/wasmcluster/control.sock, or
@@ -25,26 +25,16 @@ func DefaultPath() string {
 func FindSockets() []string {
 	def := DefaultPath()
 	var out []string
-	if live(def) {
+	if unixsock.Live(def) {
 		out = append(out, def)
 	}
 	more, _ := filepath.Glob(filepath.Join(filepath.Dir(def), "control-*.sock"))
 	for _, p := range more {
-		if live(p) {
+		if unixsock.Live(p) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// live reports whether something accepts on the unix socket at path.
-func live(path string) bool {
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // ensurePrivateDir makes dir a 0700 directory owned by us. The default

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/unixsock"
 )
 
 // Handler answers one command; its result is encoded as JSON.
@@ -51,7 +54,7 @@ func listenDefault(handlers map[string]Handler) (*Server, error) {
 		return nil, err
 	}
 	s, err := listen(def, handlers)
-	if err == nil || !live(def) {
+	if err == nil || !unixsock.Live(def) {
 		return s, err
 	}
 	return listen(filepath.Join(filepath.Dir(def), fmt.Sprintf("control-%d.sock", os.Getpid())), handlers)
@@ -63,10 +66,13 @@ func listen(path string, handlers map[string]Handler) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control socket dir: %w", err)
 	}
-	if live(path) {
+	if err := unixsock.RemoveStale(path); errors.Is(err, unixsock.ErrInUse) {
 		return nil, fmt.Errorf("control socket %s: another wasmcluster instance is running (stop it, or pick another path with --control)", path)
+	} else if err != nil {
+		// Only a stale socket is ours to delete: --control names a path,
+		// and a mistyped one must not cost someone a file.
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	os.Remove(path)
 	// No umask games (process-wide, racy): the 0700 directory covers the
 	// moment between bind and chmod.
 	ln, err := net.Listen("unix", path)

@@ -26,7 +26,7 @@ type Config struct {
 	DrainTimeout      time.Duration `toml:"drain_timeout" help:"on SIGINT/SIGTERM, how long in-flight requests may finish before connections are closed"`
 	MaxRequestBody    Size          `toml:"max_request_body" help:"largest request body accepted (e.g. 10MiB); larger is answered 413; -1 means unlimited"`
 	MaxHeaderBytes    Size          `toml:"max_header_bytes" help:"largest request header block accepted (e.g. 64KiB); larger is answered 431"`
-	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache; empty means <user cache dir>/wasmcluster, \"off\" disables it"`
+	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache and plugin snapshots; empty means <user cache dir>/wasmcluster, \"off\" disables the cache (snapshots then go to a temporary directory removed at exit)"`
 	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
 	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
@@ -57,6 +57,9 @@ type PluginConfig struct {
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
 	InitTimeout      time.Duration `toml:"init_timeout" help:"time limit for instantiating and initializing one instance (_initialize or _start); a plugin that takes longer is refused"`
+
+	MaxSize           Size `toml:"max_size" help:"largest plugin file read (e.g. 256MiB), at start and on every hot swap; a larger one is refused"`
+	AllowInsecurePath bool `toml:"allow_insecure_path" help:"serve a plugin file that other users could replace (writable by its group or others, or owned by another user than this server's or root, the file or its directory); refused unless true, which logs a warning"`
 
 	Interrupt bool `toml:"interrupt" help:"stop a guest at its request deadline (504) in-process; false is faster (no per-call watcher, Go guests run several times faster) but a worker whose guest overruns its deadline is killed and replaced, losing its other in-flight requests; false needs workers >= 1"`
 }
@@ -93,6 +96,7 @@ func Default() Config {
 			PreflightTimeout: time.Minute,
 			InitTimeout:      10 * time.Second,
 			Interrupt:        true,
+			MaxSize:          256 << 20,
 		},
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
@@ -173,6 +177,9 @@ func (c Config) validate() []*FieldError {
 	}
 	if c.Workers < -1 || c.Workers > 4096 {
 		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
+	}
+	if c.Plugin.MaxSize <= 0 {
+		bad("plugin.max_size", c.Plugin.MaxSize.String(), "must be a positive size")
 	}
 	if p := c.Plugin.PreflightPath; p != "" && !strings.HasPrefix(p, "/") {
 		bad("plugin.preflight_path", p, "must start with /")
@@ -273,19 +280,22 @@ func (c Config) UpstreamURL() *url.URL {
 }
 
 // ResolveCacheDir turns cache_dir into a directory to use, or "" for none:
-// empty means <os.UserCacheDir()>/wasmcluster (none if the user has no cache
-// dir, e.g. no $HOME), "off" means none.
-func (c Config) ResolveCacheDir() string {
+// empty means <os.UserCacheDir()>/wasmcluster, "off" means none. A user
+// without a cache directory (no $HOME nor $XDG_CACHE_HOME) gets a
+// *FieldError naming cache_dir: the snapshots need a directory, and
+// silently serving from elsewhere would hide where they went.
+func (c Config) ResolveCacheDir() (string, error) {
 	switch c.CacheDir {
 	case CacheDirOff:
-		return ""
+		return "", nil
 	case "":
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return ""
+			return "", &FieldError{Key: "cache_dir", Value: c.CacheDir,
+				Msg: fmt.Sprintf("empty means <user cache dir>/wasmcluster, but there is none (%v); set cache_dir (--cache-dir) to a writable directory, or off", err)}
 		}
-		return filepath.Join(dir, "wasmcluster")
+		return filepath.Join(dir, "wasmcluster"), nil
 	default:
-		return c.CacheDir
+		return c.CacheDir, nil
 	}
 }

@@ -269,17 +269,24 @@ func TestMissingFile(t *testing.T) {
 func TestResolveCacheDir(t *testing.T) {
 	c := Default()
 	c.CacheDir = CacheDirOff
-	if d := c.ResolveCacheDir(); d != "" {
-		t.Errorf("off -> %q, want none", d)
+	if d, err := c.ResolveCacheDir(); d != "" || err != nil {
+		t.Errorf("off -> %q, %v, want none", d, err)
 	}
 	c.CacheDir = "/x/y"
-	if d := c.ResolveCacheDir(); d != "/x/y" {
-		t.Errorf("explicit -> %q", d)
+	if d, err := c.ResolveCacheDir(); d != "/x/y" || err != nil {
+		t.Errorf("explicit -> %q, %v", d, err)
 	}
 	t.Setenv("XDG_CACHE_HOME", "/cachehome")
 	c.CacheDir = ""
-	if d := c.ResolveCacheDir(); d != "/cachehome/wasmcluster" {
-		t.Errorf("default -> %q, want /cachehome/wasmcluster", d)
+	if d, err := c.ResolveCacheDir(); d != "/cachehome/wasmcluster" || err != nil {
+		t.Errorf("default -> %q, %v, want /cachehome/wasmcluster", d, err)
+	}
+	// No cache directory at all: the error names the key.
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	var fe *FieldError
+	if d, err := c.ResolveCacheDir(); !errors.As(err, &fe) || fe.Key != "cache_dir" {
+		t.Errorf("no HOME -> %q, %v, want a cache_dir error", d, err)
 	}
 }
 

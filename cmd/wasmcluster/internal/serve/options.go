@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -23,6 +24,10 @@ type Options struct {
 	// Defaults to Plugin.
 	Source string
 
+	// PluginRules refuse a plugin file that is not regular, too large or
+	// replaceable by other users, at start and on every hot swap.
+	PluginRules watch.Rules
+
 	// Host is the host configuration of every process that loads the
 	// plugin: the preflight, each worker (it travels to them as JSON) and,
 	// with Workers == InProcess, this process. Each sets the parts that
@@ -31,6 +36,9 @@ type Options struct {
 	// request never reaches the upstream) and, when Uninterruptible,
 	// OnStuck (the worker exits and the primary replaces it). Host.Next
 	// and Host.OnStuck given here are not used.
+	// Host.CacheDir also holds the snapshots, apart from the compiled
+	// code: CacheDir/snapshots/<hash of Plugin's path>. Without it they go
+	// to a private temporary directory removed when Run returns.
 	Host host.Config
 
 	// Workers is the number of worker processes: workers.InProcess (0)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -56,6 +58,7 @@ type instance struct {
 	wcfg   json.RawMessage // o.Host as every worker receives it
 	staged plugins.Version // the version to start with
 	gate   func(context.Context) error
+	tmp    string // snapshot root to remove at the end, if temporary
 }
 
 func newInstance(o Options) *instance {
@@ -66,7 +69,29 @@ func (in *instance) close() {
 	if in.ho != nil {
 		in.ho.close()
 	}
+	if in.tmp != "" {
+		os.RemoveAll(in.tmp)
+	}
 }
+
+// snapshotsDir is the snapshot store of o.Plugin: inside the cache
+// directory, beside the compiled code (the pruner reads its sibling
+// stores), or, with no cache, in a temporary directory of this run.
+func (in *instance) snapshotsDir() (string, error) {
+	root := filepath.Join(in.o.Host.CacheDir, snapshotsSubdir)
+	if in.o.Host.CacheDir == "" {
+		tmp, err := os.MkdirTemp("", "wasmcluster-snapshots-")
+		if err != nil {
+			return "", fmt.Errorf("snapshot directory: %w", err)
+		}
+		in.tmp, root = tmp, tmp
+	}
+	return plugins.StoreDirFor(root, in.o.Plugin)
+}
+
+// snapshotsSubdir is the directory inside the cache directory that holds one
+// snapshot store per plugin path; the compiled code lives beside it.
+const snapshotsSubdir = "snapshots"
 
 // specOf is what a worker loads for v.
 func (in *instance) specOf(v plugins.Version) workers.Spec {
@@ -83,7 +108,13 @@ func (in *instance) prepare(ctx context.Context) error {
 	}
 	in.wcfg = wcfg
 	in.st = &stager{cacheDir: in.o.Host.CacheDir, specOf: in.specOf}
+	storeDir, err := in.snapshotsDir()
+	if err != nil {
+		return err
+	}
 	mopts := plugins.Options{
+		StoreDir:  storeDir,
+		Rules:     in.o.PluginRules,
 		Preflight: preflight.Options{Host: in.o.Host, Path: in.o.PreflightPath, Timeout: in.o.PreflightTimeout},
 		OnStage:   in.st.onStage,
 		Logger:    in.log,

@@ -71,7 +71,7 @@ func TestStager(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	v1b, v2b, v3b := versionGuest(t, "stage 1"), versionGuest(t, "stage 2"), versionGuest(t, "stage 3")
 	writePlugin(t, path, v1b)
-	mgr, err := plugins.New(path, plugins.Options{Preflight: preflight.Options{Host: hcfg}, Logger: logs.logger()})
+	mgr, err := plugins.New(path, plugins.Options{StoreDir: t.TempDir(), Preflight: preflight.Options{Host: hcfg}, Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
