@@ -13,6 +13,13 @@
 //     ABI, instantiate, initialize and optionally self-test the bytes, within
 //     a time bound, in the primary, before any worker is touched.
 //
+// Every read of the plugin file (Load, Stage, Reload and the watcher's)
+// goes through watch.ReadFile and watch.CheckOwnership under
+// Options.Rules: only a regular file within the size cap, that no user but
+// ours or root can replace, is read; reads stop with their context. A
+// refusal at Load is an error; on a change it is a logged warning, and the
+// version serving keeps serving.
+//
 // The flow is file → watch → hash → snapshot → preflight → Event. An Event is
 // either accepted, carrying a Version {Hash, Path, Size, AcceptedAt} to roll
 // out, or refused, carrying the hash and an error whose text says why (for
@@ -21,7 +28,7 @@
 //
 // Usage by a supervisor (one goroutine owning the roll state):
 //
-//	m, _ := plugins.New(path, opts)
+//	m, _ := plugins.New(path, opts) // opts.StoreDir from StoreDirFor
 //	v, err := m.Load(ctx) // first version; refuse to start on error
 //	go m.Run(ctx)         // watch; events arrive on m.Events() (never closed)
 //	select { case ev := <-m.Events(): if ev.Accepted() { roll(ev.Version) } ... }

@@ -23,6 +23,16 @@
 // event is lost (queue overflow) or the directory itself is removed and
 // recreated (the watch is then re-added on the next look).
 //
+// What may be read is decided by Rules, the same for the first read
+// (plugins.Manager) and every look: ReadFile stats the path first and
+// refuses anything but a regular file, or one above Rules.MaxSize, before
+// opening it (so a FIFO cannot block and a device cannot stream forever),
+// and stops at its context between chunks; CheckOwnership refuses a file
+// that another user could replace (see its comment for the rule and the
+// sticky-directory case). A refused file is logged once per reason and
+// never reported; Rules.AllowInsecure turns the ownership refusal into a
+// warning.
+//
 // Changes are delivered on a channel with one slot, newest wins: a consumer
 // busy with one change (a preflight, a roll) gets only the latest file content
 // when it comes back, never a stale one and never the same one twice.

@@ -15,6 +15,9 @@
 // [Open] binds the socket with mode 0600 inside a 0700 directory and never
 // steals the socket of a live instance; [Server.Serve] accepts connections
 // and runs the [Handler] registered for each command under a time bound.
+// Of whatever is at the path, Open removes only a stale socket (one nobody
+// answers on); a file, a directory or a live socket is an error, the rule
+// --listen unix: follows too (internal/unixsock).
 // The default socket is [DefaultPath]; an instance that finds it taken
 // listens on control-<pid>.sock beside it, and [FindSockets] lists them all.
 //

@@ -15,6 +15,12 @@
 // compiled code is cached already is checked while the first worker loads
 // it (workers' Gate), so a warm start does not wait for the check.
 //
+// Snapshots go to Host.CacheDir/snapshots/<hash of the plugin path>, beside
+// the compiled code and apart from it, so the pruner finds every plugin's
+// store as a sibling of ours; with no cache directory, to a temporary
+// directory removed when Run returns. Options.PluginRules bound what is
+// read as the plugin, at start and on every swap.
+//
 // Hot swap: with Options.Watch, every content of the file that passes
 // preflight is submitted as a roll (a newer one retargets a roll under
 // way); a refused one is logged and shown in status while the old version
