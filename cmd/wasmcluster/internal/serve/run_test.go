@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,51 @@ func TestRunRefusesUninterruptibleInProcess(t *testing.T) {
 	}
 	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("the given listener is still open (Accept: %v)", err)
+	}
+}
+
+// Snapshots go under Host.CacheDir/snapshots, beside the compiled code;
+// without a cache directory, to a temporary directory that Run removes.
+func TestSnapshotsFollowCacheDir(t *testing.T) {
+	wasm := versionGuest(t, "snapshots")
+	path := filepath.Join(t.TempDir(), "plugin.wasm")
+	writePlugin(t, path, wasm)
+	snapshot := func(logs *logBuffer) string {
+		m := regexp.MustCompile(`snapshot=(\S+)`).FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("no snapshot path logged:\n%s", logs)
+		}
+		return m[1]
+	}
+
+	o, logs := testOptions(t, path, workers.InProcess)
+	o.Host = host.Config{CacheDir: t.TempDir()}
+	startRun(t, o, logs)
+	if got, want := filepath.Dir(filepath.Dir(snapshot(logs))), filepath.Join(o.Host.CacheDir, snapshotsSubdir); got != want {
+		t.Errorf("snapshot stores in %s, want %s", got, want)
+	}
+
+	o, logs = testOptions(t, path, workers.InProcess)
+	ready := make(chan struct{})
+	o.OnReady = func(net.Addr) { close(ready) }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Run without a cache dir: %v\n%s", err, logs)
+	}
+	snap := snapshot(logs)
+	if _, err := os.Stat(snap); err != nil {
+		t.Fatalf("snapshot while serving: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(filepath.Dir(snap))
+	if _, err := os.Stat(root); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary snapshot directory %s left after Run: %v", root, err)
 	}
 }
