@@ -268,3 +268,14 @@ func TestServeAdminNonLoopbackWarns(t *testing.T) {
 		t.Errorf("no warning about a non-loopback admin listener:\n%s", stderr)
 	}
 }
+
+func TestLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:9180": true, "[::1]:9180": true, "localhost:9180": true, "127.1.2.3:1": true,
+		":9180": false, "0.0.0.0:9180": false, "[::]:9180": false, "10.0.0.1:9180": false, "metrics.example:9180": false,
+	} {
+		if got := loopbackAddr(addr); got != want {
+			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
