@@ -205,3 +205,33 @@ func fixFor(p string, fi fs.FileInfo) string {
 	}
 	return "chmod go-w " + p
 }
+
+// errRetry makes look try again: the file changed under the read.
+var errRetry = errors.New("file changed while read")
+
+// read checks the file against the Rules and reads it. A refusal is
+// logged once per reason and counted; the version serving keeps serving.
+func (w *Watcher) read(ctx context.Context) ([]byte, error) {
+	data, err := ReadFile(ctx, w.path, w.opts.Rules)
+	if err == nil {
+		if err = CheckOwnership(w.path); err != nil && w.opts.Rules.AllowInsecure {
+			w.opts.Logger.Warn("plugin file is writable by other users; reading it because plugin.allow_insecure_path is set", "path", w.path, "err", err)
+			err = nil
+		}
+	}
+	switch {
+	case err == nil:
+		w.refused = ""
+		return data, nil
+	case errors.Is(err, ErrNotRegular), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInsecure):
+		w.stats.refused.Add(1)
+		if msg := err.Error(); msg != w.refused {
+			w.opts.Logger.Warn("plugin file refused; the current version keeps serving", "path", w.path, "err", err)
+			w.refused = msg
+		}
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, err
+	}
+	return nil, errRetry // replaced between stat and open, say
+}
