@@ -33,6 +33,13 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
+
+	// base is every request's parent context, canceled when the server
+	// cuts what is left (the drain's hard cap, Stop): that is what ends a
+	// hijacked connection (a WebSocket proxied by next), which
+	// http.Server.Close does not track.
+	base       context.Context
+	cancelBase context.CancelFunc
 }
 
 // generation is one loaded plugin with a count of requests using it, so a
@@ -58,8 +65,10 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
 	s.access = newAccessLog(s.opts.AccessLog, access)
 	s.cur.Store(&generation{p: p})
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.srv = &http.Server{
 		Handler:           s,
+		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
@@ -283,7 +292,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	select {
 	case <-s.served:
 	case <-ctx.Done():
-		s.srv.Close()
+		s.closeAll()
 		return fmt.Errorf("drain: serve did not return: %w", ctx.Err())
 	}
 	t := time.NewTicker(20 * time.Millisecond)
@@ -311,7 +320,7 @@ func (s *Server) Drain(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			s.srv.Close()
+			s.closeAll()
 			return fmt.Errorf("drain: %d connections still open: %w", n, ErrDrainTimeout)
 		case <-t.C:
 		}
@@ -321,5 +330,12 @@ func (s *Server) Drain(ctx context.Context) error {
 // Stop closes the listener and every connection at once.
 func (s *Server) Stop() error {
 	s.draining.Store(true)
+	return s.closeAll()
+}
+
+// closeAll closes the listener and every connection, hijacked ones
+// included (through their requests' context).
+func (s *Server) closeAll() error {
+	s.cancelBase()
 	return s.srv.Close()
 }
