@@ -224,3 +224,38 @@ func TestHeldRequestsDoNotStarveThePool(t *testing.T) {
 		t.Errorf("errors logged:\n%s", s.Log.String())
 	}
 }
+
+// A WebSocket is not a request: request_timeout bounds its handshake, not
+// the stream, which lives until a side closes it.
+func TestWebSocketOutlivesRequestTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wasmcluster binary")
+	}
+	up := newHoldUpstream(t)
+	s := serveAuth(t, up.URL, "--request-timeout", "1s")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := dialWS(ctx, s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := echo(ctx, c, "first"); err != nil {
+		t.Fatalf("right after the handshake: %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond) // well past request_timeout
+	if err := echo(ctx, c, "after request_timeout"); err != nil {
+		t.Fatalf("past request_timeout: %v", err)
+	}
+	// The timeout still bounds ordinary requests.
+	req, _ := http.NewRequest("GET", s.URL()+"/slow", nil)
+	req.Header.Set("Authorization", "Bearer "+authToken)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 500 {
+		t.Errorf("request held by the upstream past request_timeout: %d, want an error status", resp.StatusCode)
+	}
+}
