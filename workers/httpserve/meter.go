@@ -1,6 +1,8 @@
 package httpserve
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -140,3 +142,13 @@ func (w *statusWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack records an upgraded connection as 101 Switching Protocols: the
+// proxy writes that answer on the hijacked connection itself.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.code == 0 {
+		w.code = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}

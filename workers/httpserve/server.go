@@ -1,6 +1,7 @@
 package httpserve
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type Server struct {
 	cur      atomic.Pointer[generation]
 	requests atomic.Uint64
 	inFlight atomic.Int64
+	streams  atomic.Int64 // of inFlight, upgraded connections (hijacked: a WebSocket)
 	meter    meter
 	access   *accessLog // nil: no access log
 
@@ -160,6 +162,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer g.refs.Add(-1)
 	dw := &drainWriter{ResponseWriter: w, s: s}
 	s.observe(dw, r, g.p)
+	if dw.hijacked {
+		s.streams.Add(-1)
+		return
+	}
 	if !dw.wrote && s.draining.Load() {
 		w.Header().Set("Connection", "close")
 	}
@@ -197,8 +203,20 @@ func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
 // started ends cleanly instead of being closed while idle.
 type drainWriter struct {
 	http.ResponseWriter
-	s     *Server
-	wrote bool
+	s        *Server
+	wrote    bool
+	hijacked bool
+}
+
+// Hijack counts the connection as an upgraded stream, which a drain
+// leaves open until its cap and then ends as expected, not as a failure.
+func (w *drainWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.hijacked = true
+		w.s.streams.Add(1)
+	}
+	return c, rw, err
 }
 
 func (w *drainWriter) WriteHeader(code int) {
@@ -320,11 +338,23 @@ func (s *Server) Drain(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			s.closeAll()
-			return fmt.Errorf("drain: %d connections still open: %w", n, ErrDrainTimeout)
+			return s.cut(n)
 		case <-t.C:
 		}
 	}
+}
+
+// cut ends what a drain left at its cap: n tracked connections and the
+// requests in flight. Upgraded streams (WebSockets) live until a side
+// closes them, so ending them here is their expected end; only requests
+// cut short are an error.
+func (s *Server) cut(n int) error {
+	requests := s.inFlight.Load() - s.streams.Load()
+	s.closeAll()
+	if n == 0 && requests <= 0 {
+		return nil
+	}
+	return fmt.Errorf("drain: %d connections, %d requests still open: %w", n, requests, ErrDrainTimeout)
 }
 
 // Stop closes the listener and every connection at once.
