@@ -30,6 +30,7 @@
 // drain timeout and then ends it by canceling its request's context
 // (http.Server does not track hijacked connections). That end is expected,
 // so it is not reported as requests cut off. The meter counts it as 101.
+// Nor does a stream hold its plugin: Swap does not wait for it.
 //
 // # Self-test
 //

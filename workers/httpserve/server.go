@@ -159,14 +159,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	defer g.refs.Add(-1)
-	dw := &drainWriter{ResponseWriter: w, s: s}
+	dw := &drainWriter{ResponseWriter: w, s: s, g: g}
+	defer dw.done()
 	s.observe(dw, r, g.p)
-	if dw.hijacked {
-		s.streams.Add(-1)
-		return
-	}
-	if !dw.wrote && s.draining.Load() {
+	if !dw.hijacked && !dw.wrote && s.draining.Load() {
 		w.Header().Set("Connection", "close")
 	}
 }
@@ -204,19 +200,32 @@ func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
 type drainWriter struct {
 	http.ResponseWriter
 	s        *Server
+	g        *generation // the plugin serving the request, until a hijack
 	wrote    bool
 	hijacked bool
 }
 
 // Hijack counts the connection as an upgraded stream, which a drain
 // leaves open until its cap and then ends as expected, not as a failure.
+// The stream no longer uses the plugin (see Plugin), so it stops holding
+// it: a swap does not wait for WebSockets to close.
 func (w *drainWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
 		w.hijacked = true
 		w.s.streams.Add(1)
+		w.g.refs.Add(-1)
 	}
 	return c, rw, err
+}
+
+// done ends the request's hold on its plugin, or its stream.
+func (w *drainWriter) done() {
+	if w.hijacked {
+		w.s.streams.Add(-1)
+	} else {
+		w.g.refs.Add(-1)
+	}
 }
 
 func (w *drainWriter) WriteHeader(code int) {

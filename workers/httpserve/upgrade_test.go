@@ -44,7 +44,8 @@ func wsEcho(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// A WebSocket is not a request: a drain leaves it open until the drain's
+// A WebSocket is not a request: it does not hold its plugin across a swap,
+// and a drain leaves it open until the drain's
 // hard cap, then ends it, although http.Server no longer tracks the
 // hijacked connection. That end is expected: the drain does not report
 // requests cut off.
@@ -76,6 +77,16 @@ func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
 	}
 	if m := s.Metrics(); m.Codes[http.StatusSwitchingProtocols] != 0 {
 		t.Fatalf("the WebSocket was metered before it ended: %v", m.Codes)
+	}
+	// The stream does not hold its plugin: a swap hands the old one back
+	// without waiting for the WebSocket to close.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	defer scancel()
+	if _, err := s.Swap(sctx, proxyPlugin{httputil.NewSingleHostReverseProxy(target)}); err != nil {
+		t.Fatalf("swap with a WebSocket open: %v", err)
+	}
+	if err := roundTrip(); err != nil {
+		t.Fatalf("after the swap: %v", err)
 	}
 
 	drained := make(chan error, 1)
