@@ -56,6 +56,8 @@ const ExtExportPrefix = "wasmcluster_"
 // unless a response hook is registered (guest.HandleResponseFunc).
 //
 // Independently of this export, wasmcluster never runs handle_response for
-// a request that upgrades its connection (Connection: Upgrade, e.g. a
-// WebSocket): the response phase does not apply to an upgraded stream.
+// a request that asks to upgrade its connection (Connection: Upgrade, e.g. a
+// WebSocket), as it stands when handle_request returns: the response phase
+// does not apply to an upgraded stream (and if the upstream declines the
+// upgrade, its answer passes through unchanged).
 const ExportResponseWanted = ExtExportPrefix + "response_wanted"

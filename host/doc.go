@@ -21,7 +21,7 @@
 // then (when the guest returns next=1) the next handler and handle_response on
 // the same instance. When handle_response has nothing to do — the guest does
 // not export it, says so through the extension export
-// wasmcluster_response_wanted, or the request upgrades its connection — the
+// wasmcluster_response_wanted, or the request asks to upgrade its connection — the
 // instance goes back to the pool before next runs, so slow upstreams, slow
 // uploads and WebSockets hold none. An instance that trapped, timed out or was interrupted is closed
 // and replaced, never returned to the pool, so guest state corrupted by a
