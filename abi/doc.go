@@ -14,6 +14,11 @@
 // writes only when the result's length is <= buf_limit, and always returns the
 // length, so a guest can retry with a bigger buffer.
 //
+// extension.go holds wasmcluster's extension ABI: the rules every addition
+// of ours follows (module "wasmcluster" for host functions, optional guest
+// exports prefixed "wasmcluster_") so plugins stay portable to other
+// http-wasm hosts, and the extensions defined so far.
+//
 // The package uses the standard library only and builds for GOOS=wasip1, so the
 // host (package host) and the guest SDK (package abi/guest) share one source of
 // truth.

@@ -37,9 +37,23 @@ type Config struct {
 	// precedence over Upstream.
 	Next http.Handler `json:"-"`
 
-	// PoolSize bounds the number of live guest instances; a request waits for
-	// a free one. Defaults to 2*GOMAXPROCS.
+	// PoolSize is how many guest instances are prewarmed and kept idle.
+	// Under load the pool grows past it, up to the bound MemoryBudget
+	// allows. Defaults to 2*GOMAXPROCS.
 	PoolSize int `json:"pool_size,omitempty"`
+
+	// MemoryBudget bounds the pool's growth: the guest linear memory one
+	// plugin's instances may reserve together, each counted at its cap
+	// (MemoryLimitPages, or the module's own smaller maximum). The pool
+	// never holds fewer than PoolSize instances nor more than
+	// MaxPoolInstances. Defaults to 1 GiB.
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
+
+	// PoolWait bounds how long a request waits for an instance once every
+	// instance is busy and the pool is at its bound; past it the request is
+	// answered 503 with Retry-After (counted in Stats.Rejected), instead of
+	// queueing until its deadline. Defaults to 1s.
+	PoolWait time.Duration `json:"pool_wait,omitempty"`
 
 	// RequestTimeout bounds one request inside the guest, next included;
 	// a request past it is answered 504. Defaults to 30s.
@@ -92,7 +106,13 @@ const (
 	DefaultMemoryLimitPages = 1024
 	DefaultInitTimeout      = 10 * time.Second
 	DefaultMaxBufferedResp  = 32 << 20
+	DefaultMemoryBudget     = 1 << 30
+	DefaultPoolWait         = time.Second
 )
+
+// MaxPoolInstances caps the pool whatever the memory budget: an instance
+// costs more than its linear memory (its compiled state, Go guests' runtime).
+const MaxPoolInstances = 4096
 
 // DefaultPoolSize is the pool size used when Config.PoolSize is zero.
 func DefaultPoolSize() int { return 2 * runtime.GOMAXPROCS(0) }
@@ -104,6 +124,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PoolSize <= 0 {
 		c.PoolSize = DefaultPoolSize()
+	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.PoolWait <= 0 {
+		c.PoolWait = DefaultPoolWait
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout

@@ -29,6 +29,8 @@ func fullConfig(t *testing.T) host.Config {
 		Upstream:            up,
 		Next:                http.NotFoundHandler(),
 		PoolSize:            7,
+		MemoryBudget:        512 << 20,
+		PoolWait:            250 * time.Millisecond,
 		RequestTimeout:      1500 * time.Millisecond,
 		MaxRequestBody:      -1,
 		MaxBufferedResponse: 3 << 20,

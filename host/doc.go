@@ -11,12 +11,19 @@
 // without the wait for the whole pool: it returns once the first instance is
 // initialized (every failure that is the module's fault shows there) and
 // fills the rest of the pool in the background, which is how a worker becomes
-// ready sooner. Linear memories live outside the Go heap (mmap, grown in
+// ready sooner. The pool keeps Config.PoolSize instances and grows on demand
+// up to the count Config.MemoryBudget allows (each instance counted at its
+// memory cap); past that a request waits at most Config.PoolWait and is
+// answered 503 with Retry-After. Linear memories live outside the Go heap (mmap, grown in
 // place), so a memory.grow never copies.
 //
-// A request borrows an instance for its whole life: handle_request, then (when
-// the guest returns next=1) the next handler, then handle_response on the same
-// instance. An instance that trapped, timed out or was interrupted is closed
+// A request borrows an instance while something runs in it: handle_request,
+// then (when the guest returns next=1) the next handler and handle_response on
+// the same instance. When handle_response has nothing to do — the guest does
+// not export it, says so through the extension export
+// wasmcluster_response_wanted, or the request asks to upgrade its connection — the
+// instance goes back to the pool before next runs, so slow upstreams, slow
+// uploads and WebSockets hold none. An instance that trapped, timed out or was interrupted is closed
 // and replaced, never returned to the pool, so guest state corrupted by a
 // failure cannot poison later requests.
 //
@@ -35,5 +42,7 @@
 //
 // With no upstream, next is a built-in 404. With Config.Upstream, next is a
 // streaming reverse proxy, which makes wasmcluster a wasm-middleware edge
-// proxy.
+// proxy. For a request that upgrades its connection (a WebSocket),
+// RequestTimeout bounds next only until the proxy takes the connection over;
+// the stream then lives until a side closes it or the server ends it.
 package host

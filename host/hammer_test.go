@@ -24,7 +24,8 @@ func TestHammer(t *testing.T) {
 		runtime.Gosched() // widen the window between handle_request and handle_response
 		io.WriteString(w, "n")
 	})
-	p := newPlugin(t, wat(t, "hammer"), host.Config{Next: next, PoolSize: poolSize})
+	p := newPlugin(t, wat(t, "hammer"), host.Config{Next: next, PoolSize: poolSize,
+		MemoryBudget: 1, PoolWait: time.Minute}) // the bound is PoolSize; waits never give up
 	before := p.Stats().Instantiations
 
 	stop := make(chan struct{})
@@ -117,7 +118,8 @@ func TestHammerWithTraps(t *testing.T) {
 		}
 		io.WriteString(w, "next")
 	})
-	p := newPlugin(t, wat(t, "trap"), host.Config{Next: next, PoolSize: poolSize, RequestTimeout: 20 * time.Second})
+	p := newPlugin(t, wat(t, "trap"), host.Config{Next: next, PoolSize: poolSize, RequestTimeout: 20 * time.Second,
+		MemoryBudget: 1, PoolWait: time.Minute}) // the bound is PoolSize; waits never give up
 	var maxLive atomic.Int64
 	var bad, traps atomic.Int64
 	var firstErr atomic.Value

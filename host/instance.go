@@ -21,6 +21,7 @@ type instance struct {
 	mod            api.Module
 	handleRequest  api.Function
 	handleResponse api.Function // nil when not exported
+	responseWanted api.Function // abi.ExportResponseWanted; nil when not exported
 
 	// features is the default set by enable_features outside a request.
 	features abi.Features
@@ -89,6 +90,9 @@ func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
 	}
 	inst.handleRequest = mod.ExportedFunction(abi.ExportHandleRequest)
 	inst.handleResponse = mod.ExportedFunction(abi.ExportHandleResponse)
+	if inst.handleResponse != nil {
+		inst.responseWanted = mod.ExportedFunction(abi.ExportResponseWanted)
+	}
 	p.stats.instantiations.Add(1)
 	return inst, nil
 }

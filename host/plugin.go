@@ -57,8 +57,10 @@ type Stats struct {
 	Timeouts       uint64 // requests answered 504
 	TooLarge       uint64 // requests answered 413
 	Instantiations uint64 // instances created, prewarm included
-	Waits          uint64 // requests that found no idle instance and waited for one
-	PoolSize       int    // configured bound
+	Waits          uint64 // requests that found every instance busy at the bound and waited for one
+	Rejected       uint64 // of those, requests answered 503 because none freed up within PoolWait
+	PoolSize       int    // instances prewarmed and kept idle
+	PoolMax        int    // instances alive at most (from MemoryBudget)
 	Live           int    // instances alive (idle + in use)
 	Idle           int    // instances waiting in the pool
 }
@@ -95,7 +97,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	if err := p.load(ctx, wasm); err != nil {
 		return nil, err
 	}
-	p.pool = newPool(cfg.PoolSize, func(ctx context.Context) (*instance, error) {
+	p.pool = newPool(cfg.PoolSize, p.maxInstances(), cfg.PoolWait, func(ctx context.Context) (*instance, error) {
 		return p.newInstance(p.mem.context(ctx))
 	})
 	p.pool.add(p.first)
@@ -128,6 +130,19 @@ func (p *Plugin) WaitPrewarmed(ctx context.Context) error {
 	}
 }
 
+// maxInstances is how many instances MemoryBudget allows, each counted at
+// the most linear memory it can grow to.
+func (p *Plugin) maxInstances() int {
+	pages := p.cfg.MemoryLimitPages
+	for _, m := range p.compiled.ExportedMemories() {
+		if declared, ok := m.Max(); ok && declared < pages {
+			pages = declared
+		}
+	}
+	perInstance := max(int64(pages), 1) * 65536
+	return int(min(p.cfg.MemoryBudget/perInstance, MaxPoolInstances))
+}
+
 // Validate compiles, checks and initializes wasm once, keeping nothing. It is
 // the preflight check run before a plugin version may take traffic.
 func Validate(ctx context.Context, wasm []byte, cfg Config) error {
@@ -152,7 +167,9 @@ func (p *Plugin) Stats() Stats {
 		TooLarge:       p.stats.tooLarge.Load(),
 		Instantiations: p.stats.instantiations.Load(),
 		Waits:          p.pool.waits.Load(),
+		Rejected:       p.pool.rejected.Load(),
 		PoolSize:       p.cfg.PoolSize,
+		PoolMax:        p.pool.max,
 		Live:           live,
 		Idle:           idle,
 	}

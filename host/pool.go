@@ -11,16 +11,26 @@ import (
 
 var errPoolClosed = errors.New("plugin closed")
 
+// errPoolFull is a request that found every instance busy, the pool at its
+// bound, and none freed up within Config.PoolWait.
+var errPoolFull = errors.New("every plugin instance is busy")
+
 // pool is an explicit, bounded set of instances. Why not sync.Pool: it drops
 // objects at GC, re-running guest initialization, and cannot bound how many
 // instances are alive (DESIGN.md §3).
+//
+// It keeps size instances (prewarmed, and kept idle when the load drops)
+// and grows on demand up to max, the bound Config.MemoryBudget allows.
 type pool struct {
-	idle  chan *instance // ready instances; capacity = size
+	idle  chan *instance // ready instances; capacity = max
 	slots chan struct{}  // one token per instance that may still be created
-	size  int
+	size  int            // instances prewarmed and kept idle
+	max   int            // instances alive at most
+	wait  time.Duration  // how long a get waits once every instance is busy
 	make  func(context.Context) (*instance, error)
 
-	waits atomic.Uint64 // gets that found every instance busy
+	waits    atomic.Uint64 // gets that found every instance busy at the bound
+	rejected atomic.Uint64 // of those, gets that gave up after wait
 
 	mu     sync.Mutex
 	live   int
@@ -28,15 +38,18 @@ type pool struct {
 	all    map[*instance]struct{} // live instances, for the stuck-request watchdog
 }
 
-func newPool(size int, mk func(context.Context) (*instance, error)) *pool {
+func newPool(size, limit int, wait time.Duration, mk func(context.Context) (*instance, error)) *pool {
+	limit = max(limit, size)
 	p := &pool{
-		idle:  make(chan *instance, size),
-		slots: make(chan struct{}, size),
+		idle:  make(chan *instance, limit),
+		slots: make(chan struct{}, limit),
 		size:  size,
+		max:   limit,
+		wait:  wait,
 		make:  mk,
 		all:   make(map[*instance]struct{}, size),
 	}
-	for range size {
+	for range limit {
 		p.slots <- struct{}{}
 	}
 	return p
@@ -53,12 +66,15 @@ func (p *pool) add(inst *instance) {
 	p.idle <- inst
 }
 
-// prewarm fills the pool so the first requests do not pay instantiation.
-// It runs beside requests: it stops, without error, once every slot is
-// taken (requests may have created instances on demand) or ctx ends, and
-// an instance created after the pool closed is discarded.
+// prewarm fills the pool to its size so the first requests do not pay
+// instantiation. It runs beside requests: it stops, without error, once
+// size instances live (requests may have created instances on demand) or
+// ctx ends, and an instance created after the pool closed is discarded.
 func (p *pool) prewarm(ctx context.Context) error {
 	for ctx.Err() == nil {
+		if live, _ := p.counts(); live >= p.size {
+			return nil
+		}
 		select {
 		case <-p.slots:
 		default:
@@ -90,7 +106,8 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 }
 
 // get returns an idle instance, creates one while under the bound, or waits
-// until ctx is done or the deadline passes.
+// for one: until Config.PoolWait has passed (errPoolFull), the request's
+// deadline passed, or ctx is done.
 func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	select {
 	case inst := <-p.idle:
@@ -103,7 +120,11 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	default:
 	}
 	p.waits.Add(1) // every instance is busy and the pool is at its bound
-	timer := time.NewTimer(time.Until(deadline))
+	giveUp, full := time.Now().Add(p.wait), true
+	if deadline.Before(giveUp) {
+		giveUp, full = deadline, false
+	}
+	timer := time.NewTimer(time.Until(giveUp))
 	defer timer.Stop()
 	select {
 	case inst := <-p.idle:
@@ -113,7 +134,11 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-timer.C:
-		return nil, context.DeadlineExceeded
+		if !full {
+			return nil, context.DeadlineExceeded
+		}
+		p.rejected.Add(1)
+		return nil, errPoolFull
 	}
 }
 
@@ -139,13 +164,15 @@ func (p *pool) release(inst *instance, failed bool) {
 	p.put(inst)
 }
 
-// put returns a healthy instance to the idle set.
+// put returns a healthy instance to the idle set, or closes it when size
+// instances already wait there: instances created past size for a burst
+// give their memory back once the burst is over.
 func (p *pool) put(inst *instance) {
-	if p.isClosed() {
+	if p.isClosed() || len(p.idle) >= p.size {
 		p.discard(inst)
 		return
 	}
-	p.idle <- inst // never blocks: at most size instances exist
+	p.idle <- inst // never blocks: at most max instances exist
 }
 
 // discard closes an instance that must not serve again and frees its slot.

@@ -23,7 +23,8 @@ func TestPoolWaitsCounted(t *testing.T) {
 		}
 		w.Write([]byte("next"))
 	})
-	p := newPlugin(t, wat(t, "next"), host.Config{Next: next, PoolSize: 1})
+	// A budget below one instance keeps the pool at PoolSize.
+	p := newPlugin(t, wat(t, "next"), host.Config{Next: next, PoolSize: 1, MemoryBudget: 1})
 	done := make(chan int, 1)
 	go func() { done <- httptestServe(p, get("/")).code }()
 	<-entered
@@ -57,7 +58,7 @@ func TestInstanceFreedBeforeNext(t *testing.T) {
 		}
 		w.Write([]byte("next"))
 	})
-	p := newPlugin(t, wat(t, "nextonly"), host.Config{Next: next, PoolSize: 1})
+	p := newPlugin(t, wat(t, "nextonly"), host.Config{Next: next, PoolSize: 1, MemoryBudget: 1})
 	codes := make(chan int, 2)
 	for range 2 {
 		go func() { codes <- httptestServe(p, get("/")).code }()

@@ -69,8 +69,12 @@ type request struct {
 	r        *http.Request
 	features abi.Features
 	phase    phase
-	// deadline bounds the whole request, next included.
+	// deadline bounds the whole request, next included (for an upgrade,
+	// until its connection is handed over).
 	deadline time.Time
+	// upgrade: the request switches protocols (Connection: Upgrade); next
+	// streams straight to the client and handle_response does not run.
+	upgrade bool
 
 	// Request body as the guest reads it.
 	bodyEOF    bool

@@ -37,6 +37,10 @@ func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	deadline := start.Add(p.cfg.RequestTimeout)
 	inst, err := p.pool.get(r.Context(), deadline)
+	if errors.Is(err, errPoolFull) {
+		busy(w)
+		return
+	}
 	if err != nil {
 		p.fail(w, r, nil, fmt.Errorf("wait for a free plugin instance: %w", err))
 		return
@@ -82,10 +86,16 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		rq.finish()
 		return out
 	}
-	if inst.handleResponse == nil {
+	rq.upgrade = isUpgrade(rq.r.Header)
+	hold, err := p.holdForResponse(ctx, inst, rq, ctxNext)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	if !hold {
 		// Nothing more runs in the guest: other requests may use the instance
-		// while next runs, so a slow upstream does not cap throughput at
-		// pool size / upstream latency.
+		// while next runs, so a slow upstream, a slow upload or a long-lived
+		// stream does not hold it.
 		rq = rq.detach()
 		out.rq, out.released = rq, true
 		p.pool.release(inst, false)
@@ -142,9 +152,9 @@ func (rq *request) settle(nextFailed bool) (abort bool) {
 // bounded by the request's deadline. It reports whether next failed
 // (panicked), and why next's context ended if it did (deadline, client).
 func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
-	ctx, cancel := context.WithDeadline(rq.r.Context(), rq.deadline)
+	ctx, cancel, guard := nextContext(rq)
 	defer func() {
-		ctxErr = ctx.Err()
+		ctxErr = context.Cause(ctx)
 		cancel()
 	}()
 	r2 := rq.r.WithContext(ctx)
@@ -154,6 +164,9 @@ func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
 		r2.TransferEncoding = nil
 	}
 	w := p.nextWriter(rq)
+	if guard != nil {
+		w = upgradeWriter{statusWriter: rq.sent, g: guard}
+	}
 	defer func() {
 		if rec := recover(); rec != nil {
 			if rec != http.ErrAbortHandler { // the proxy's way to say the upstream broke mid-body
@@ -172,7 +185,7 @@ func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
 // nextWriter moves rq past next and returns the writer next answers into:
 // a capture buffer with buffer_response, else the client.
 func (p *Plugin) nextWriter(rq *request) http.ResponseWriter {
-	if rq.features.Has(abi.FeatureBufferResponse) {
+	if rq.features.Has(abi.FeatureBufferResponse) && !rq.upgrade {
 		rq.phase = phaseCaptured
 		// A body the guest wrote before next stays, and next appends to it
 		// (as with the reference host); the first write_body in

@@ -122,7 +122,7 @@ func (ip *inProcess) metricsSnapshot() admin.Snapshot {
 	states[string(ip.state())] = 1
 	return admin.Snapshot{
 		Slots: []admin.Slot{{ID: 0, Total: *m, InFlight: ip.srv.InFlight(), RSS: readRSS(os.Getpid()),
-			PoolSize: m.PoolSize, PoolLive: m.PoolLive, PoolIdle: m.PoolIdle}},
+			PoolSize: m.PoolSize, PoolLive: m.PoolLive, PoolIdle: m.PoolIdle, PoolMax: m.PoolMax}},
 		RollDurations: admin.Histogram{Bounds: rollBounds},
 		States:        states, Desired: 1, Version: ip.version, Versions: map[string]int{ip.version: 1},
 	}

@@ -154,6 +154,7 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 			sm.PoolSize += m.PoolSize
 			sm.PoolLive += m.PoolLive
 			sm.PoolIdle += m.PoolIdle
+			sm.PoolMax += m.PoolMax
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(by)) {

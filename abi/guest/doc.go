@@ -38,6 +38,15 @@
 // then runs (handle_response) and can inspect or rewrite next's response;
 // reading it needs FeatureBufferResponse.
 //
+// A response hook costs an instance for the whole of next: the hook must run
+// on the instance that handled the request, so wasmcluster holds it while
+// the upstream answers. Without a hook the SDK says so through the optional
+// extension export wasmcluster_response_wanted (package abi, extension.go)
+// and wasmcluster frees the instance before next; hosts that do not know
+// the export (Traefik, Dapr) never call it. For a request that upgrades its
+// connection (Connection: Upgrade, e.g. a WebSocket) the hook never runs:
+// the response phase does not apply to an upgraded stream.
+//
 // One plugin instance serves one request at a time, and the host keeps a
 // pool of instances. Package-level state is therefore per instance, not
 // shared between requests in flight; there are no goroutines running

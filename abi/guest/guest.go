@@ -76,9 +76,15 @@ func serveRequest() abi.CtxNext {
 	return abi.NewCtxNext(seq, true)
 }
 
+// wantsResponse reports whether handle_response has work for the request
+// with ctx reqCtx: a response hook is registered (abi.ExportResponseWanted).
+func wantsResponse(reqCtx uint32) bool {
+	return respHandler != nil && reqCtx == curReq.seq
+}
+
 // serveResponse runs the response hook for the request with ctx reqCtx.
 func serveResponse(reqCtx uint32, isError bool) {
-	if respHandler == nil || reqCtx != curReq.seq {
+	if !wantsResponse(reqCtx) {
 		return
 	}
 	respBody = Body{kind: abi.BodyKindResponse}

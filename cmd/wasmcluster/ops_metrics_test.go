@@ -163,7 +163,7 @@ func TestAdminMetrics(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"wasmcluster_requests_in_flight", "wasmcluster_guest_traps_total",
-		"wasmcluster_guest_timeouts_total", "wasmcluster_pool_instances", "wasmcluster_worker_rss_bytes",
+		"wasmcluster_guest_timeouts_total", "wasmcluster_pool_instances", "wasmcluster_pool_rejected_total", "wasmcluster_worker_rss_bytes",
 		"wasmcluster_plugin_info", "wasmcluster_workers", "wasmcluster_listen_backlog", "wasmcluster_roll_duration_seconds"} {
 		if fams[name] == nil {
 			t.Errorf("/metrics lacks %s", name)

@@ -45,6 +45,7 @@ type Slot struct {
 	InFlight                     int64
 	RSS                          int64
 	PoolSize, PoolLive, PoolIdle int
+	PoolMax                      int
 }
 
 // Histogram is a distribution: Counts per bucket of Bounds (upper bounds,

@@ -47,7 +47,8 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := fixed{snap: Snapshot{
-		Slots: []Slot{{ID: 1, Total: httpserve.Metrics{Codes: map[int]uint64{200: 3, 503: 1}, Buckets: []uint64{4}, SumSeconds: 0.002}, PoolSize: 4}},
+		Slots: []Slot{{ID: 1, Total: httpserve.Metrics{Codes: map[int]uint64{200: 3, 503: 1}, Buckets: []uint64{4}, SumSeconds: 0.002,
+			PoolWaits: 3, PoolRejected: 1}, PoolSize: 4, PoolMax: 16}},
 		Exits: map[string]uint64{"crash": 2}, Rolls: map[string]uint64{"ok": 1},
 		RollDurations: Histogram{Bounds: []float64{1, 10}, Counts: []uint64{0, 1, 0}, Sum: 2.5},
 		States:        map[string]int{"ready": 1, "starting": 0}, Desired: 1, Version: "v1", Versions: map[string]int{"v1": 1},
@@ -62,6 +63,9 @@ func TestServe(t *testing.T) {
 		`wasmcluster_requests_total{class="5xx",code="503",worker="1"} 1`,
 		`wasmcluster_request_duration_seconds_count{worker="1"} 4`,
 		`wasmcluster_pool_instances{state="size",worker="1"} 4`,
+		`wasmcluster_pool_instances{state="max",worker="1"} 16`,
+		`wasmcluster_pool_waits_total{worker="1"} 3`,
+		`wasmcluster_pool_rejected_total{worker="1"} 1`,
 		`wasmcluster_worker_exits_total{reason="crash"} 2`,
 		`wasmcluster_roll_duration_seconds_bucket{le="1"} 0`,
 		`wasmcluster_roll_duration_seconds_bucket{le="10"} 1`,

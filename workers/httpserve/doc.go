@@ -25,6 +25,13 @@
 // stayed idle for a grace period, and returns when none remain or its
 // context ends (the drain timeout, then it closes everything).
 //
+// An upgraded connection (a WebSocket that next proxied; its connection
+// hijacked) is a stream, not a request: a drain leaves it open until the
+// drain timeout and then ends it by canceling its request's context
+// (http.Server does not track hijacked connections). That end is expected,
+// so it is not reported as requests cut off. The meter counts it as 101.
+// Nor does a stream hold its plugin: Swap does not wait for it.
+//
 // # Self-test
 //
 // [SelfTest] sends one in-process request to a freshly loaded plugin before

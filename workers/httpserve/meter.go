@@ -1,6 +1,8 @@
 package httpserve
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -16,15 +18,17 @@ import (
 // Metrics is a server's cumulative counters: what a worker's heartbeat
 // carries to the primary, which sums them per slot for /metrics.
 type Metrics struct {
-	Codes      map[int]uint64 `json:"codes,omitempty"`   // requests by status code
-	Buckets    []uint64       `json:"buckets,omitempty"` // per control.LatencyBounds bucket (not cumulative), then +Inf
-	SumSeconds float64        `json:"sum,omitempty"`
-	Traps      uint64         `json:"traps,omitempty"`
-	Timeouts   uint64         `json:"timeouts,omitempty"`
-	PoolSize   int            `json:"pool_size,omitempty"`
-	PoolLive   int            `json:"pool_live,omitempty"`
-	PoolIdle   int            `json:"pool_idle,omitempty"`
-	PoolWaits  uint64         `json:"pool_waits,omitempty"` // requests that waited for a free instance
+	Codes        map[int]uint64 `json:"codes,omitempty"`   // requests by status code
+	Buckets      []uint64       `json:"buckets,omitempty"` // per control.LatencyBounds bucket (not cumulative), then +Inf
+	SumSeconds   float64        `json:"sum,omitempty"`
+	Traps        uint64         `json:"traps,omitempty"`
+	Timeouts     uint64         `json:"timeouts,omitempty"`
+	PoolSize     int            `json:"pool_size,omitempty"`
+	PoolLive     int            `json:"pool_live,omitempty"`
+	PoolIdle     int            `json:"pool_idle,omitempty"`
+	PoolMax      int            `json:"pool_max,omitempty"`
+	PoolWaits    uint64         `json:"pool_waits,omitempty"`    // requests that waited for a free instance
+	PoolRejected uint64         `json:"pool_rejected,omitempty"` // of those, answered 503: none freed up in time
 }
 
 // Count is the number of requests in m.
@@ -57,6 +61,7 @@ func (m *Metrics) Add(o *Metrics) {
 	m.Traps += o.Traps
 	m.Timeouts += o.Timeouts
 	m.PoolWaits += o.PoolWaits
+	m.PoolRejected += o.PoolRejected
 }
 
 // meter counts requests.
@@ -97,8 +102,8 @@ func (m *meter) snapshot(p Plugin) *Metrics {
 	out.SumSeconds = time.Duration(m.sumNs.Load()).Seconds()
 	if st, ok := p.(statser); ok {
 		s := st.Stats()
-		out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
-		out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
+		out.Traps, out.Timeouts, out.PoolWaits, out.PoolRejected = s.Traps, s.Timeouts, s.Waits, s.Rejected
+		out.PoolSize, out.PoolLive, out.PoolIdle, out.PoolMax = s.PoolSize, s.Live, s.Idle, s.PoolMax
 	}
 	return out
 }
@@ -137,3 +142,13 @@ func (w *statusWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack records an upgraded connection as 101 Switching Protocols: the
+// proxy writes that answer on the hijacked connection itself.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.code == 0 {
+		w.code = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}

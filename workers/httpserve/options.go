@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-// Plugin is a loaded handler; *host.Plugin satisfies it.
+// Plugin is a loaded handler; *host.Plugin satisfies it. Once a request's
+// connection is hijacked (an upgrade its next proxies), the plugin must not
+// need to stay open for it: Swap hands the old plugin back without waiting
+// for such streams to end.
 type Plugin interface {
 	http.Handler
 	Close(ctx context.Context) error

@@ -1,6 +1,7 @@
 package httpserve
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,11 +29,19 @@ type Server struct {
 	cur      atomic.Pointer[generation]
 	requests atomic.Uint64
 	inFlight atomic.Int64
+	streams  atomic.Int64 // of inFlight, upgraded connections (hijacked: a WebSocket)
 	meter    meter
 	access   *accessLog // nil: no access log
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
+
+	// base is every request's parent context, canceled when the server
+	// cuts what is left (the drain's hard cap, Stop): that is what ends a
+	// hijacked connection (a WebSocket proxied by next), which
+	// http.Server.Close does not track.
+	base       context.Context
+	cancelBase context.CancelFunc
 }
 
 // generation is one loaded plugin with a count of requests using it, so a
@@ -58,8 +67,10 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
 	s.access = newAccessLog(s.opts.AccessLog, access)
 	s.cur.Store(&generation{p: p})
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.srv = &http.Server{
 		Handler:           s,
+		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
@@ -148,10 +159,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	defer g.refs.Add(-1)
-	dw := &drainWriter{ResponseWriter: w, s: s}
+	dw := &drainWriter{ResponseWriter: w, s: s, g: g}
+	defer dw.done()
 	s.observe(dw, r, g.p)
-	if !dw.wrote && s.draining.Load() {
+	if !dw.hijacked && !dw.wrote && s.draining.Load() {
 		w.Header().Set("Connection", "close")
 	}
 }
@@ -188,8 +199,33 @@ func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
 // started ends cleanly instead of being closed while idle.
 type drainWriter struct {
 	http.ResponseWriter
-	s     *Server
-	wrote bool
+	s        *Server
+	g        *generation // the plugin serving the request, until a hijack
+	wrote    bool
+	hijacked bool
+}
+
+// Hijack counts the connection as an upgraded stream, which a drain
+// leaves open until its cap and then ends as expected, not as a failure.
+// The stream no longer uses the plugin (see Plugin), so it stops holding
+// it: a swap does not wait for WebSockets to close.
+func (w *drainWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.hijacked = true
+		w.s.streams.Add(1)
+		w.g.refs.Add(-1)
+	}
+	return c, rw, err
+}
+
+// done ends the request's hold on its plugin, or its stream.
+func (w *drainWriter) done() {
+	if w.hijacked {
+		w.s.streams.Add(-1)
+	} else {
+		w.g.refs.Add(-1)
+	}
 }
 
 func (w *drainWriter) WriteHeader(code int) {
@@ -283,7 +319,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	select {
 	case <-s.served:
 	case <-ctx.Done():
-		s.srv.Close()
+		s.closeAll()
 		return fmt.Errorf("drain: serve did not return: %w", ctx.Err())
 	}
 	t := time.NewTicker(20 * time.Millisecond)
@@ -311,15 +347,34 @@ func (s *Server) Drain(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			s.srv.Close()
-			return fmt.Errorf("drain: %d connections still open: %w", n, ErrDrainTimeout)
+			return s.cut(n)
 		case <-t.C:
 		}
 	}
 }
 
+// cut ends what a drain left at its cap: n tracked connections and the
+// requests in flight. Upgraded streams (WebSockets) live until a side
+// closes them, so ending them here is their expected end; only requests
+// cut short are an error.
+func (s *Server) cut(n int) error {
+	requests := s.inFlight.Load() - s.streams.Load()
+	s.closeAll()
+	if n == 0 && requests <= 0 {
+		return nil
+	}
+	return fmt.Errorf("drain: %d connections, %d requests still open: %w", n, requests, ErrDrainTimeout)
+}
+
 // Stop closes the listener and every connection at once.
 func (s *Server) Stop() error {
 	s.draining.Store(true)
+	return s.closeAll()
+}
+
+// closeAll closes the listener and every connection, hijacked ones
+// included (through their requests' context).
+func (s *Server) closeAll() error {
+	s.cancelBase()
 	return s.srv.Close()
 }

@@ -48,10 +48,12 @@ type RecycleConfig struct {
 
 // PluginConfig is the [plugin] section: what the guest sees and its limits.
 type PluginConfig struct {
-	Config           string `toml:"config" help:"bytes the plugin reads with get_config (exclusive with plugin.config_file)"`
-	ConfigFile       string `toml:"config_file" help:"file whose content the plugin reads with get_config (exclusive with plugin.config)"`
-	MemoryLimitPages uint32 `toml:"memory_limit_pages" help:"cap on each instance's linear memory in 64 KiB pages; memory.grow beyond it fails in the guest"`
-	PoolSize         int    `toml:"pool_size" help:"live plugin instances per process; 0 means 2 x GOMAXPROCS"`
+	Config           string        `toml:"config" help:"bytes the plugin reads with get_config (exclusive with plugin.config_file)"`
+	ConfigFile       string        `toml:"config_file" help:"file whose content the plugin reads with get_config (exclusive with plugin.config)"`
+	MemoryLimitPages uint32        `toml:"memory_limit_pages" help:"cap on each instance's linear memory in 64 KiB pages; memory.grow beyond it fails in the guest"`
+	PoolSize         int           `toml:"pool_size" help:"plugin instances per process kept ready (prewarmed, kept idle); under load the pool grows past it up to plugin.memory_budget; 0 means 2 x GOMAXPROCS"`
+	MemoryBudget     Size          `toml:"memory_budget" help:"guest memory per process the pool may grow to, each instance counted at its cap (memory_limit_pages): 1GiB at 64 MiB an instance allows 16; never fewer than pool_size"`
+	PoolWait         time.Duration `toml:"pool_wait" help:"how long a request waits for an instance once all are busy and the pool is at its bound; then it is answered 503 with Retry-After"`
 
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
@@ -92,6 +94,8 @@ func Default() Config {
 		MaxHeaderBytes:    64 << 10,
 		Plugin: PluginConfig{
 			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
+			MemoryBudget:     1 << 30,
+			PoolWait:         time.Second,
 			Watch:            true,
 			PreflightTimeout: time.Minute,
 			InitTimeout:      10 * time.Second,
@@ -155,6 +159,7 @@ func (c Config) validate() []*FieldError {
 		{"idle_timeout", c.IdleTimeout},
 		{"drain_timeout", c.DrainTimeout},
 		{"plugin.init_timeout", c.Plugin.InitTimeout},
+		{"plugin.pool_wait", c.Plugin.PoolWait},
 	} {
 		if d.v <= 0 {
 			bad(d.key, formatDuration(d.v), "must be positive")
@@ -174,6 +179,9 @@ func (c Config) validate() []*FieldError {
 	}
 	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
 		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
+	}
+	if c.Plugin.MemoryBudget <= 0 {
+		bad("plugin.memory_budget", c.Plugin.MemoryBudget.String(), "must be a positive size (e.g. 1GiB)")
 	}
 	if c.Workers < -1 || c.Workers > 4096 {
 		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
