@@ -84,11 +84,20 @@ func Start(tb testing.TB, cmd *exec.Cmd) *Server {
 	return s.await(addrc)
 }
 
+// Launch starts cmd as Start does, with the same stop at the end of the
+// test, but returns at once, without an address: for a process that logs
+// no serving record (at a quieter log level), or a benchmark that times
+// its start itself.
+func Launch(tb testing.TB, cmd *exec.Cmd) *Server {
+	tb.Helper()
+	return launch(tb, cmd, func([]byte) {})
+}
+
 // StartLogFile is Start for a process that logs to logFile (--log-file):
 // it waits for the "serving" record in that file.
 func StartLogFile(tb testing.TB, cmd *exec.Cmd, logFile string) *Server {
 	tb.Helper()
-	s := launch(tb, cmd, func([]byte) {})
+	s := Launch(tb, cmd)
 	addrc := make(chan string, 1)
 	go func() {
 		for {

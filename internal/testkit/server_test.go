@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -117,4 +118,44 @@ func TestRun(t *testing.T) {
 		t.Fatalf("stdout %q: %v", stdout, err)
 	}
 	WaitFor(t, time.Minute, "the command's child to be killed with its group", func() bool { return !alive(child) })
+}
+
+// Launch returns before any serving record, and the end of the test stops
+// the process all the same.
+func TestLaunch(t *testing.T) {
+	var s *Server
+	t.Run("launch", func(t *testing.T) {
+		s = Launch(t, exec.Command("sleep", "600"))
+		if s.Addr != "" {
+			t.Errorf("Addr %q before any serving record", s.Addr)
+		}
+	})
+	select {
+	case <-s.Exited():
+	default:
+		t.Error("the launched process still runs after its test ended")
+	}
+}
+
+// HelloWAT guests serve their body through the real binary.
+func TestHelloWAT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the wasmcluster binary")
+	}
+	a, b := HelloWAT(t, "a\n"), HelloWAT(t, "b\n")
+	if bytes.Equal(a, b) {
+		t.Fatal("two bodies gave the same module")
+	}
+	cmd := exec.Command(Wasmcluster(t), "serve", TempFile(t, "a.wasm", a), "--listen", "127.0.0.1:0", "--workers", "0",
+		"--control", "-", "--admin", "off", "--log-format", "json")
+	cmd.Env = Env(t)
+	resp, err := http.Get(Start(t, cmd).URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "a\n" {
+		t.Errorf("got %d %q, want 200 \"a\\n\"", resp.StatusCode, body)
+	}
 }
