@@ -9,12 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
@@ -66,7 +66,7 @@ func startInstance(t *testing.T, sock string) string {
 // runtimeDir points the default control socket into a fresh directory
 // and returns the default path.
 func runtimeDir(t *testing.T) string {
-	t.Setenv("XDG_RUNTIME_DIR", shortDir(t))
+	t.Setenv("XDG_RUNTIME_DIR", testkit.SocketDir(t))
 	return control.DefaultPath()
 }
 
@@ -142,46 +142,31 @@ func TestControlSocketInCommands(t *testing.T) {
 
 // In a terminal, status asks which instance (tmux gives it one).
 func TestControlSocketPromptInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux not found; CI=true, so not skipping")
-		}
-		t.Skip("tmux not found (apt-get install tmux)")
-	}
 	def := runtimeDir(t)
+	tmux := newTmux(t, "XDG_RUNTIME_DIR="+os.Getenv("XDG_RUNTIME_DIR"))
 	startInstance(t, def)
 	other := filepath.Join(filepath.Dir(def), "control-1.sock")
 	otherAddr := startInstance(t, other)
 
-	tsock := filepath.Join(shortDir(t), "tmux.sock")
-	tmux := func(args ...string) (string, error) {
-		cmd := exec.Command("tmux", append([]string{"-S", tsock}, args...)...)
-		cmd.Env = testEnv("TERM=xterm-256color", "XDG_RUNTIME_DIR="+os.Getenv("XDG_RUNTIME_DIR"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
 	// The shell keeps the pane open after status exits, for capture-pane.
 	if out, err := tmux("new-session", "-d", "-s", "pick", "-x", "200", "-y", "30",
-		"sh -c '"+binPath+" status; echo exit=$?; sleep 60'"); err != nil {
+		"sh -c '"+bin(t)+" status; echo exit=$?; sleep 60'"); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
-	t.Cleanup(func() { tmux("kill-server") })
 	screen := func(want string) string {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			out, err := tmux("capture-pane", "-p", "-t", "pick")
-			if err != nil {
+		var out string
+		testkit.Eventually(t, 15*time.Second, func() error {
+			var err error
+			if out, err = tmux("capture-pane", "-p", "-t", "pick"); err != nil {
 				t.Fatalf("capture-pane: %v: %s", err, out)
 			}
-			if strings.Contains(out, want) {
-				return out
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("no %q on the screen:\n%s", want, out)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q on the screen within 15s:\n%s", want, out)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
+		return out
 	}
 	s := screen("Which one (1-2)?")
 	if !strings.Contains(s, "1) "+def) || !strings.Contains(s, "2) "+other) {

@@ -34,6 +34,9 @@
 // process group, and when the test ends it is sent SIGTERM and then its
 // group is killed, so no worker outlives the test. Launch does the same
 // without waiting for the record, and Run runs a command to completion.
+// StartFunc is Start for a server in the test's own process (a primary
+// run in-process): it waits until the server is ready and cancels it when
+// the test ends.
 //
 // Waiting and load. WaitFor and Eventually poll a condition until a
 // deadline and fail with a message saying what was awaited; deadlines

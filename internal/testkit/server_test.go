@@ -1,8 +1,9 @@
 package testkit
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,7 +69,7 @@ func TestStartExitEarly(t *testing.T) {
 	wantChild(t, out, passed, false, "exited with 3 before serving", "boom")
 }
 
-// The real binary, built once, serves a WAT guest and stops cleanly.
+// The real binary, built once, serves a HelloWAT guest and stops cleanly.
 func TestWasmcluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the wasmcluster binary")
@@ -77,7 +79,7 @@ func TestWasmcluster(t *testing.T) {
 	if again := Wasmcluster(t); again != bin || binaries.runs.Load()-before > 1 {
 		t.Errorf("built twice: %s, %s", bin, again)
 	}
-	plugin := TempFile(t, "hello.wasm", WATFile(t, filepath.Join(ModuleRoot(t), "examples", "wat-hello", "hello.wat")))
+	plugin := TempFile(t, "hello.wasm", HelloWAT(t, "hello from wat\n"))
 	cmd := exec.Command(bin, "serve", plugin, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--log-format", "json")
 	cmd.Env = Env(t)
 	s := Start(t, cmd)
@@ -137,25 +139,45 @@ func TestLaunch(t *testing.T) {
 	}
 }
 
-// HelloWAT guests serve their body through the real binary.
-func TestHelloWAT(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the wasmcluster binary")
+// StartFunc returns once the server is ready, and the end of the test
+// cancels it and waits for it to return.
+func TestStartFunc(t *testing.T) {
+	var returned atomic.Bool
+	t.Run("serve", func(t *testing.T) {
+		ready := make(chan struct{})
+		StartFunc(t, "server", ready, func(ctx context.Context) error {
+			close(ready)
+			<-ctx.Done()
+			returned.Store(true)
+			return nil
+		})
+		if returned.Load() {
+			t.Error("run returned before the test ended")
+		}
+	})
+	if !returned.Load() {
+		t.Error("run had not returned when the test ended")
 	}
-	a, b := HelloWAT(t, "a\n"), HelloWAT(t, "b\n")
-	if bytes.Equal(a, b) {
-		t.Fatal("two bodies gave the same module")
+}
+
+// A server that returns before it is ready fails the test with its error;
+// so does one that returns an error when cancelled.
+func TestStartFuncFails(t *testing.T) {
+	switch childMode() {
+	case "early":
+		StartFunc(t, "server", nil, func(context.Context) error { return errors.New("boom") })
+		return
+	case "stop":
+		ready := make(chan struct{})
+		StartFunc(t, "server", ready, func(ctx context.Context) error {
+			close(ready)
+			<-ctx.Done()
+			return errors.New("bad stop")
+		})
+		return
 	}
-	cmd := exec.Command(Wasmcluster(t), "serve", TempFile(t, "a.wasm", a), "--listen", "127.0.0.1:0", "--workers", "0",
-		"--control", "-", "--admin", "off", "--log-format", "json")
-	cmd.Env = Env(t)
-	resp, err := http.Get(Start(t, cmd).URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(body) != "a\n" {
-		t.Errorf("got %d %q, want 200 \"a\\n\"", resp.StatusCode, body)
-	}
+	out, passed := runChild(t, "early")
+	wantChild(t, out, passed, false, "server returned before it was ready: boom")
+	out, passed = runChild(t, "stop")
+	wantChild(t, out, passed, false, "server: bad stop")
 }
