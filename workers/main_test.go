@@ -129,27 +129,7 @@ func startPrimary(t testing.TB, opts PrimaryOptions) *Primary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("primary: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("primary did not stop within 30s")
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("primary returned before ready: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("workers not ready within 30s: %+v", pr.Status())
-	}
+	testkit.StartFunc(t, "primary", ready, pr.Run)
 	return pr
 }
 

@@ -38,28 +38,12 @@ func startInstance(t *testing.T, sock string) string {
 		t.Fatal(err)
 	}
 	ready := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- workers.RunPrimary(ctx, workers.PrimaryOptions{
-			Listener: ln, Workers: workers.InProcess, ControlPath: sock, IgnoreSignals: true,
-			Logger: slog.New(slog.DiscardHandler), OnReady: func(net.Addr) { close(ready) },
-			Load: func(context.Context, workers.Spec) (httpserve.Plugin, error) { return okPlugin{}, nil },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("instance at %s: %v", sock, err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("instance at %s: %v", sock, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("instance at %s not ready within 10s", sock)
+	opts := workers.PrimaryOptions{
+		Listener: ln, Workers: workers.InProcess, ControlPath: sock, IgnoreSignals: true,
+		Logger: slog.New(slog.DiscardHandler), OnReady: func(net.Addr) { close(ready) },
+		Load: func(context.Context, workers.Spec) (httpserve.Plugin, error) { return okPlugin{}, nil },
 	}
+	testkit.StartFunc(t, "instance at "+sock, ready, func(ctx context.Context) error { return workers.RunPrimary(ctx, opts) })
 	return ln.Addr().String()
 }
 

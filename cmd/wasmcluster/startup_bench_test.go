@@ -1,8 +1,8 @@
 package main
 
-// Benchmarks of what a user waits for (issue 6), through the real binary:
-// cold start with a warm compilation cache (command start → first 200 on
-// GET /) and swap latency (plugin file replaced → every answer from the new
+// Benchmarks of what a user waits for, through the real binary: cold
+// start with a warm compilation cache (command start → first 200 on GET /)
+// and swap latency (plugin file replaced → every answer from the new
 // version, under load). Timing belongs here, not in tests.
 //
 //	go test ./cmd/wasmcluster -run '^$' -bench 'ColdStart|Swap' -benchtime 5x

@@ -1,9 +1,9 @@
 package main
 
-// Hot swap through the real binary (issue 5): the watcher rolls every
-// accepted version under load without a failed request, refuses bad
-// plugins while the old version keeps serving, survives a storm of writes
-// with at most one extra worker, and `reload --wait` reports the outcome.
+// Hot swap through the real binary: the watcher rolls every accepted
+// version under load without a failed request, refuses bad plugins while
+// the old version keeps serving, survives a storm of writes with at most
+// one extra worker, and `reload --wait` reports the outcome.
 // WASMCLUSTER_SOAK=1 runs the long version (20 swaps, >= 150k requests).
 
 import (

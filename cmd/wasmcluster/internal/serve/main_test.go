@@ -126,29 +126,19 @@ func testOptions(t *testing.T, plugin string, n int) (Options, *testkit.Buffer) 
 // and returns once every worker serves.
 func startRun(t *testing.T, o Options, logs *testkit.Buffer) {
 	t.Helper()
+	logOnFailure(t, logs)
 	ready := make(chan struct{})
 	o.OnReady = func(net.Addr) { close(ready) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, o) }()
+	testkit.StartFunc(t, "Run", ready, func(ctx context.Context) error { return Run(ctx, o) })
+}
+
+// logOnFailure logs logs at the end of the test if it failed.
+func logOnFailure(t *testing.T, logs *testkit.Buffer) {
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("Run did not stop within 30s")
+		if t.Failed() {
+			t.Logf("log:\n%s", logs)
 		}
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before serving: %v\nlog:\n%s", err, logs)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("not serving within 60s; log:\n%s", logs)
-	}
 }
 
 // get answers "status body" for GET url.

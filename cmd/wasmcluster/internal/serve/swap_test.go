@@ -35,6 +35,7 @@ func compile(t *testing.T, wasm []byte, hcfg host.Config) {
 // RunWorker) on spec until the test ends, and waits for them to serve.
 func startPrimary(t *testing.T, n int, spec workers.Spec, logs *testkit.Buffer) *workers.Primary {
 	t.Helper()
+	logOnFailure(t, logs)
 	ready := make(chan struct{})
 	pr, err := workers.NewPrimary(workers.PrimaryOptions{
 		Listen: "127.0.0.1:0", Workers: n, Spec: spec, ControlPath: "-", DrainTimeout: 10 * time.Second,
@@ -43,22 +44,7 @@ func startPrimary(t *testing.T, n int, spec workers.Spec, logs *testkit.Buffer) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("primary: %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("primary returned before ready: %v\n%s", err, logs)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("workers not ready within 60s:\n%s", logs)
-	}
+	testkit.StartFunc(t, "primary", ready, pr.Run)
 	return pr
 }
 
