@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
-	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
 )
 
@@ -27,7 +27,7 @@ func TestManagerReadRules(t *testing.T) {
 		t.Fatalf("Load(FIFO) = %v, want ErrNotRegular", err)
 	}
 
-	hello := testwasm.Hello(t, "rules")
+	hello := testkit.HelloWAT(t, "rules")
 	small := newFixture(t, hello, func(o *plugins.Options) { o.Rules.MaxSize = int64(len(hello)) - 1 })
 	if _, err := small.m.Load(t.Context()); !errors.Is(err, watch.ErrTooLarge) {
 		t.Fatalf("Load over MaxSize = %v, want ErrTooLarge", err)

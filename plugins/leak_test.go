@@ -14,7 +14,6 @@ import (
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
-	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 )
 
 // TestNoLeaks: many versions, each watched, preflighted and accepted, and
@@ -26,7 +25,7 @@ func TestNoLeaks(t *testing.T) {
 	}
 	versions := make([][]byte, 21)
 	for i := range versions {
-		versions[i] = testwasm.Hello(t, fmt.Sprintf("leak %02d", i))
+		versions[i] = testkit.HelloWAT(t, fmt.Sprintf("leak %02d", i))
 	}
 	f := newFixture(t, versions[0])
 	if _, err := f.m.Load(context.Background()); err != nil {
@@ -80,8 +79,8 @@ func openFDs(t *testing.T) int {
 // TestSnapshotServes: what a worker does with an accepted Version: read the
 // snapshot and serve it.
 func TestSnapshotServes(t *testing.T) {
-	v2 := testwasm.Hello(t, "two")
-	f := newFixture(t, testwasm.Hello(t, "one"))
+	v2 := testkit.HelloWAT(t, "two")
+	f := newFixture(t, testkit.HelloWAT(t, "one"))
 	if _, err := f.m.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func TestLoadRefuses(t *testing.T) {
 // the current version stays; emptied or deleted files produce nothing; the
 // next good version is accepted.
 func TestWatchAcceptsAndRefuses(t *testing.T) {
-	v1 := testwasm.Hello(t, "one")
+	v1 := testkit.HelloWAT(t, "one")
 	f := newFixture(t, v1)
 	if _, err := f.m.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func TestWatchAcceptsAndRefuses(t *testing.T) {
 	}
 	f.quiet()
 
-	v2 := testwasm.Hello(t, "two")
+	v2 := testkit.HelloWAT(t, "two")
 	write(t, f.path, v2)
 	f.accepted(v2)
 	f.quiet()
@@ -254,7 +254,7 @@ func TestWatchAcceptsAndRefuses(t *testing.T) {
 // TestReload: Reload decides on the file now; Run does not report the same
 // content again; an unchanged file is not checked again.
 func TestReload(t *testing.T) {
-	v1, v2 := testwasm.Hello(t, "one"), testwasm.Hello(t, "two")
+	v1, v2 := testkit.HelloWAT(t, "one"), testkit.HelloWAT(t, "two")
 	f := newFixture(t, v1)
 	if _, err := f.m.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -292,7 +292,7 @@ func TestReload(t *testing.T) {
 func TestSwapStorm(t *testing.T) {
 	versions := make([][]byte, 21)
 	for i := range versions {
-		versions[i] = testwasm.Hello(t, fmt.Sprintf("version %02d", i))
+		versions[i] = testkit.HelloWAT(t, fmt.Sprintf("version %02d", i))
 	}
 	f := newFixture(t, versions[0])
 	if _, err := f.m.Load(context.Background()); err != nil {
@@ -342,7 +342,7 @@ func TestSwapStorm(t *testing.T) {
 func TestPrune(t *testing.T) {
 	versions := make([][]byte, 6)
 	for i := range versions {
-		versions[i] = testwasm.Hello(t, fmt.Sprintf("prune %d", i))
+		versions[i] = testkit.HelloWAT(t, fmt.Sprintf("prune %d", i))
 	}
 	f := newFixture(t, versions[0])
 	var hashes []string
@@ -381,7 +381,7 @@ func TestPrune(t *testing.T) {
 // hangs in preflight is checked at once; the stale check is abandoned and
 // reported to nobody.
 func TestNewerContentSupersedesCheck(t *testing.T) {
-	v1, v2 := testwasm.Hello(t, "one"), testwasm.Hello(t, "two")
+	v1, v2 := testkit.HelloWAT(t, "one"), testkit.HelloWAT(t, "two")
 	hang := testwasm.WAT(t, "init_hang")
 	f := newFixture(t, v1, func(o *plugins.Options) { o.Preflight.Timeout = time.Minute })
 	if _, err := f.m.Load(context.Background()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
@@ -14,7 +15,7 @@ import (
 // Stage snapshots the content it read; decide checks exactly that content,
 // even when the file changed in between, and records it as Load would.
 func TestStageDecidesTheStagedContent(t *testing.T) {
-	a, b := testwasm.Hello(t, "a"), testwasm.Hello(t, "b")
+	a, b := testkit.HelloWAT(t, "a"), testkit.HelloWAT(t, "b")
 	f := newFixture(t, a)
 	v, decide, err := f.m.Stage(context.Background())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/admin"
 )
 
@@ -49,7 +50,7 @@ func (pr *Primary) readiness(now time.Time) admin.Readiness {
 	case rd.Workers == 0 || 2*rd.Workers < pr.desired:
 		rd.Reason = fmt.Sprintf("%d of %d workers ready on the current version", rd.Workers, pr.desired)
 	case o.rolling && now.Sub(o.rollFrom) > stuckAfter:
-		rd.Reason = fmt.Sprintf("roll to %s stuck for %s", shortVersion(o.target), now.Sub(o.rollFrom).Round(time.Second))
+		rd.Reason = fmt.Sprintf("roll to %s stuck for %s", digest.ShortOrDash(o.target), now.Sub(o.rollFrom).Round(time.Second))
 	default:
 		rd.Ready = true
 	}

@@ -2,6 +2,8 @@ package workers
 
 import (
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 )
 
 // Hooks the roller calls into the operations side (sd_notify, metrics,
@@ -14,7 +16,7 @@ func (pr *Primary) rollBegin(spec Spec) func(outcome string) {
 	pr.do(func() {
 		pr.ops.rolling, pr.ops.rollFrom, pr.ops.target = true, start, spec.Version
 	})
-	pr.sd.reloading("rolling workers to version " + shortVersion(spec.Version))
+	pr.sd.reloading("rolling workers to version " + digest.ShortOrDash(spec.Version))
 	return func(outcome string) {
 		pr.rollObserved(outcome, time.Since(start))
 		var line string
@@ -23,7 +25,7 @@ func (pr *Primary) rollBegin(spec Spec) func(outcome string) {
 			line = pr.readyLine()
 		})
 		if outcome != "ok" {
-			line = "roll to " + shortVersion(spec.Version) + ": " + outcome + "; " + line
+			line = "roll to " + digest.ShortOrDash(spec.Version) + ": " + outcome + "; " + line
 		}
 		pr.sd.reloadEnded(line)
 	}

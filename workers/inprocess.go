@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/admin"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
@@ -205,5 +206,5 @@ func (ip *inProcess) closePlugin() {
 
 // readyLine is the STATUS= text while serving (loop goroutine).
 func (ip *inProcess) readyLine() string {
-	return fmt.Sprintf("serving %s in-process, version %s", ip.ln.Addr(), shortVersion(ip.version))
+	return fmt.Sprintf("serving %s in-process, version %s", ip.ln.Addr(), digest.ShortOrDash(ip.version))
 }

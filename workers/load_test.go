@@ -1,106 +1,77 @@
 package workers
 
 import (
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
-// load is a strict load generator: every request carries a body without
-// GetBody, so net/http never silently retries it (DESIGN.md §5), and every
-// EOF, reset and refusal is counted.
-type load struct {
-	stop    atomic.Bool
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	ok      int
-	non2xx  int
-	refused int
-	errs    map[string]int
-	pids    map[string]int
-	vers    map[string]int
+// workerLoad is testkit's strict load that also counts which worker
+// (X-Worker-Pid) and which version (X-Version) answered.
+type workerLoad struct {
+	*testkit.Load
+	mu   sync.Mutex
+	pids map[string]int
+	vers map[string]int
 }
 
-func startLoad(url string, clients int, keepAlive bool) *load {
-	l := &load{errs: map[string]int{}, pids: map[string]int{}, vers: map[string]int{}}
-	for i := range clients {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			tr := &http.Transport{DisableKeepAlives: !keepAlive || i%4 == 3, MaxIdleConnsPerHost: 1}
-			defer tr.CloseIdleConnections()
-			c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-			for !l.stop.Load() {
-				l.one(c, url)
-			}
-		}()
-	}
+// startLoad POSTs to url from clients clients, on keep-alive connections
+// unless keepAlive is false; every fourth client opens a connection per
+// request regardless, so accepts go on during the test.
+func startLoad(url string, clients int, keepAlive bool) *workerLoad {
+	l := &workerLoad{pids: map[string]int{}, vers: map[string]int{}}
+	l.Load = testkit.StartLoad(url, testkit.LoadOptions{
+		Clients:     clients,
+		NoKeepAlive: func(i int) bool { return !keepAlive || i%4 == 3 },
+		Check: func(resp *http.Response, _ []byte, _ time.Time) string {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.pids[resp.Header.Get("X-Worker-Pid")]++
+			l.vers[resp.Header.Get("X-Version")]++
+			return ""
+		},
+	})
 	return l
 }
 
-func (l *load) one(c *http.Client, url string) {
-	body := io.NopCloser(strings.NewReader("ping")) // no GetBody: not replayable
-	req, err := http.NewRequest(http.MethodPost, url, body)
-	if err != nil {
-		panic(err)
-	}
-	resp, err := c.Do(req)
-	var b []byte
-	if err == nil {
-		b, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-	}
+// servedBy is the number of good answers from version so far.
+func (l *workerLoad) servedBy(version string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		l.refused++
-	case err != nil:
-		l.errs[classify(err)]++
-	case resp.StatusCode/100 != 2:
-		l.non2xx++
-	default:
-		l.ok++
-		l.pids[resp.Header.Get("X-Worker-Pid")]++
-		l.vers[resp.Header.Get("X-Version")]++
-		_ = b
-	}
-}
-
-func classify(err error) string {
-	switch {
-	case errors.Is(err, syscall.ECONNRESET):
-		return "reset"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "eof"
-	case errors.Is(err, syscall.EPIPE):
-		return "broken pipe"
-	}
-	return err.Error()
+	return l.vers[version]
 }
 
 // finish stops the load and returns its totals.
-func (l *load) finish() *load {
-	l.stop.Store(true)
-	l.wg.Wait()
-	return l
+func (l *workerLoad) finish() loadResult {
+	res := l.Stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return loadResult{LoadResult: res, workers: len(l.pids), vers: maps.Clone(l.vers)}
 }
 
-func (l *load) failed() int {
-	n := l.refused + l.non2xx
-	for _, c := range l.errs {
-		n += c
+// loadResult is what a workerLoad counted.
+type loadResult struct {
+	testkit.LoadResult
+	workers int            // distinct workers that answered
+	vers    map[string]int // good answers by version
+}
+
+// non2xx is the number of answers with a status other than 2xx.
+func (r loadResult) non2xx() int {
+	n := 0
+	for class, c := range r.Failures {
+		if strings.HasPrefix(class, "status ") {
+			n += c
+		}
 	}
 	return n
 }
 
-func (l *load) String() string {
-	return fmt.Sprintf("ok=%d failed=%d (refused=%d non2xx=%d errs=%v) workers=%d versions=%v",
-		l.ok, l.failed(), l.refused, l.non2xx, l.errs, len(l.pids), l.vers)
+func (r loadResult) String() string {
+	return fmt.Sprintf("%v workers=%d versions=%v", r.LoadResult, r.workers, r.vers)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -107,7 +108,7 @@ func baseOptions(t testing.TB, workers int) PrimaryOptions {
 		Workers:           workers,
 		Spec:              testSpec("v1", testPluginConfig{}),
 		WorkerCommand:     []string{os.Args[0]},
-		ControlPath:       shortTempDir(t) + "/c.sock",
+		ControlPath:       testkit.SocketDir(t) + "/c.sock",
 		DrainTimeout:      10 * time.Second,
 		StartTimeout:      20 * time.Second,
 		HeartbeatInterval: 200 * time.Millisecond,
@@ -116,16 +117,6 @@ func baseOptions(t testing.TB, workers int) PrimaryOptions {
 		Logger:            testLogger(),
 		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
 	}
-}
-
-// shortTempDir: unix socket paths are limited to ~108 bytes.
-func shortTempDir(t testing.TB) string {
-	d, err := os.MkdirTemp("", "wc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
 }
 
 // startPrimary runs a primary in this process until the test ends and
@@ -138,40 +129,8 @@ func startPrimary(t testing.TB, opts PrimaryOptions) *Primary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("primary: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("primary did not stop within 30s")
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("primary returned before ready: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("workers not ready within 30s: %+v", pr.Status())
-	}
+	testkit.StartFunc(t, "primary", ready, pr.Run)
 	return pr
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // readyPIDs returns the pids of ready workers.

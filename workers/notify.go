@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/systemd"
 )
 
@@ -121,15 +122,5 @@ func (pr *Primary) readyLine() string {
 			ready++
 		}
 	}
-	return fmt.Sprintf("serving %s: %d/%d workers ready, version %s", pr.ln.Addr(), ready, pr.desired, shortVersion(pr.spec.Version))
-}
-
-func shortVersion(v string) string {
-	if len(v) > 12 {
-		return v[:12]
-	}
-	if v == "" {
-		return "-"
-	}
-	return v
+	return fmt.Sprintf("serving %s: %d/%d workers ready, version %s", pr.ln.Addr(), ready, pr.desired, digest.ShortOrDash(pr.spec.Version))
 }

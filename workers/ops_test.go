@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
@@ -21,7 +22,7 @@ import (
 // primary; it returns the datagrams received.
 func listenNotify(t *testing.T) <-chan string {
 	t.Helper()
-	path := filepath.Join(shortTempDir(t), "notify.sock")
+	path := filepath.Join(testkit.SocketDir(t), "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestOperationsInBothModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logs := &lockedBuffer{}
+			logs := &testkit.Buffer{}
 			opts := baseOptions(t, workers)
 			opts.Load = loadTestPlugin
 			opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
@@ -150,7 +151,7 @@ func TestOperationsInBothModes(t *testing.T) {
 					t.Fatalf("request %d: %d", i, code)
 				}
 			}
-			waitFor(t, 10*time.Second, "one access line per request", func() bool {
+			testkit.WaitFor(t, 10*time.Second, "one access line per request", func() bool {
 				lines := accessLines(logs.String())
 				for i := range n {
 					if lines[fmt.Sprintf("/req-%d", i)] != 1 {
@@ -160,7 +161,7 @@ func TestOperationsInBothModes(t *testing.T) {
 				return len(lines) == n
 			})
 			// Workers report in heartbeats: the count may lag, never exceed.
-			waitFor(t, 10*time.Second, "/metrics to count the requests", func() bool {
+			testkit.WaitFor(t, 10*time.Second, "/metrics to count the requests", func() bool {
 				return requestsTotal(t, adminLn.Addr().String()) == n
 			})
 			if code := statusCode(t, "http://"+adminLn.Addr().String()+"/readyz"); code != http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -42,10 +43,7 @@ func TestPrestageClaimedByRoll(t *testing.T) {
 		t.Fatalf("want one starting (staged) worker: %+v", pr.Status().Workers)
 	}
 	time.Sleep(200 * time.Millisecond) // load keeps running against the held worker's listener
-	l.mu.Lock()
-	servedV2 := l.vers["v2"]
-	l.mu.Unlock()
-	if servedV2 != 0 {
+	if servedV2 := l.servedBy("v2"); servedV2 != 0 {
 		t.Fatalf("the staged version answered %d requests before any roll", servedV2)
 	}
 	if err := pr.Roll(t.Context(), v2); err != nil {
@@ -62,9 +60,9 @@ func TestPrestageClaimedByRoll(t *testing.T) {
 	if !claimed {
 		t.Errorf("the roll started its own worker instead of the staged pid %d: %+v", pid, st.Workers)
 	}
-	l.finish()
-	if l.failed() != 0 {
-		t.Errorf("failed requests: %v", l)
+	res := l.finish()
+	if res.Failed() != 0 {
+		t.Errorf("failed requests: %v", res)
 	}
 }
 
@@ -82,19 +80,19 @@ func TestUnstageStopsIt(t *testing.T) {
 		t.Fatalf("no staged worker: %+v", pr.Status())
 	}
 	pr.Unstage("bad")
-	waitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
 
 	pr.Prestage(testSpec("v5", testPluginConfig{}))
-	waitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
+	testkit.WaitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
 	pr.Unstage("") // any version
-	waitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "staged worker gone", func() bool { return procCount(pr.Status()) == 2 })
 
 	pr.Prestage(testSpec("v3", testPluginConfig{}))
-	waitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
+	testkit.WaitFor(t, 10*time.Second, "a staged worker", func() bool { return stagedPID(pr.Status()) > 0 })
 	if err := pr.Roll(t.Context(), testSpec("v4", testPluginConfig{})); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "all on v4, nothing else", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "all on v4, nothing else", func() bool {
 		st := pr.Status()
 		return allOn(st, "v4", 2) && procCount(st) == 2
 	})

@@ -1,7 +1,6 @@
 package workers
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,11 +10,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -26,9 +25,9 @@ func TestServeAndStatus(t *testing.T) {
 	pr := startPrimary(t, opts)
 	l := startLoad(url(pr), 4, true)
 	time.Sleep(300 * time.Millisecond)
-	l.finish()
-	if l.failed() != 0 || l.ok == 0 {
-		t.Fatalf("load: %v", l)
+	res := l.finish()
+	if res.Failed() != 0 || res.OK == 0 {
+		t.Fatalf("load: %v", res)
 	}
 	st, err := control.QueryStatus(t.Context(), opts.ControlPath)
 	if err != nil {
@@ -45,12 +44,12 @@ func TestServeAndStatus(t *testing.T) {
 		reqs += w.Requests
 	}
 	// Heartbeats lag; the counts only need to have moved.
-	waitFor(t, 5*time.Second, "requests in status", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "requests in status", func() bool {
 		var n uint64
 		for _, w := range pr.Status().Workers {
 			n += w.Requests
 		}
-		return n >= uint64(l.ok)
+		return n >= uint64(res.OK)
 	})
 	fi, err := os.Stat(opts.ControlPath)
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -94,14 +93,14 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 		syscall.Kill(victim, syscall.SIGKILL)
 		kills++
 		t0 := time.Now()
-		waitFor(t, 10*time.Second, "worker count restored", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "worker count restored", func() bool {
 			p := readyPIDs(pr.Status())
 			return len(p) == 3 && !slices.Contains(p, victim)
 		})
 		restore = append(restore, time.Since(t0))
 	}
-	l.finish()
-	t.Logf("%d kills; %v; restore times %v", kills, l, restore)
+	res := l.finish()
+	t.Logf("%d kills; %v; restore times %v", kills, res, restore)
 	if os.Getenv("WASMCLUSTER_SOAK") != "" { // timing only in the soak run
 		for _, d := range restore {
 			if d > time.Second {
@@ -109,16 +108,16 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	if l.refused != 0 {
-		t.Errorf("%d connections refused", l.refused)
+	if res.Failures[testkit.Refused] != 0 {
+		t.Errorf("%d connections refused", res.Failures[testkit.Refused])
 	}
-	if l.non2xx != 0 {
-		t.Errorf("%d non-2xx answers", l.non2xx)
+	if res.non2xx() != 0 {
+		t.Errorf("%d non-2xx answers", res.non2xx())
 	}
-	if max := kills * clients; l.failed() > max {
-		t.Errorf("%d failures for %d kills with %d clients (max %d)", l.failed(), kills, clients, max)
+	if max := kills * clients; res.Failed() > max {
+		t.Errorf("%d failures for %d kills with %d clients (max %d)", res.Failed(), kills, clients, max)
 	}
-	if l.ok == 0 {
+	if res.OK == 0 {
 		t.Error("no request succeeded")
 	}
 }
@@ -128,7 +127,7 @@ func TestKillWorkersUnderLoad(t *testing.T) {
 func TestStoppedWorkerReplaced(t *testing.T) {
 	opts := baseOptions(t, 2)
 	opts.HeartbeatTimeout = 1500 * time.Millisecond
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	pr := startPrimary(t, opts)
 	pids := readyPIDs(pr.Status())
@@ -138,13 +137,13 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 	}
 	defer syscall.Kill(victim, syscall.SIGKILL)
 	t0 := time.Now()
-	waitFor(t, 10*time.Second, "stopped worker replaced", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "stopped worker replaced", func() bool {
 		p := readyPIDs(pr.Status())
 		return len(p) == 2 && !slices.Contains(p, victim)
 	})
 	t.Logf("replaced after %v (heartbeat timeout %v)", time.Since(t0), opts.HeartbeatTimeout)
 	// The stack dump (SIGQUIT, after SIGCONT) reached the log, tagged.
-	waitFor(t, 5*time.Second, "stack dump in the log", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "stack dump in the log", func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(line, "goroutine ") && strings.Contains(line, fmt.Sprintf(`"pid":%d`, victim)) {
 				return true
@@ -153,7 +152,7 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 		return false
 	})
 	var st control.Status
-	waitFor(t, 5*time.Second, "last exit recorded", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "last exit recorded", func() bool {
 		st = pr.Status()
 		for _, w := range st.Workers {
 			if w.LastExit != "" {
@@ -174,9 +173,9 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 	// New connections are served (no keep-alive: each one is accepted anew).
 	l := startLoad(url(pr), 2, false)
 	time.Sleep(300 * time.Millisecond)
-	l.finish()
-	if l.failed() != 0 || l.ok == 0 {
-		t.Fatalf("after replacement: %v", l)
+	res := l.finish()
+	if res.Failed() != 0 || res.OK == 0 {
+		t.Fatalf("after replacement: %v", res)
 	}
 }
 
@@ -191,7 +190,7 @@ func TestRespawnsDoNotLeak(t *testing.T) {
 	opts.Backoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, MinUptime: time.Nanosecond}
 	pr := startPrimary(t, opts)
 	settle := func() {
-		waitFor(t, 10*time.Second, "2 ready workers", func() bool { return len(readyPIDs(pr.Status())) == 2 })
+		testkit.WaitFor(t, 10*time.Second, "2 ready workers", func() bool { return len(readyPIDs(pr.Status())) == 2 })
 		time.Sleep(300 * time.Millisecond) // let watcher goroutines finish
 	}
 	settle()
@@ -200,14 +199,14 @@ func TestRespawnsDoNotLeak(t *testing.T) {
 		pids := readyPIDs(pr.Status())
 		victim := pids[i%len(pids)]
 		syscall.Kill(victim, syscall.SIGKILL)
-		waitFor(t, 10*time.Second, "respawn", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "respawn", func() bool {
 			p := readyPIDs(pr.Status())
 			return len(p) == 2 && !slices.Contains(p, victim)
 		})
 	}
 	settle()
 	var fds1, g1 int
-	waitFor(t, 5*time.Second, "fds and goroutines back to baseline", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "fds and goroutines back to baseline", func() bool {
 		fds1, g1 = countFDs(t), runtime.NumGoroutine()
 		return fds1 <= fds0 && g1 <= g0
 	})
@@ -217,8 +216,8 @@ func TestRespawnsDoNotLeak(t *testing.T) {
 	}
 	l := startLoad(url(pr), 2, true)
 	time.Sleep(200 * time.Millisecond)
-	if l.finish(); l.failed() != 0 || l.ok == 0 {
-		t.Fatalf("after respawns: %v", l)
+	if res := l.finish(); res.Failed() != 0 || res.OK == 0 {
+		t.Fatalf("after respawns: %v", res)
 	}
 }
 
@@ -243,7 +242,7 @@ func TestCrashLoopReported(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- pr.Run(ctx) }()
-	waitFor(t, 20*time.Second, "crash loop in status", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "crash loop in status", func() bool {
 		st := pr.Status()
 		return len(st.Workers) == 1 && st.Workers[0].CrashLoop && st.Workers[0].Restarts >= 5
 	})
@@ -268,10 +267,10 @@ func TestRollNoFailedRequests(t *testing.T) {
 			t.Fatalf("roll %d: %v", i, err)
 		}
 	}
-	l.finish()
-	t.Logf("%v", l)
-	if l.failed() != 0 {
-		t.Errorf("roll failed requests: %v", l)
+	res := l.finish()
+	t.Logf("%v", res)
+	if res.Failed() != 0 {
+		t.Errorf("roll failed requests: %v", res)
 	}
 	for _, w := range pr.Status().Workers {
 		if w.Version != "v3" || w.State != "ready" {
@@ -297,36 +296,4 @@ func TestRollNoFailedRequests(t *testing.T) {
 			t.Errorf("after aborted roll: %+v", w)
 		}
 	}
-}
-
-func errorsIs(err, target error) bool {
-	for e := err; e != nil; {
-		if e == target {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
-}
-
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

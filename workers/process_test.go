@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -67,7 +69,7 @@ type primaryProc struct {
 // its workers are ready.
 func startPrimaryProcess(t *testing.T, workers int) *primaryProc {
 	t.Helper()
-	dir := shortTempDir(t)
+	dir := testkit.SocketDir(t)
 	cfg := testPrimaryConfig{Workers: workers, Control: dir + "/c.sock", AddrFile: dir + "/addr"}
 	b, _ := json.Marshal(cfg)
 	cmd := exec.Command(os.Args[0])
@@ -84,17 +86,12 @@ func startPrimaryProcess(t *testing.T, workers int) *primaryProc {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if a, err := os.ReadFile(cfg.AddrFile); err == nil {
-			p.addr = string(a)
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("primary process not ready within 30s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 30*time.Second, "the primary process to serve", func() bool {
+		a, err := os.ReadFile(cfg.AddrFile)
+		p.addr = string(a)
+		return err == nil
+	})
+	return p
 }
 
 func (p *primaryProc) wait(t *testing.T, timeout time.Duration) error {
@@ -121,7 +118,7 @@ func TestTermWaitsForInFlight(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					c := &http.Client{Timeout: 20 * time.Second}
-					req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/sleep?d=2s", noRetryBody("x"))
+					req, _ := testkit.StrictRequest(http.MethodPost, "http://"+p.addr+"/sleep?d=2s", "x")
 					resp, err := c.Do(req)
 					if err != nil {
 						errs <- err
@@ -133,7 +130,7 @@ func TestTermWaitsForInFlight(t *testing.T) {
 					}
 				}()
 			}
-			waitFor(t, 10*time.Second, "8 requests in flight", func() bool {
+			testkit.WaitFor(t, 10*time.Second, "8 requests in flight", func() bool {
 				st, err := control.QueryStatus(t.Context(), p.control)
 				if err != nil {
 					return false
@@ -155,7 +152,7 @@ func TestTermWaitsForInFlight(t *testing.T) {
 			if err := p.wait(t, 20*time.Second); err != nil {
 				t.Fatalf("primary exit: %v", err)
 			}
-			if _, err := control.QueryStatus(t.Context(), p.control); !errorsIs(err, control.ErrNotRunning) {
+			if _, err := control.QueryStatus(t.Context(), p.control); !errors.Is(err, control.ErrNotRunning) {
 				t.Errorf("status after stop = %v, want control.ErrNotRunning", err)
 			}
 		})
@@ -174,7 +171,7 @@ func TestPrimaryKilledLeavesNoWorkers(t *testing.T) {
 	}
 	p.cmd.Process.Kill()
 	p.wait(t, 10*time.Second)
-	waitFor(t, 15*time.Second, "workers gone", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "workers gone", func() bool {
 		for _, pid := range pids {
 			if alive(pid) {
 				return false
@@ -195,28 +192,18 @@ func alive(pid int) bool {
 	return i > 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
-type noRetry struct{ *strings.Reader }
-
-func (noRetry) Close() error { return nil }
-
-// noRetryBody is a body net/http cannot replay (no GetBody).
-func noRetryBody(s string) noRetry { return noRetry{strings.NewReader(s)} }
-
 // systemd socket activation: systemd-socket-activate binds the socket and
 // execs the primary with LISTEN_FDS=1 on the first connection; the workers
 // serve that connection from the inherited socket.
 func TestSocketActivation(t *testing.T) {
-	tool, err := exec.LookPath("systemd-socket-activate")
-	if err != nil {
-		t.Skip("systemd-socket-activate not installed")
-	}
+	tool := testkit.Require(t, "systemd-socket-activate")
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := probe.Addr().String()
 	probe.Close()
-	dir := shortTempDir(t)
+	dir := testkit.SocketDir(t)
 	cfg, _ := json.Marshal(testPrimaryConfig{Workers: 2, Control: dir + "/c.sock", AddrFile: dir + "/addr"})
 	cmd := exec.Command(tool, "-l", addr, "-E", testPrimaryEnv+"="+string(cfg), os.Args[0])
 	if testing.Verbose() {
@@ -232,7 +219,7 @@ func TestSocketActivation(t *testing.T) {
 		<-done
 	})
 	var resp *http.Response
-	waitFor(t, 30*time.Second, "a request through the activated socket", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "a request through the activated socket", func() bool {
 		c := &http.Client{Timeout: 20 * time.Second}
 		resp, err = c.Get("http://" + addr + "/")
 		return err == nil
@@ -242,7 +229,7 @@ func TestSocketActivation(t *testing.T) {
 		t.Fatalf("answer %d from pid %s (primary is %d)", resp.StatusCode, resp.Header.Get("X-Worker-Pid"), cmd.Process.Pid)
 	}
 	var st *control.Status
-	waitFor(t, 20*time.Second, "2 ready workers", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "2 ready workers", func() bool {
 		st, err = control.QueryStatus(t.Context(), dir+"/c.sock")
 		return err == nil && len(readyPIDs(*st)) == 2
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -145,7 +146,7 @@ type rollRun struct {
 }
 
 func (r *rollRun) abort(err error) {
-	r.st.Outcome, r.st.Error = control.OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", short(r.target.Version), err)
+	r.st.Outcome, r.st.Error = control.OutcomeAborted, fmt.Sprintf("roll to %s aborted: %v", digest.Short(r.target.Version), err)
 }
 
 // takeNewer takes a request that arrived mid-roll: the same version only
@@ -333,7 +334,7 @@ func (pr *Primary) checkProbation(ctx context.Context) {
 	if st.Outcome == control.OutcomeOK {
 		st.Outcome = control.OutcomeReverted
 		st.From = ver
-		st.Error = fmt.Sprintf("version %s crash-looped after its roll (%s); reverted to %s", short(ver), looping, short(good.Version))
+		st.Error = fmt.Sprintf("version %s crash-looped after its roll (%s); reverted to %s", digest.Short(ver), looping, digest.Short(good.Version))
 	}
 	rollEnd(fmt.Sprint(st.Outcome))
 	pr.rq.record(st)
@@ -354,11 +355,4 @@ func deliver(waiters []chan control.RollStatus, st control.RollStatus) {
 		default:
 		}
 	}
-}
-
-func short(v string) string {
-	if len(v) > 12 {
-		return v[:12]
-	}
-	return v
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -46,7 +47,7 @@ func (pr *Primary) controlReload(ctx context.Context, raw json.RawMessage) (any,
 		}
 		return res, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("roll to %s still running: %w", short(spec.Version), ctx.Err())
+		return nil, fmt.Errorf("roll to %s still running: %w", digest.Short(spec.Version), ctx.Err())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -100,14 +101,14 @@ func TestRollStormRetargets(t *testing.T) {
 	if last.Target != "s19" {
 		t.Errorf("last outcome targets %q, want s19", last.Target)
 	}
-	waitFor(t, 10*time.Second, "all workers on s19", func() bool { return allOn(pr.Status(), "s19", 2) })
-	l.finish()
+	testkit.WaitFor(t, 10*time.Second, "all workers on s19", func() bool { return allOn(pr.Status(), "s19", 2) })
+	res := l.finish()
 	if m := maxProcs(); m > 3 {
 		t.Errorf("saw %d workers serving or starting; at most workers+1 = 3 allowed", m)
 	}
-	t.Logf("%v", l)
-	if l.failed() != 0 {
-		t.Errorf("failed requests during the storm: %v", l)
+	t.Logf("%v", res)
+	if res.Failed() != 0 {
+		t.Errorf("failed requests during the storm: %v", res)
 	}
 	st := pr.Status()
 	if st.Roll == nil || st.Roll.Outcome != control.OutcomeOK || st.Roll.Target != "s19" || st.Version != "s19" {
@@ -125,9 +126,9 @@ func TestRollAbortKeepsOld(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "told to fail") {
 		t.Fatalf("roll to a failing version: %v", err)
 	}
-	l.finish()
-	if l.failed() != 0 || l.vers["bad"] != 0 {
-		t.Errorf("load during aborted roll: %v", l)
+	res := l.finish()
+	if res.Failed() != 0 || res.vers["bad"] != 0 {
+		t.Errorf("load during aborted roll: %v", res)
 	}
 	st := pr.Status()
 	if !allOn(st, "v1", 2) || st.Version != "v1" {
@@ -156,7 +157,7 @@ func TestCrashLoopReverted(t *testing.T) {
 	if err := pr.Roll(t.Context(), testSpec("crashy", testPluginConfig{CrashAfter: 200 * time.Millisecond})); err != nil {
 		t.Fatalf("roll: %v", err)
 	}
-	waitFor(t, 30*time.Second, "revert to v1", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "revert to v1", func() bool {
 		st := pr.Status()
 		return st.Roll != nil && st.Roll.Outcome == control.OutcomeReverted && allOn(st, "v1", 2)
 	})
@@ -186,7 +187,7 @@ func TestRollsDoNotLeak(t *testing.T) {
 		}
 	}
 	var fds1, g1 int
-	waitFor(t, 10*time.Second, "fds and goroutines back to baseline", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "fds and goroutines back to baseline", func() bool {
 		fds1, g1 = countFDs(t), runtime.NumGoroutine()
 		return fds1 <= fds0 && g1 <= g0+2
 	})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 func TestCgroupCPULimit(t *testing.T) {
@@ -77,7 +79,7 @@ func TestBackoffDelay(t *testing.T) {
 // obvious (*TCPListener).File() does not (the bug DESIGN.md §5 warns about),
 // which this test also checks so it would notice if Go changed.
 func TestDupListenerKeepsNonblocking(t *testing.T) {
-	for _, addr := range []string{"127.0.0.1:0", "[::1]:0", "unix:" + shortTempDir(t) + "/l.sock"} {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0", "unix:" + testkit.SocketDir(t) + "/l.sock"} {
 		t.Run(addr, func(t *testing.T) {
 			ln, err := Listen(addr)
 			if err != nil {

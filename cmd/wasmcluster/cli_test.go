@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 func TestVersion(t *testing.T) {
@@ -41,7 +43,7 @@ func TestFormatVersion(t *testing.T) {
 // `config` prints the effective configuration; use it to check precedence
 // through the real binary: flags > env > file > defaults.
 func TestConfigPrecedence(t *testing.T) {
-	file := writeTemp(t, "c.toml", `
+	file := testkit.TempFile(t, "c.toml", []byte(`
 listen = "127.0.0.1:1111"
 request_timeout = "1s"
 idle_timeout = "1s"
@@ -49,7 +51,7 @@ idle_timeout = "1s"
 pool_size = 1
 [log]
 level = "warn"
-`)
+`))
 	r := runBin(t,
 		[]string{"WASMCLUSTER_REQUEST_TIMEOUT=2s", "WASMCLUSTER_PLUGIN_POOL_SIZE=2", "WASMCLUSTER_LOG_LEVEL=error"},
 		"config", "--config", file, "--plugin-pool-size", "3", "--log-level", "debug")
@@ -76,7 +78,7 @@ level = "warn"
 	}
 
 	// The output is itself a config file that reproduces the same config.
-	out := writeTemp(t, "out.toml", r.stdout)
+	out := testkit.TempFile(t, "out.toml", []byte(r.stdout))
 	r2 := runBin(t, nil, "config", "--config", out)
 	if r2.code != 0 || r2.stdout != r.stdout {
 		t.Errorf("config output does not round-trip (exit %d):\n%s\nvs\n%s%s", r2.code, r.stdout, r2.stdout, r2.stderr)
@@ -93,9 +95,9 @@ func TestSampleConfigLoads(t *testing.T) {
 }
 
 func TestUsageAndConfigErrors(t *testing.T) {
-	plugin := writeTemp(t, "p.wasm", "not used")
-	bad := writeTemp(t, "bad.toml", "request_timeout = \"abc\"\n")
-	unknown := writeTemp(t, "unknown.toml", "[plugin]\npool_sise = 4\n")
+	plugin := testkit.TempFile(t, "p.wasm", []byte("not used"))
+	bad := testkit.TempFile(t, "bad.toml", []byte("request_timeout = \"abc\"\n"))
+	unknown := testkit.TempFile(t, "unknown.toml", []byte("[plugin]\npool_sise = 4\n"))
 	tests := []struct {
 		name string
 		env  []string
@@ -137,8 +139,8 @@ func TestUsageAndConfigErrors(t *testing.T) {
 }
 
 func TestRuntimeErrors(t *testing.T) {
-	notWasm := writeTemp(t, "notwasm.wasm", "this is not webassembly\n")
-	truncated := writeTemp(t, "trunc.wasm", "\x00asm\x01\x00\x00\x00\x01")
+	notWasm := testkit.TempFile(t, "notwasm.wasm", []byte("this is not webassembly\n"))
+	truncated := testkit.TempFile(t, "trunc.wasm", []byte("\x00asm\x01\x00\x00\x00\x01"))
 	noExport := wat(t, "noexport")
 	tests := []struct {
 		name string
@@ -186,7 +188,7 @@ func TestListenBusy(t *testing.T) {
 // A unix socket path with a regular file on it is refused, not deleted.
 func TestListenUnixRefusesRegularFile(t *testing.T) {
 	plugin := wat(t, "hello")
-	path := writeTemp(t, "not-a-socket", "keep me")
+	path := testkit.TempFile(t, "not-a-socket", []byte("keep me"))
 	r := runBin(t, nil, "serve", plugin, "--listen", "unix:"+path)
 	if r.code != 1 || !strings.Contains(r.stderr, "not a socket") {
 		t.Errorf("exit %d, want 1 'not a socket'; stderr:\n%s", r.code, r.stderr)

@@ -9,12 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
@@ -38,35 +38,19 @@ func startInstance(t *testing.T, sock string) string {
 		t.Fatal(err)
 	}
 	ready := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- workers.RunPrimary(ctx, workers.PrimaryOptions{
-			Listener: ln, Workers: workers.InProcess, ControlPath: sock, IgnoreSignals: true,
-			Logger: slog.New(slog.DiscardHandler), OnReady: func(net.Addr) { close(ready) },
-			Load: func(context.Context, workers.Spec) (httpserve.Plugin, error) { return okPlugin{}, nil },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("instance at %s: %v", sock, err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("instance at %s: %v", sock, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("instance at %s not ready within 10s", sock)
+	opts := workers.PrimaryOptions{
+		Listener: ln, Workers: workers.InProcess, ControlPath: sock, IgnoreSignals: true,
+		Logger: slog.New(slog.DiscardHandler), OnReady: func(net.Addr) { close(ready) },
+		Load: func(context.Context, workers.Spec) (httpserve.Plugin, error) { return okPlugin{}, nil },
 	}
+	testkit.StartFunc(t, "instance at "+sock, ready, func(ctx context.Context) error { return workers.RunPrimary(ctx, opts) })
 	return ln.Addr().String()
 }
 
 // runtimeDir points the default control socket into a fresh directory
 // and returns the default path.
 func runtimeDir(t *testing.T) string {
-	t.Setenv("XDG_RUNTIME_DIR", shortDir(t))
+	t.Setenv("XDG_RUNTIME_DIR", testkit.SocketDir(t))
 	return control.DefaultPath()
 }
 
@@ -142,46 +126,31 @@ func TestControlSocketInCommands(t *testing.T) {
 
 // In a terminal, status asks which instance (tmux gives it one).
 func TestControlSocketPromptInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux not found; CI=true, so not skipping")
-		}
-		t.Skip("tmux not found (apt-get install tmux)")
-	}
 	def := runtimeDir(t)
+	tmux := newTmux(t, "XDG_RUNTIME_DIR="+os.Getenv("XDG_RUNTIME_DIR"))
 	startInstance(t, def)
 	other := filepath.Join(filepath.Dir(def), "control-1.sock")
 	otherAddr := startInstance(t, other)
 
-	tsock := filepath.Join(shortDir(t), "tmux.sock")
-	tmux := func(args ...string) (string, error) {
-		cmd := exec.Command("tmux", append([]string{"-S", tsock}, args...)...)
-		cmd.Env = testEnv("TERM=xterm-256color", "XDG_RUNTIME_DIR="+os.Getenv("XDG_RUNTIME_DIR"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
 	// The shell keeps the pane open after status exits, for capture-pane.
 	if out, err := tmux("new-session", "-d", "-s", "pick", "-x", "200", "-y", "30",
-		"sh -c '"+binPath+" status; echo exit=$?; sleep 60'"); err != nil {
+		"sh -c '"+bin(t)+" status; echo exit=$?; sleep 60'"); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
-	t.Cleanup(func() { tmux("kill-server") })
 	screen := func(want string) string {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			out, err := tmux("capture-pane", "-p", "-t", "pick")
-			if err != nil {
+		var out string
+		testkit.Eventually(t, 15*time.Second, func() error {
+			var err error
+			if out, err = tmux("capture-pane", "-p", "-t", "pick"); err != nil {
 				t.Fatalf("capture-pane: %v: %s", err, out)
 			}
-			if strings.Contains(out, want) {
-				return out
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("no %q on the screen:\n%s", want, out)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q on the screen within 15s:\n%s", want, out)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
+		return out
 	}
 	s := screen("Which one (1-2)?")
 	if !strings.Contains(s, "1) "+def) || !strings.Contains(s, "2) "+other) {

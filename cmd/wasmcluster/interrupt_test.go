@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // TestUninterruptibleWorkers: with plugin.interrupt = false a guest that
@@ -22,26 +25,23 @@ func TestUninterruptibleWorkers(t *testing.T) {
 	s := startServe(t, nil, loop, "--listen", "127.0.0.1:0", "--workers", "1",
 		"--plugin-interrupt=false", "--request-timeout", "300ms")
 	client := &http.Client{Timeout: 30 * time.Second}
-	req, _ := http.NewRequest(http.MethodGet, s.url()+"/", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/", nil)
 	req.Header.Set("x-mode", "l")
 	if resp, err := client.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("the overrunning request got %d; want its connection cut when the worker exits", resp.StatusCode)
 	}
-	s.waitLog("cannot be interrupted")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get(s.url() + "/fast")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && string(b) == "fast" {
-				return
-			}
+	s.WaitLog("cannot be interrupted")
+	testkit.Eventually(t, 30*time.Second, func() error {
+		resp, err := client.Get(s.URL() + "/fast")
+		if err != nil {
+			return fmt.Errorf("no worker serving since the stuck one exited (last: %v); stderr:\n%s", err, s.Log)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no worker serving 30 s after the stuck one exited (last: %v); stderr:\n%s", err, s.stderr)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(b) != "fast" {
+			return fmt.Errorf("no worker serving since the stuck one exited (last: %d %q); stderr:\n%s", resp.StatusCode, b, s.Log)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // countInits counts the "guest initialized" lines initlog.wat writes, once
@@ -21,11 +24,11 @@ func TestInProcessLoadsOnce(t *testing.T) {
 	s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--workers", "0", "--plugin-pool-size", "1",
 		"--control", "-", "--admin", "off")
 	c := &http.Client{Timeout: 10 * time.Second}
-	if resp, body := get(t, c, s.url()); resp.StatusCode != http.StatusOK || body != "ok" {
+	if resp, body := get(t, c, s.URL()); resp.StatusCode != http.StatusOK || body != "ok" {
 		t.Fatalf("GET: %d %q", resp.StatusCode, body)
 	}
-	if n := countInits(s.stderr.String()); n != 1 {
-		t.Fatalf("%d instances initialized for one version with pool size 1, want 1 (preflight's is served):\n%s", n, s.stderr)
+	if n := countInits(s.Log.String()); n != 1 {
+		t.Fatalf("%d instances initialized for one version with pool size 1, want 1 (preflight's is served):\n%s", n, s.Log)
 	}
 
 	// A new version (the same module plus a custom section) on SIGHUP.
@@ -37,18 +40,17 @@ func TestInProcessLoadsOnce(t *testing.T) {
 	if err := os.WriteFile(plugin, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.signal(syscall.SIGHUP)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.stderr.String(), "reloaded in-process") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload within 30 s:\n%s", s.stderr)
+	s.Signal(syscall.SIGHUP)
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if !strings.Contains(s.Log.String(), "reloaded in-process") {
+			return fmt.Errorf("no reload:\n%s", s.Log)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if resp, body := get(t, c, s.url()); resp.StatusCode != http.StatusOK || body != "ok" {
+		return nil
+	})
+	if resp, body := get(t, c, s.URL()); resp.StatusCode != http.StatusOK || body != "ok" {
 		t.Fatalf("GET after reload: %d %q", resp.StatusCode, body)
 	}
-	if n := countInits(s.stderr.String()); n != 2 {
-		t.Fatalf("%d instances initialized for two versions with pool size 1, want 2:\n%s", n, s.stderr)
+	if n := countInits(s.Log.String()); n != 2 {
+		t.Fatalf("%d instances initialized for two versions with pool size 1, want 2:\n%s", n, s.Log)
 	}
 }

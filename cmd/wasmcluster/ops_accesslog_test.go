@@ -2,59 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// startServeLogFile starts serve with --log-file and waits for its
-// "serving" record in that file; it returns the base URL and the process.
-func startServeLogFile(t *testing.T, logFile string, args ...string) (string, *exec.Cmd) {
-	t.Helper()
-	cmd := exec.Command(binPath, append([]string{"serve", "--log-format", "json", "--log-file", logFile}, args...)...)
-	cmd.Env = testEnv()
-	groupAndWaitDelay(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop within 15 s")
-		}
-		killGroup(cmd)
-		<-exited
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(logFile)
-		for line := range strings.SplitSeq(string(b), "\n") {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
-				return "http://" + rec.Addr, cmd
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("serve exited: %s", b)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatal("no serving record in the log file within 30 s")
-	return "", nil
-}
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+)
 
 // accessLines returns the access log lines relayed into a JSON log file
 // (a text access line becomes a record whose message is the line).
@@ -76,19 +34,15 @@ func accessLines(t *testing.T, path string) []string {
 
 func waitAccess(t *testing.T, path, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		for _, l := range accessLines(t, path) {
 			if strings.Contains(l, want) {
-				return
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(path)
-			t.Fatalf("no access line with %q in %s:\n%s", want, path, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		b, _ := os.ReadFile(path)
+		return fmt.Errorf("no access line with %q in %s:\n%s", want, path, b)
+	})
 }
 
 // log.access=combined with --log-file: one line per request in the file,
@@ -97,8 +51,9 @@ func TestAccessLogFileReopen(t *testing.T) {
 	plugin := wat(t, "hello")
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "wasmcluster.log")
-	url, cmd := startServeLogFile(t, logFile, plugin, "--listen", "127.0.0.1:0", "--workers", "2",
-		"--control", "-", "--admin", "off", "--log-access", "combined")
+	s := testkit.StartLogFile(t, serveCmd(t, nil, "--log-file", logFile, plugin, "--listen", "127.0.0.1:0", "--workers", "2",
+		"--control", "-", "--admin", "off", "--log-access", "combined"), logFile)
+	url := s.URL()
 	c := &http.Client{}
 	req, _ := http.NewRequest("GET", url+"/first?x=1", nil)
 	req.Header.Set("User-Agent", "ops-test/1")
@@ -117,23 +72,19 @@ func TestAccessLogFileReopen(t *testing.T) {
 	if err := os.Rename(logFile, rotated); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Process.Signal(syscall.SIGUSR1)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	s.Signal(syscall.SIGUSR1)
+	testkit.WaitFor(t, 10*time.Second, "SIGUSR1 to create a new log file", func() bool {
 		if _, err := os.Stat(logFile); err == nil {
-			break
+			return true
 		}
 		// The reopen may race the request below: keep asking until the
 		// new file exists.
-		if time.Now().After(deadline) {
-			t.Fatal("SIGUSR1 did not create a new log file")
-		}
-		time.Sleep(20 * time.Millisecond)
 		resp, err := c.Get(url + "/wait")
 		if err == nil {
 			resp.Body.Close()
 		}
-	}
+		return false
+	})
 	resp, err = c.Get(url + "/second")
 	if err != nil {
 		t.Fatal(err)

@@ -15,13 +15,14 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // adminAddr finds the admin listener's address in serve's JSON log.
-func adminAddr(t *testing.T, s *server) string {
+func adminAddr(t *testing.T, s *testkit.Server) string {
 	t.Helper()
-	s.waitLog(`"msg":"admin listening"`)
-	for line := range strings.SplitSeq(s.stderr.String(), "\n") {
+	s.WaitLog(`"msg":"admin listening"`)
+	for line := range strings.SplitSeq(s.Log.String(), "\n") {
 		var rec struct{ Msg, Addr string }
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "admin listening" {
 			return rec.Addr
@@ -101,7 +102,7 @@ func TestAdminMetrics(t *testing.T) {
 	seen := map[int]int{}
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // spread over both workers
 	do := func(method, path, body string) {
-		req, _ := http.NewRequest(method, s.url()+path, nil)
+		req, _ := http.NewRequest(method, s.URL()+path, nil)
 		if body != "" {
 			req.Body = io.NopCloser(strings.NewReader(body))
 			req.ContentLength = int64(len(body))
@@ -182,7 +183,7 @@ func TestAdminMetrics(t *testing.T) {
 
 	// A roll replaces both workers: it is counted, and the replaced
 	// workers' requests stay in the counters (no reset under Prometheus).
-	s.signal(syscall.SIGHUP)
+	s.Signal(syscall.SIGHUP)
 	counter := func(fams map[string]*dto.MetricFamily, name, lname, lvalue string) float64 {
 		for _, m := range fams[name].GetMetric() {
 			if label(m, lname) == lvalue {
@@ -191,17 +192,10 @@ func TestAdminMetrics(t *testing.T) {
 		}
 		return 0
 	}
-	deadline = time.Now().Add(20 * time.Second)
-	for {
+	testkit.WaitFor(t, 20*time.Second, "a finished roll with 2 replaced workers in /metrics", func() bool {
 		fams = scrape(t, admin)
-		if counter(fams, "wasmcluster_rolls_total", "outcome", "ok") == 1 && counter(fams, "wasmcluster_worker_exits_total", "reason", "replaced") == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no finished roll with 2 replaced workers in /metrics within 20 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return counter(fams, "wasmcluster_rolls_total", "outcome", "ok") == 1 && counter(fams, "wasmcluster_worker_exits_total", "reason", "replaced") == 2
+	})
 	if got, _ := requestsByCode(fams); fmt.Sprint(got) != fmt.Sprint(seen) {
 		t.Errorf("after the roll, /metrics requests by code %v, client saw %v", got, seen)
 	}

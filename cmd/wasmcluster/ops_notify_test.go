@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // A real unix datagram NOTIFY_SOCKET sees READY, RELOADING, READY and
@@ -14,7 +16,7 @@ import (
 // pings in between.
 func TestSystemdNotify(t *testing.T) {
 	plugin := wat(t, "hello")
-	path := filepath.Join(shortDir(t), "notify.sock")
+	path := filepath.Join(testkit.SocketDir(t), "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
@@ -68,14 +70,14 @@ func TestSystemdNotify(t *testing.T) {
 	if !strings.Contains(m, "STATUS=serving") || !strings.Contains(m, "2/2 workers ready") || !strings.Contains(m, "MAINPID=") {
 		t.Errorf("READY datagram: %q", m)
 	}
-	s.signal(syscall.SIGHUP)
+	s.Signal(syscall.SIGHUP)
 	next("RELOADING=1")
 	if m := next("READY=1"); !strings.Contains(m, "2/2 workers ready") {
 		t.Errorf("READY after reload: %q", m)
 	}
-	s.signal(syscall.SIGTERM)
+	s.Signal(syscall.SIGTERM)
 	next("STOPPING=1")
-	if code := s.wait(); code != 0 {
+	if code := s.Wait(); code != 0 {
 		t.Errorf("exit %d", code)
 	}
 	if watchdogs == 0 {

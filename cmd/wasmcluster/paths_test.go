@@ -19,12 +19,10 @@ import (
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
-// serveCmd is `wasmcluster serve` with JSON logs and nothing shared with
+// isolatedServe is `wasmcluster serve` with JSON logs and nothing shared with
 // other tests (no admin listener, no control socket unless args set one).
-func serveCmd(env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(binPath, append([]string{"serve", "--log-format", "json", "--listen", "127.0.0.1:0", "--admin", "off", "--workers", "1"}, args...)...)
-	cmd.Env = testEnv(env...)
-	return cmd
+func isolatedServe(t *testing.T, env []string, args ...string) *exec.Cmd {
+	return serveCmd(t, env, append([]string{"--listen", "127.0.0.1:0", "--admin", "off", "--workers", "1"}, args...)...)
 }
 
 // refused runs serve to its end and checks it failed with exit code want
@@ -51,15 +49,15 @@ func TestServeRefusesSpecialPluginFiles(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, serveCmd(nil, fifo), 1, fifo, "not a regular file", "named pipe")
-	refused(t, serveCmd(nil, "/dev/zero"), 1, "/dev/zero", "not a regular file", "character device")
+	refused(t, isolatedServe(t, nil, fifo), 1, fifo, "not a regular file", "named pipe")
+	refused(t, isolatedServe(t, nil, "/dev/zero"), 1, "/dev/zero", "not a regular file", "character device")
 
 	big := filepath.Join(dir, "big.wasm")
 	if err := os.WriteFile(big, make([]byte, 4096), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, serveCmd(nil, big, "--plugin-max-size", "1KiB"), 1, big, "plugin.max_size")
-	refused(t, serveCmd(nil, big, "--plugin-max-size", "0"), 2, "plugin.max_size")
+	refused(t, isolatedServe(t, nil, big, "--plugin-max-size", "1KiB"), 1, big, "plugin.max_size")
+	refused(t, isolatedServe(t, nil, big, "--plugin-max-size", "0"), 2, "plugin.max_size")
 }
 
 // SIGTERM while the plugin file is being read stops serve: the read looks
@@ -76,27 +74,20 @@ func TestServeStopsDuringPluginRead(t *testing.T) {
 		t.Skipf("no sparse 8 GiB file here: %v", err)
 	}
 	f.Close()
-	cmd := serveCmd(nil, path, "--plugin-max-size", "16GiB", "--log-level", "debug")
-	var stderr testkit.Buffer
-	cmd.Stderr = &stderr
-	groupAndWaitDelay(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { killGroup(cmd); <-done })
+	cmd := isolatedServe(t, nil, path, "--plugin-max-size", "16GiB", "--log-level", "debug")
+	s := testkit.Launch(t, cmd)
+	stderr := s.Log
 	testkit.WaitFor(t, 30*time.Second, "the read to start", func() bool {
 		return strings.Contains(stderr.String(), "reading plugin file")
 	})
-	cmd.Process.Signal(syscall.SIGTERM)
+	s.Signal(syscall.SIGTERM)
 	select {
-	case <-done:
+	case <-s.Exited():
 	case <-time.After(30 * time.Second):
-		t.Fatalf("serve still running 30 s after one SIGTERM during the plugin read; stderr:\n%s", &stderr)
+		t.Fatalf("serve still running 30 s after one SIGTERM during the plugin read; stderr:\n%s", stderr)
 	}
 	if !strings.Contains(stderr.String(), "context canceled") {
-		t.Errorf("the read was not interrupted; stderr:\n%s", &stderr)
+		t.Errorf("the read was not interrupted; stderr:\n%s", stderr)
 	}
 }
 
@@ -125,24 +116,24 @@ func TestServeRefusesInsecurePluginPath(t *testing.T) {
 	}
 	base := t.TempDir()
 	openDir := put(filepath.Join(base, "open"), 0o777, 0o644)
-	refused(t, serveCmd(nil, openDir), 1, filepath.Join(base, "open"), "writable by its group or others", "chmod go-w", "plugin.allow_insecure_path")
+	refused(t, isolatedServe(t, nil, openDir), 1, filepath.Join(base, "open"), "writable by its group or others", "chmod go-w", "plugin.allow_insecure_path")
 	groupFile := put(filepath.Join(base, "group"), 0o755, 0o664)
-	refused(t, serveCmd(nil, groupFile), 1, groupFile, "chmod go-w "+groupFile)
+	refused(t, isolatedServe(t, nil, groupFile), 1, groupFile, "chmod go-w "+groupFile)
 
-	s := testkit.Start(t, serveCmd(nil, openDir, "--plugin-allow-insecure-path"))
+	s := testkit.Start(t, isolatedServe(t, nil, openDir, "--plugin-allow-insecure-path"))
 	if !strings.Contains(s.Log.String(), "allow_insecure_path") {
 		t.Errorf("no warning about plugin.allow_insecure_path:\n%s", s.Log)
 	}
 
 	sticky := put(filepath.Join(base, "sticky"), os.ModeSticky|0o777, 0o644)
-	testkit.Start(t, serveCmd(nil, sticky))
+	testkit.Start(t, isolatedServe(t, nil, sticky))
 
 	if os.Geteuid() == 0 {
 		foreign := put(filepath.Join(base, "foreign"), 0o755, 0o644)
 		if err := os.Chown(foreign, 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
-		refused(t, serveCmd(nil, foreign), 1, foreign, "owned by uid 65534", "chown")
+		refused(t, isolatedServe(t, nil, foreign), 1, foreign, "owned by uid 65534", "chown")
 	}
 }
 
@@ -158,7 +149,7 @@ func TestSwapRefusesInsecureOrSpecialFile(t *testing.T) {
 	if err := os.WriteFile(path, versionWAT(t, "1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := testkit.Start(t, serveCmd(nil, path))
+	s := testkit.Start(t, isolatedServe(t, nil, path))
 	body := func() string {
 		_, b := get(t, client, s.URL())
 		return b
@@ -201,12 +192,12 @@ func TestSwapRefusesInsecureOrSpecialFile(t *testing.T) {
 // directory at the path is refused and left alone.
 func TestServeControlPathRefusesNonSocket(t *testing.T) {
 	hello := wat(t, "hello")
-	dir := shortDir(t)
+	dir := testkit.SocketDir(t)
 	file := filepath.Join(dir, "notes.txt")
 	if err := os.WriteFile(file, []byte("keep me"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, serveCmd(nil, hello, "--control", file), 1, file, "not a socket", "regular file")
+	refused(t, isolatedServe(t, nil, hello, "--control", file), 1, file, "not a socket", "regular file")
 	if b, err := os.ReadFile(file); err != nil || string(b) != "keep me" {
 		t.Errorf("the file at --control is gone or changed: %q, %v", b, err)
 	}
@@ -214,7 +205,7 @@ func TestServeControlPathRefusesNonSocket(t *testing.T) {
 	if err := os.Mkdir(empty, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, serveCmd(nil, hello, "--control", empty), 1, empty, "not a socket", "directory")
+	refused(t, isolatedServe(t, nil, hello, "--control", empty), 1, empty, "not a socket", "directory")
 	if fi, err := os.Stat(empty); err != nil || !fi.IsDir() {
 		t.Errorf("the directory at --control is gone: %v", err)
 	}
@@ -227,7 +218,7 @@ func TestServeControlPathRefusesNonSocket(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
-	s := testkit.Start(t, serveCmd(nil, hello, "--control", stale))
+	s := testkit.Start(t, isolatedServe(t, nil, hello, "--control", stale))
 	if st := statusOf(t, stale); st.PID != s.Cmd.Process.Pid {
 		t.Errorf("status on the reused socket is from pid %d, want %d", st.PID, s.Cmd.Process.Pid)
 	}
@@ -244,10 +235,10 @@ func TestServeCacheDirWithoutHome(t *testing.T) {
 	}
 	// A HOME below a regular file cannot be created, even by root.
 	noHome := []string{"HOME=" + filepath.Join(notDir, "home"), "XDG_CACHE_HOME="}
-	refused(t, serveCmd(noHome, hello), 2, "cache_dir", "--cache-dir")
+	refused(t, isolatedServe(t, noHome, hello), 2, "cache_dir", "--cache-dir")
 
 	cache := t.TempDir()
-	testkit.Start(t, serveCmd(noHome, hello, "--cache-dir", cache))
+	testkit.Start(t, isolatedServe(t, noHome, hello, "--cache-dir", cache))
 	snaps, _ := filepath.Glob(filepath.Join(cache, "snapshots", "*", "*.wasm"))
 	if len(snaps) != 1 {
 		t.Errorf("snapshots under --cache-dir: %v, want one", snaps)
@@ -263,7 +254,7 @@ func TestServeCacheDirWithoutHome(t *testing.T) {
 // An admin address other machines may reach is logged with what it
 // exposes. TEST-NET-1 is never assigned, so nothing is bound.
 func TestServeAdminNonLoopbackWarns(t *testing.T) {
-	stderr := refused(t, serveCmd(nil, wat(t, "hello"), "--admin", "192.0.2.1:0"), 1, "192.0.2.1")
+	stderr := refused(t, isolatedServe(t, nil, wat(t, "hello"), "--admin", "192.0.2.1:0"), 1, "192.0.2.1")
 	if !strings.Contains(stderr, "not on a loopback address") || !strings.Contains(stderr, "/metrics") {
 		t.Errorf("no warning about a non-loopback admin listener:\n%s", stderr)
 	}

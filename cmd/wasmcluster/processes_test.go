@@ -2,9 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -26,22 +26,13 @@ func TestWorkerByHand(t *testing.T) {
 }
 
 func TestStatusWithoutInstance(t *testing.T) {
-	sock := filepath.Join(shortDir(t), "none.sock")
+	sock := filepath.Join(testkit.SocketDir(t), "none.sock")
 	for _, args := range [][]string{{"status", "--control", sock}, {"status", "--json", "--control", sock}} {
 		r := runBin(t, nil, args...)
 		if r.code != 1 || !strings.Contains(r.stderr, "no wasmcluster instance is running") {
 			t.Errorf("%v: exit %d, stderr:\n%s", args, r.code, r.stderr)
 		}
 	}
-}
-
-func shortDir(t *testing.T) string {
-	d, err := os.MkdirTemp("", "wcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
 }
 
 func statusOf(t *testing.T, sock string) control.Status {
@@ -70,7 +61,7 @@ func readyPIDs(st control.Status) []int {
 // serve --workers 2: two worker processes serve, status shows them (text
 // and JSON), SIGHUP replaces both without a failed request, SIGTTIN adds one.
 func TestServeWorkersStatusReload(t *testing.T) {
-	sock := filepath.Join(shortDir(t), "c.sock")
+	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--workers", "2", "--control", sock)
 	st := statusOf(t, sock)
 	pids := readyPIDs(st)
@@ -78,7 +69,7 @@ func TestServeWorkersStatusReload(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 	for range 20 {
-		resp, body := get(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, s.url())
+		resp, body := get(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, s.URL())
 		if resp.StatusCode != 200 || body != "hello from wat\n" {
 			t.Fatalf("got %d %q", resp.StatusCode, body)
 		}
@@ -91,68 +82,38 @@ func TestServeWorkersStatusReload(t *testing.T) {
 	}
 
 	// SIGHUP: surge-then-drain restart under load, nothing fails.
-	stop := make(chan struct{})
-	failures := make(chan string, 1000)
-	done := make(chan int)
-	go func() {
-		n := 0
-		c := &http.Client{Timeout: 10 * time.Second}
-		for {
-			select {
-			case <-stop:
-				done <- n
-				return
-			default:
-			}
-			req, _ := http.NewRequest(http.MethodPost, s.url(), io.NopCloser(strings.NewReader("x"))) // no GetBody: no silent retry
-			resp, err := c.Do(req)
-			if err != nil {
-				failures <- err.Error()
-				continue
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				failures <- resp.Status
-			}
-			n++
-		}
-	}()
-	s.signal(syscall.SIGHUP)
-	s.waitLog(`"msg":"roll finished"`)
-	close(stop)
-	n := <-done
-	close(failures)
-	for f := range failures {
-		t.Errorf("request failed during reload: %s", f)
+	l := trickle(s.URL(), 0)
+	s.Signal(syscall.SIGHUP)
+	s.WaitLog(`"msg":"roll finished"`)
+	res := l.Stop()
+	if res.Failed() != 0 {
+		t.Errorf("requests failed during reload: %v", res)
 	}
 	after := readyPIDs(statusOf(t, sock))
 	if len(after) != 2 || slices.Contains(after, pids[0]) || slices.Contains(after, pids[1]) {
 		t.Errorf("workers after SIGHUP %v, before %v", after, pids)
 	}
-	t.Logf("%d requests during the reload", n)
+	t.Logf("%d requests during the reload", res.OK)
 
-	s.signal(syscall.SIGTTIN)
-	deadline := time.Now().Add(15 * time.Second)
-	for len(readyPIDs(statusOf(t, sock))) != 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("SIGTTIN did not add a worker: %+v", statusOf(t, sock))
+	s.Signal(syscall.SIGTTIN)
+	testkit.Eventually(t, 15*time.Second, func() error {
+		if st := statusOf(t, sock); len(readyPIDs(st)) != 3 {
+			return fmt.Errorf("SIGTTIN did not add a worker: %+v", st)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.signal(syscall.SIGTTOU)
-	deadline = time.Now().Add(15 * time.Second)
-	for st := statusOf(t, sock); len(st.Workers) != 2 || st.Desired != 2; st = statusOf(t, sock) {
-		if time.Now().After(deadline) {
-			t.Fatalf("SIGTTOU did not remove a worker: %+v", st)
+		return nil
+	})
+	s.Signal(syscall.SIGTTOU)
+	testkit.Eventually(t, 15*time.Second, func() error {
+		if st := statusOf(t, sock); len(st.Workers) != 2 || st.Desired != 2 {
+			return fmt.Errorf("SIGTTOU did not remove a worker: %+v", st)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if code := s.stop(); code != 0 {
-		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, s.stderr)
+		return nil
+	})
+	if code := s.Stop(); code != 0 {
+		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, s.Log)
 	}
 	// Every worker line is re-logged whole, tagged with worker and pid.
-	for _, line := range strings.Split(s.stderr.String(), "\n") {
+	for _, line := range strings.Split(s.Log.String(), "\n") {
 		if strings.Contains(line, `"msg":"worker ready"`) && (!strings.Contains(line, `"worker":`) || !strings.Contains(line, `"pid":`)) {
 			t.Errorf("untagged worker line: %s", line)
 		}
@@ -160,17 +121,17 @@ func TestServeWorkersStatusReload(t *testing.T) {
 }
 
 func TestServeInProcessStatus(t *testing.T) {
-	sock := filepath.Join(shortDir(t), "c.sock")
+	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--workers", "0", "--control", sock)
-	resp, body := get(t, client, s.url())
+	resp, body := get(t, client, s.URL())
 	if resp.StatusCode != 200 || body != "hello from wat\n" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
 	}
 	st := statusOf(t, sock)
-	if !st.InProcess || len(st.Workers) != 1 || st.Workers[0].PID != s.cmd.Process.Pid || st.Workers[0].Requests < 1 {
+	if !st.InProcess || len(st.Workers) != 1 || st.Workers[0].PID != s.Cmd.Process.Pid || st.Workers[0].Requests < 1 {
 		t.Errorf("in-process status: %+v", st)
 	}
-	if code := s.stop(); code != 0 {
-		t.Errorf("exit %d; stderr:\n%s", code, s.stderr)
+	if code := s.Stop(); code != 0 {
+		t.Errorf("exit %d; stderr:\n%s", code, s.Log)
 	}
 }

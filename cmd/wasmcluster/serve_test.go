@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/http-wasm/http-wasm-host-go/tck"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 var client = &http.Client{Timeout: 30 * time.Second}
@@ -42,16 +43,16 @@ func get(t *testing.T, c *http.Client, url string, hdr ...string) (*http.Respons
 func TestServeHello(t *testing.T) {
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0")
 	for range 3 {
-		resp, body := get(t, client, s.url()+"/any/path")
+		resp, body := get(t, client, s.URL()+"/any/path")
 		if resp.StatusCode != 200 || body != "hello from wat\n" || resp.Header.Get("Content-Type") != "text/plain" {
 			t.Fatalf("got %d %q %v", resp.StatusCode, body, resp.Header)
 		}
 	}
-	if code := s.stop(); code != 0 {
-		t.Errorf("exit %d after SIGTERM, want 0; stderr:\n%s", code, s.stderr)
+	if code := s.Stop(); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0; stderr:\n%s", code, s.Log)
 	}
-	if !strings.Contains(s.stderr.String(), `"msg":"stopped"`) {
-		t.Errorf("no 'stopped' log:\n%s", s.stderr)
+	if !strings.Contains(s.Log.String(), `"msg":"stopped"`) {
+		t.Errorf("no 'stopped' log:\n%s", s.Log)
 	}
 }
 
@@ -62,10 +63,10 @@ func TestServeIPv6(t *testing.T) {
 	}
 	ln.Close()
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "[::1]:0")
-	if !strings.HasPrefix(s.addr, "[::1]:") {
-		t.Errorf("logged addr %q, want [::1]:port", s.addr)
+	if !strings.HasPrefix(s.Addr, "[::1]:") {
+		t.Errorf("logged addr %q, want [::1]:port", s.Addr)
 	}
-	if resp, body := get(t, client, s.url()); resp.StatusCode != 200 || body != "hello from wat\n" {
+	if resp, body := get(t, client, s.URL()); resp.StatusCode != 200 || body != "hello from wat\n" {
 		t.Errorf("got %d %q", resp.StatusCode, body)
 	}
 }
@@ -74,11 +75,11 @@ func TestServeIPv6(t *testing.T) {
 func TestServeMaxHeaderBytes(t *testing.T) {
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--max-header-bytes", "1KiB")
 	// net/http allows 4096 bytes of slack over MaxHeaderBytes.
-	resp, _ := get(t, client, s.url(), "X-Big", strings.Repeat("a", 8<<10))
+	resp, _ := get(t, client, s.URL(), "X-Big", strings.Repeat("a", 8<<10))
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("8 KiB header with max 1KiB: status %d, want 431", resp.StatusCode)
 	}
-	resp, _ = get(t, client, s.url(), "X-Small", "a")
+	resp, _ = get(t, client, s.URL(), "X-Small", "a")
 	if resp.StatusCode != 200 {
 		t.Errorf("small header: status %d, want 200", resp.StatusCode)
 	}
@@ -95,8 +96,8 @@ func TestServeUnixSocket(t *testing.T) {
 	stale.Close()
 
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "unix:"+sock)
-	if s.addr != "unix:"+sock {
-		t.Errorf("logged addr %q, want unix:%s", s.addr, sock)
+	if s.Addr != "unix:"+sock {
+		t.Errorf("logged addr %q, want unix:%s", s.Addr, sock)
 	}
 	uc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -114,8 +115,8 @@ func TestServeUnixSocket(t *testing.T) {
 		t.Errorf("second serve on a live socket: exit %d; stderr:\n%s", r.code, r.stderr)
 	}
 
-	if code := s.stop(); code != 0 {
-		t.Errorf("exit %d, want 0; stderr:\n%s", code, s.stderr)
+	if code := s.Stop(); code != 0 {
+		t.Errorf("exit %d, want 0; stderr:\n%s", code, s.Log)
 	}
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("socket file left behind after stop: %v", err)
@@ -133,12 +134,12 @@ func TestServeNext(t *testing.T) {
 	defer backend.Close()
 
 	s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0")
-	if resp, _ := get(t, client, s.url()+"/x"); resp.StatusCode != 404 {
+	if resp, _ := get(t, client, s.URL()+"/x"); resp.StatusCode != 404 {
 		t.Errorf("next without upstream: status %d, want 404", resp.StatusCode)
 	}
 
 	s = startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL)
-	resp, body := get(t, client, s.url()+"/some/path?q=1")
+	resp, body := get(t, client, s.URL()+"/some/path?q=1")
 	if resp.StatusCode != 200 || body != "backend /some/path?q=1" || resp.Header.Get("X-Backend-Saw") != "seen" {
 		t.Errorf("via upstream: %d %q, X-Backend-Saw=%q", resp.StatusCode, body, resp.Header.Get("X-Backend-Saw"))
 	}
@@ -146,7 +147,7 @@ func TestServeNext(t *testing.T) {
 
 func TestServePluginConfig(t *testing.T) {
 	plugin := wat(t, "config")
-	file := writeTemp(t, "guest.json", `{"from": "file"}`)
+	file := testkit.TempFile(t, "guest.json", []byte(`{"from": "file"}`))
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -160,7 +161,7 @@ func TestServePluginConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServe(t, tc.env, append([]string{plugin, "--listen", "127.0.0.1:0"}, tc.args...)...)
-			resp, body := get(t, client, s.url())
+			resp, body := get(t, client, s.URL())
 			if resp.StatusCode != 200 || body != tc.want {
 				t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, tc.want)
 			}
@@ -193,7 +194,7 @@ func TestServeGracefulStop(t *testing.T) {
 		s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL)
 		got := make(chan string, 1)
 		go func() {
-			resp, err := client.Get(s.url() + "/slow")
+			resp, err := client.Get(s.URL() + "/slow")
 			if err != nil {
 				got <- err.Error()
 				return
@@ -203,50 +204,50 @@ func TestServeGracefulStop(t *testing.T) {
 			got <- string(b)
 		}()
 		<-arrived
-		s.signal(os.Interrupt)
-		s.waitLog(`"msg":"stopping`) // the stop has begun while the request is held
+		s.Signal(os.Interrupt)
+		s.WaitLog(`"msg":"stopping`) // the stop has begun while the request is held
 		release <- struct{}{}        // unblocks only the held request
 		if body := <-got; body != "finished" {
 			t.Errorf("in-flight request during stop: %q, want finished", body)
 		}
-		if code := s.wait(); code != 0 {
-			t.Errorf("exit %d, want 0; stderr:\n%s", code, s.stderr)
+		if code := s.Wait(); code != 0 {
+			t.Errorf("exit %d, want 0; stderr:\n%s", code, s.Log)
 		}
 	})
 
 	t.Run("drain timeout", func(t *testing.T) {
 		s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL, "--drain-timeout", "300ms")
-		go client.Get(s.url() + "/slow")
+		go client.Get(s.URL() + "/slow")
 		<-arrived
-		if code := s.stop(); code != 1 {
-			t.Errorf("exit %d, want 1 (request cut off); stderr:\n%s", code, s.stderr)
+		if code := s.Stop(); code != 1 {
+			t.Errorf("exit %d, want 1 (request cut off); stderr:\n%s", code, s.Log)
 		}
-		if !strings.Contains(s.stderr.String(), "drain_timeout") {
-			t.Errorf("stderr does not explain the cut-off:\n%s", s.stderr)
+		if !strings.Contains(s.Log.String(), "drain_timeout") {
+			t.Errorf("stderr does not explain the cut-off:\n%s", s.Log)
 		}
 	})
 
 	t.Run("second signal", func(t *testing.T) {
 		s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL)
-		go client.Get(s.url() + "/slow")
+		go client.Get(s.URL() + "/slow")
 		<-arrived
-		s.signal(syscall.SIGTERM)
-		s.waitLog(`"msg":"stopping`)
+		s.Signal(syscall.SIGTERM)
+		s.WaitLog(`"msg":"stopping`)
 		// Resend until it dies: the first signal's handler restores the
 		// default action asynchronously. Without that, exiting would take
 		// the 30 s drain_timeout; wait gives up after 15 s.
 		go func() {
 			for {
 				select {
-				case <-s.done:
+				case <-s.Exited():
 					return
 				case <-time.After(100 * time.Millisecond):
-					s.signal(syscall.SIGTERM)
+					s.Signal(syscall.SIGTERM)
 				}
 			}
 		}()
-		if code := s.wait(); code == 0 {
-			t.Errorf("exit 0 after a forced stop, want non-zero; stderr:\n%s", s.stderr)
+		if code := s.Wait(); code == 0 {
+			t.Errorf("exit 0 after a forced stop, want non-zero; stderr:\n%s", s.Log)
 		}
 	})
 }
@@ -261,7 +262,7 @@ func TestTCK(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, nil, plugin, "--listen", "127.0.0.1:0", "--upstream", backend.URL)
-	tck.Run(t, client, s.url())
+	tck.Run(t, client, s.URL())
 }
 
 // serve takes a Go package directory too and builds it first (the README's
@@ -271,11 +272,11 @@ func TestServeGoPackageDir(t *testing.T) {
 		t.Skip("builds a Go guest; skipped in -short")
 	}
 	s := startServe(t, nil, filepath.Join("..", "..", "examples", "hello"), "--listen", "127.0.0.1:0")
-	resp, body := get(t, client, s.url())
+	resp, body := get(t, client, s.URL())
 	if resp.StatusCode != 200 || body != "hello from wasm\n" {
 		t.Errorf("got %d %q", resp.StatusCode, body)
 	}
-	if code := s.stop(); code != 0 {
-		t.Errorf("exit %d, want 0; stderr:\n%s", code, s.stderr)
+	if code := s.Stop(); code != 0 {
+		t.Errorf("exit %d, want 0; stderr:\n%s", code, s.Log)
 	}
 }

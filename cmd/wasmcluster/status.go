@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -83,14 +84,14 @@ func printStatus(w io.Writer, st *control.Status) error {
 	return tw.Flush()
 }
 
+// shortHash shows a version in status and reload output: a content hash
+// shortened (digest.ShortOrDash, "-" for none), while a name that is not
+// hex, one an embedder gave its workers, stays whole.
 func shortHash(h string) string {
-	if h == "" {
-		return "-"
+	if strings.Trim(h, "0123456789abcdef") != "" {
+		return h
 	}
-	if len(h) > 12 && strings.Trim(h, "0123456789abcdef") == "" {
-		return h[:12]
-	}
-	return h
+	return digest.ShortOrDash(h)
 }
 
 func fmtSeconds(s float64) string {

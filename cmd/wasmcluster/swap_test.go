@@ -1,9 +1,9 @@
 package main
 
-// Hot swap through the real binary (issue 5): the watcher rolls every
-// accepted version under load without a failed request, refuses bad
-// plugins while the old version keeps serving, survives a storm of writes
-// with at most one extra worker, and `reload --wait` reports the outcome.
+// Hot swap through the real binary: the watcher rolls every accepted
+// version under load without a failed request, refuses bad plugins while
+// the old version keeps serving, survives a storm of writes with at most
+// one extra worker, and `reload --wait` reports the outcome.
 // WASMCLUSTER_SOAK=1 runs the long version (20 swaps, >= 150k requests).
 
 import (
@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
@@ -28,39 +28,7 @@ import (
 // versionWAT is a guest answering "version <name>\n".
 func versionWAT(t *testing.T, name string) []byte {
 	t.Helper()
-	body := "version " + name + "\n"
-	return watBytes(t, fmt.Sprintf(`(module
-  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) %q)
-  (func (export "handle_request") (result i64)
-    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
-    (i64.const 0))
-  (func (export "handle_response") (param i32 i32)))`, body, len(body)))
-}
-
-// watBytes compiles WAT source (skipped without wat2wasm unless CI=true).
-func watBytes(t *testing.T, src string) []byte {
-	t.Helper()
-	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("wat2wasm not found (install wabt); CI=true, so not skipping")
-		}
-		t.Skip("wat2wasm not found (install wabt)")
-	}
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "g.wat"), filepath.Join(dir, "g.wasm")
-	if err := os.WriteFile(in, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command("wat2wasm", in, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testkit.HelloWAT(t, "version "+name+"\n")
 }
 
 func sha(b []byte) string {
@@ -98,26 +66,24 @@ func replaceFile(t *testing.T, path string, b []byte, method int) {
 
 // waitRolled waits until every one of n workers runs version and no roll is
 // under way; it returns the status then.
-func waitRolled(t *testing.T, sock, version string, n int, timeout time.Duration) *control.Status {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
+func waitRolled(tb testing.TB, sock, version string, n int, timeout time.Duration) *control.Status {
+	tb.Helper()
 	var st *control.Status
-	var err error
-	for time.Now().Before(deadline) {
-		st, err = control.QueryStatus(t.Context(), sock)
+	testkit.Eventually(tb, timeout, func() error {
+		var err error
+		st, err = control.QueryStatus(tb.Context(), sock)
 		if err == nil && st.Version == version && st.Target == "" && len(st.Workers) == n {
 			all := true
 			for _, w := range st.Workers {
 				all = all && w.State == "ready" && w.Version == version
 			}
 			if all {
-				return st
+				return nil
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("not all %d workers on %.12s within %v: %+v %v", n, version, timeout, st, err)
-	return nil
+		return fmt.Errorf("not all %d workers on %.12s: %+v %v", n, version, st, err)
+	})
+	return st
 }
 
 func countFDs(t *testing.T, pid int) int {
@@ -130,9 +96,9 @@ func countFDs(t *testing.T, pid int) int {
 
 // startSwapServe serves the plugin at path with n workers and a private
 // control socket.
-func startSwapServe(t *testing.T, path string, n int, extra ...string) (*server, string) {
+func startSwapServe(t *testing.T, path string, n int, extra ...string) (*testkit.Server, string) {
 	t.Helper()
-	sock := filepath.Join(shortDir(t), "c.sock")
+	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	args := append([]string{path, "--listen", "127.0.0.1:0", "--workers", strconv.Itoa(n), "--control", sock}, extra...)
 	return startServe(t, nil, args...), sock
 }
@@ -150,9 +116,9 @@ func TestSwapUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, sock := startSwapServe(t, path, 2)
-	l := startSwapLoad(s.url(), clients, "version A\n", "version B\n")
-	defer l.finish()
-	pid := s.cmd.Process.Pid
+	l := startSwapLoad(s.URL(), clients, "version A\n", "version B\n")
+	defer l.Stop()
+	pid := s.Cmd.Process.Pid
 	var fds0 int
 	var took []time.Duration
 	for i := 1; i <= swaps; i++ {
@@ -176,7 +142,6 @@ func TestSwapUnderLoad(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	l.finish()
 	l.check(t)
 	t.Logf("%d swaps, write -> all workers on the new version: %v", swaps, took)
 	fds1 := countFDs(t, pid)
@@ -184,8 +149,8 @@ func TestSwapUnderLoad(t *testing.T) {
 	if fds1 > fds0+3 {
 		t.Errorf("primary fds grew from %d to %d over %d swaps", fds0, fds1, swaps)
 	}
-	if soak && l.ok < 150000 {
-		t.Errorf("soak sent only %d requests, want >= 150000", l.ok)
+	if ok := l.Result().OK; soak && ok < 150000 {
+		t.Errorf("soak sent only %d requests, want >= 150000", ok)
 	}
 }
 
@@ -213,31 +178,27 @@ func TestSwapBadPlugins(t *testing.T) {
 	}{
 		{"garbage", []byte("this is not wasm at all\n"), "not a WebAssembly module"},
 		{"truncated", good[:len(good)/2], "preflight load"},
-		{"missing exports", watBytes(t, `(module (memory (export "memory") 1) (func (export "handle_response") (param i32 i32)))`), "handle_request"},
-		{"trap in _initialize", watBytes(t, `(module (memory (export "memory") 1) (func (export "_initialize") unreachable) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
-		{"hang in _initialize", watBytes(t, `(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))) (func (export "handle_request") (result i64) (i64.const 0)))`), "timed out"},
-		{"exit after _start", watBytes(t, `(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0))) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
+		{"missing exports", testkit.WAT(t, `(module (memory (export "memory") 1) (func (export "handle_response") (param i32 i32)))`), "handle_request"},
+		{"trap in _initialize", testkit.WAT(t, `(module (memory (export "memory") 1) (func (export "_initialize") unreachable) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
+		{"hang in _initialize", testkit.WAT(t, `(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))) (func (export "handle_request") (result i64) (i64.const 0)))`), "timed out"},
+		{"exit after _start", testkit.WAT(t, `(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0))) (func (export "handle_request") (result i64) (i64.const 0)))`), "preflight load"},
 	}
 	s, sock := startSwapServe(t, path, 2, "--plugin-preflight-timeout", "1500ms")
-	l := startSwapLoad(s.url(), 32, "version A\n", "version B\n")
-	defer l.finish()
+	l := startSwapLoad(s.URL(), 32, "version A\n", "version B\n")
+	defer l.Stop()
 	l.setExpect("version A\n")
 	for i, b := range bad {
 		replaceFile(t, path, b.wasm, i)
 		h := sha(b.wasm)
-		deadline := time.Now().Add(20 * time.Second)
 		var st *control.Status
-		for {
+		testkit.Eventually(t, 20*time.Second, func() error {
 			var err error
 			st, err = control.QueryStatus(t.Context(), sock)
 			if err == nil && st.Plugin != nil && st.Plugin.LastRefused != nil && st.Plugin.LastRefused.Version == h {
-				break
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not refused within 20s: %+v", b.name, st)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Errorf("%s: not refused: %+v", b.name, st)
+		})
 		r := st.Plugin.LastRefused
 		t.Logf("%s: refused: %s", b.name, r.Error)
 		if !strings.Contains(r.Error, b.want) {
@@ -255,7 +216,6 @@ func TestSwapBadPlugins(t *testing.T) {
 	waitRolled(t, sock, sha(next), 2, 30*time.Second)
 	l.setExpect("version B\n")
 	time.Sleep(300 * time.Millisecond)
-	l.finish()
 	l.check(t)
 }
 
@@ -274,9 +234,9 @@ func TestSwapStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, sock := startSwapServe(t, path, 2)
-	pid := s.cmd.Process.Pid
-	l := startSwapLoad(s.url(), 32, known...)
-	defer l.finish()
+	pid := s.Cmd.Process.Pid
+	l := startSwapLoad(s.URL(), 32, known...)
+	defer l.Stop()
 	var maxKids, maxActive atomic.Int64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
@@ -313,7 +273,6 @@ func TestSwapStorm(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	<-sampled
-	l.finish()
 	l.check(t)
 	// One surge worker at a time: at most workers+1 serve or start; the
 	// workers they replaced drain beside them (at most one per slot).
@@ -324,7 +283,7 @@ func TestSwapStorm(t *testing.T) {
 		t.Errorf("saw %d worker processes; at most 2 x workers = 4 allowed (the replaced ones draining)", m)
 	}
 	t.Logf("at most %d workers serving or starting, %d processes", maxActive.Load(), maxKids.Load())
-	resp, body := get(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, s.url())
+	resp, body := get(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, s.URL())
 	if resp.StatusCode != 200 || body != "version v20\n" {
 		t.Errorf("after the storm: %d %q", resp.StatusCode, body)
 	}
@@ -332,10 +291,10 @@ func TestSwapStorm(t *testing.T) {
 	// versions nobody runs: the newest few stay (plugins.DefaultKeepSnapshots
 	// plus those in use).
 	sum := sha256.Sum256([]byte(path))
-	snaps, _ := filepath.Glob(filepath.Join(cacheDir, "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]), "*.wasm"))
+	snaps, _ := filepath.Glob(filepath.Join(testkit.CacheHome(t), "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]), "*.wasm"))
 	cached := 0
 	for _, v := range vers {
-		if _, err := os.Stat(filepath.Join(cacheDir, "wasmcluster", sha(v))); err == nil {
+		if _, err := os.Stat(filepath.Join(testkit.CacheHome(t), "wasmcluster", sha(v))); err == nil {
 			cached++
 		}
 	}
@@ -405,7 +364,7 @@ func TestReloadCommand(t *testing.T) {
 		t.Fatalf("reload: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	waitRolled(t, sock, sha(a), 2, 20*time.Second)
-	if r := runBin(t, nil, "reload", "--control", filepath.Join(shortDir(t), "none.sock")); r.code != 1 || !strings.Contains(r.stderr, "no wasmcluster instance is running") {
+	if r := runBin(t, nil, "reload", "--control", filepath.Join(testkit.SocketDir(t), "none.sock")); r.code != 1 || !strings.Contains(r.stderr, "no wasmcluster instance is running") {
 		t.Errorf("reload without instance: exit %d, stderr %s", r.code, r.stderr)
 	}
 }
@@ -421,14 +380,7 @@ func TestSwapLatency(t *testing.T) {
 	}
 	n := workers.UsableCPUs()
 	goGuest := func(v string) []byte {
-		out := filepath.Join(t.TempDir(), v+".wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-ldflags", "-X main.version="+v, "-o", out, "../../bench/guests/version")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, b)
-		}
-		b, _ := os.ReadFile(out)
-		return b
+		return testkit.GoWasm(t, "../../bench/guests/version", "-ldflags=-X main.version="+v)
 	}
 	for _, kind := range []string{"wat", "go"} {
 		t.Run(kind, func(t *testing.T) {
@@ -441,8 +393,8 @@ func TestSwapLatency(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "plugin.wasm")
 			os.WriteFile(path, a, 0o644)
 			s, sock := startSwapServe(t, path, n)
-			l := startSwapLoad(s.url(), 8, "version A\n", "version B\n")
-			defer l.finish()
+			l := startSwapLoad(s.URL(), 8, "version A\n", "version B\n")
+			defer l.Stop()
 			var firsts, alls []time.Duration
 			for i := 1; i <= 6; i++ {
 				next := b
@@ -455,17 +407,16 @@ func TestSwapLatency(t *testing.T) {
 				replaceFile(t, path, next, 0)
 				var first time.Duration
 				for first == 0 && time.Since(t0) < 30*time.Second {
-					if _, body := get(t, c, s.url()); body == want {
+					if _, body := get(t, c, s.URL()); body == want {
 						first = time.Since(t0)
 					}
 				}
 				waitRolled(t, sock, sha(next), n, 30*time.Second)
 				all := time.Since(t0)
 				firsts, alls = append(firsts, first), append(alls, all)
-				t.Logf("swap %d (%s, %d bytes): first new answer %v, all workers new %v; %s", i, kind, len(next), first.Round(time.Millisecond), all.Round(time.Millisecond), phases(s.stderr.String(), t0))
+				t.Logf("swap %d (%s, %d bytes): first new answer %v, all workers new %v; %s", i, kind, len(next), first.Round(time.Millisecond), all.Round(time.Millisecond), phases(s.Log.String(), t0))
 				time.Sleep(500 * time.Millisecond)
 			}
-			l.finish()
 			l.check(t)
 			t.Logf("%s guest, %d workers: first new %v; all new %v", kind, n, firsts, alls)
 		})

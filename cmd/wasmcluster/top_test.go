@@ -1,8 +1,8 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -42,37 +43,21 @@ func TestQuantileDelta(t *testing.T) {
 // `wasmcluster top` in a real terminal (tmux): every worker shows up, and
 // q quits.
 func TestTopInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux not found; CI=true, so not skipping")
-		}
-		t.Skip("tmux not found (apt-get install tmux)")
-	}
-	dir := shortDir(t)
-	sock := filepath.Join(dir, "c.sock")
+	tmux := newTmux(t)
+	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--workers", "2", "--control", sock, "--admin", "off")
 	st := statusOf(t, sock)
-
-	tsock := filepath.Join(dir, "tmux.sock")
-	tmux := func(args ...string) (string, error) {
-		cmd := exec.Command("tmux", append([]string{"-S", tsock}, args...)...)
-		cmd.Env = testEnv("TERM=xterm-256color")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
 	if out, err := tmux("new-session", "-d", "-s", "top", "-x", "160", "-y", "30",
-		binPath+" top --interval 200ms --control "+sock); err != nil {
+		bin(t)+" top --interval 200ms --control "+sock); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
-	t.Cleanup(func() { tmux("kill-server") })
 
 	// Some traffic so rates show up.
 	for range 20 {
-		get(t, &http.Client{}, s.url())
+		get(t, &http.Client{}, s.URL())
 	}
 	var screen string
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		out, err := tmux("capture-pane", "-p", "-t", "top")
 		if err != nil {
 			t.Fatalf("capture-pane: %v: %s", err, out)
@@ -82,14 +67,11 @@ func TestTopInTmux(t *testing.T) {
 		for _, w := range st.Workers {
 			all = all && strings.Contains(screen, strconv.Itoa(w.PID))
 		}
-		if all {
-			break
+		if !all {
+			return fmt.Errorf("top never showed every worker %v:\n%s", st.Workers, screen)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("top never showed every worker %v:\n%s", st.Workers, screen)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, w := range st.Workers {
 		found := false
 		for line := range strings.SplitSeq(screen, "\n") {
@@ -104,15 +86,29 @@ func TestTopInTmux(t *testing.T) {
 		t.Fatalf("send-keys: %v: %s", err, out)
 	}
 	// top exits, so its window and the session close.
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		if _, err := tmux("has-session", "-t", "top"); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if _, err := tmux("has-session", "-t", "top"); err == nil {
 			out, _ := tmux("capture-pane", "-p", "-t", "top")
-			t.Fatalf("top still running 10 s after q:\n%s", out)
+			return fmt.Errorf("top still running after q:\n%s", out)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+}
+
+// newTmux returns a runner of tmux commands against a tmux server of the
+// test's own, on a private socket and killed when the test ends; its panes
+// get testkit.Env plus env and a terminal type.
+func newTmux(t *testing.T, env ...string) func(args ...string) (string, error) {
+	t.Helper()
+	tool := testkit.Require(t, "tmux")
+	sock := filepath.Join(testkit.SocketDir(t), "tmux.sock")
+	env = append([]string{"TERM=xterm-256color"}, env...)
+	tmux := func(args ...string) (string, error) {
+		cmd := exec.Command(tool, append([]string{"-S", sock}, args...)...)
+		cmd.Env = testkit.Env(t, env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
+	t.Cleanup(func() { tmux("kill-server") })
+	return tmux
 }

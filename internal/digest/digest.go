@@ -11,3 +11,13 @@ func Short(hash string) string {
 	}
 	return hash
 }
+
+// ShortOrDash is Short for a status line or a table column, where a blank
+// would read as a formatting error: it shows no version (an empty hash) as
+// "-".
+func ShortOrDash(hash string) string {
+	if hash == "" {
+		return "-"
+	}
+	return Short(hash)
+}

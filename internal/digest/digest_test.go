@@ -19,3 +19,15 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+func TestShortOrDash(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "-"},
+		{"v1", "v1"},
+		{"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "e3b0c44298fc"},
+	} {
+		if got := digest.ShortOrDash(tc.in); got != tc.want {
+			t.Errorf("ShortOrDash(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -32,6 +32,21 @@ func WATFile(tb testing.TB, path string) []byte {
 	return compileWAT(tb, filepath.Base(path), string(src))
 }
 
+// HelloWAT returns the smallest guest that serves: every request is
+// answered 200 with body, by handle_request alone. Each body is a distinct
+// module, so a test gets as many good versions of a plugin as it needs.
+func HelloWAT(tb testing.TB, body string) []byte {
+	tb.Helper()
+	return WAT(tb, fmt.Sprintf(`(module
+  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) %q)
+  (func (export "handle_request") (result i64)
+    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
+    (i64.const 0))
+  (func (export "handle_response") (param i32 i32)))`, body, len(body)))
+}
+
 // compileWAT compiles src, naming it name in wat2wasm's messages.
 func compileWAT(tb testing.TB, name, src string) []byte {
 	tb.Helper()

@@ -109,3 +109,11 @@ func TestTempFile(t *testing.T) {
 		t.Fatalf("TempFile wrote %q to %s (%v)", b, path, err)
 	}
 }
+
+// Each body is a module of its own.
+func TestHelloWAT(t *testing.T) {
+	a, b := HelloWAT(t, "a"), HelloWAT(t, "b")
+	if !bytes.HasPrefix(a, wasmMagic) || bytes.Equal(a, b) {
+		t.Errorf("HelloWAT gave %q and %q; want two different modules", a, b)
+	}
+}

@@ -17,8 +17,11 @@
 // in a temp dir removed right after, and its bytes are kept for the rest
 // of the test binary's life, keyed by their input (the source text; the
 // directory and flags). A failed build is remembered too, so each test
-// that needs the guest fails at once with the same message. TempFile puts
-// bytes in a file for commands that take a path.
+// that needs the guest fails at once with the same message. HelloWAT is
+// the smallest guest that serves, one distinct module per body, for tests
+// that need several good versions of a plugin. TempFile puts bytes in a
+// file for commands that take a path; SocketDir gives a directory short
+// enough for unix socket paths.
 //
 // The binary. Wasmcluster builds ./cmd/wasmcluster once per test binary
 // (and set of build flags) into the run directory, which Main removes
@@ -29,13 +32,17 @@
 // "serving" record, with the address it serves, its log in a Buffer and
 // methods to signal, stop and wait for it; the process gets its own
 // process group, and when the test ends it is sent SIGTERM and then its
-// group is killed, so no worker outlives the test. Run runs a command to
-// completion the same way.
+// group is killed, so no worker outlives the test. Launch does the same
+// without waiting for the record, and Run runs a command to completion.
+// StartFunc is Start for a server in the test's own process (a primary
+// run in-process): it waits until the server is ready and cancels it when
+// the test ends.
 //
 // Waiting and load. WaitFor and Eventually poll a condition until a
 // deadline and fail with a message saying what was awaited; deadlines
 // bound hung tests and are never assertions about speed. StartLoad runs
 // strict HTTP clients: every request has a body without GetBody
 // (StrictRequest), so net/http never silently retries it on a reused
-// connection, and every EOF, reset, refusal and non-2xx answer is counted.
+// connection, and every EOF, reset, refusal and non-2xx answer is counted;
+// a Check judges the 2xx answers (which version served, and when).
 package testkit

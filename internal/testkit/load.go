@@ -49,6 +49,10 @@ type LoadOptions struct {
 
 	// Timeout bounds one request. Defaults to 30 s.
 	Timeout time.Duration
+
+	// Pause is how long each client waits after an answer before its next
+	// request: for a steady trickle rather than a flood. Defaults to 0.
+	Pause time.Duration
 }
 
 // Load is strict HTTP load: requests that net/http cannot retry and
@@ -114,6 +118,7 @@ func (l *Load) client(i int) {
 	c := &http.Client{Transport: tr, Timeout: l.opts.Timeout}
 	for n := 0; !l.stop.Load(); n++ {
 		l.one(c, i, n)
+		time.Sleep(l.opts.Pause)
 	}
 }
 

@@ -123,3 +123,30 @@ func TestLoadCountsRefusals(t *testing.T) {
 		t.Errorf("load counted %v; want only refusals", res)
 	}
 }
+
+// With Pause, a client waits after each answer: no two of its requests
+// arrive closer together than the pause.
+func TestLoadPause(t *testing.T) {
+	const pause = 30 * time.Millisecond
+	var mu sync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer srv.Close()
+	l := StartLoad(srv.URL, LoadOptions{Pause: pause})
+	WaitFor(t, time.Minute, "5 answers", func() bool { return l.Result().OK >= 5 })
+	if res := l.Stop(); res.Failed() != 0 {
+		t.Fatalf("load: %v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(arrivals); i++ {
+		if gap := arrivals[i].Sub(arrivals[i-1]); gap < pause {
+			t.Errorf("requests %d and %d arrived %v apart, less than the pause %v", i-1, i, gap, pause)
+		}
+	}
+}

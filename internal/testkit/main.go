@@ -66,6 +66,20 @@ func CacheHome(tb testing.TB) string {
 	return filepath.Join(Dir(tb), "cache")
 }
 
+// SocketDir returns a new directory for unix sockets, removed when the test
+// ends. A socket's path is limited to 108 bytes, which a path below
+// t.TempDir (named after the test) can exceed, so this one is short:
+// directly in the system's temp dir.
+func SocketDir(tb testing.TB) string {
+	tb.Helper()
+	d, err := os.MkdirTemp("", "tk")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
 var goCache memo[string]
 
 // Env is the environment for a wasmcluster child process: this process's

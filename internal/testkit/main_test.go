@@ -42,3 +42,21 @@ func wantChild(t *testing.T, out string, passed, wantPass bool, want ...string) 
 		}
 	}
 }
+
+// SocketDir is short enough for a socket path and gone after the test.
+func TestSocketDir(t *testing.T) {
+	var dir string
+	t.Run("use", func(t *testing.T) {
+		dir = SocketDir(t)
+		// 108 bytes for the whole path, a socket name of a few included.
+		if len(dir) > 80 {
+			t.Errorf("%s: %d bytes, too long for socket paths", dir, len(dir))
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Fatalf("not a directory: %v", err)
+		}
+	})
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s after the test: %v, want it removed", dir, err)
+	}
+}

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -84,11 +85,20 @@ func Start(tb testing.TB, cmd *exec.Cmd) *Server {
 	return s.await(addrc)
 }
 
+// Launch starts cmd as Start does, with the same stop at the end of the
+// test, but returns at once, without an address: for a process that logs
+// no serving record (at a quieter log level), or a benchmark that times
+// its start itself.
+func Launch(tb testing.TB, cmd *exec.Cmd) *Server {
+	tb.Helper()
+	return launch(tb, cmd, func([]byte) {})
+}
+
 // StartLogFile is Start for a process that logs to logFile (--log-file):
 // it waits for the "serving" record in that file.
 func StartLogFile(tb testing.TB, cmd *exec.Cmd, logFile string) *Server {
 	tb.Helper()
-	s := launch(tb, cmd, func([]byte) {})
+	s := Launch(tb, cmd)
 	addrc := make(chan string, 1)
 	go func() {
 		for {
@@ -205,6 +215,39 @@ func (s *Server) WaitLog(substr string) {
 			s.tb.Fatalf("no %q in the log of %s within %v:\n%s", substr, s.Cmd.Path, stopBound, s.Log)
 		}
 		time.Sleep(pollEvery)
+	}
+}
+
+// StartFunc runs run in a goroutine, as Start runs a process, for a server
+// in the test's own process (a primary, an instance) whose run blocks until
+// its context is cancelled. It returns once ready is closed (by the
+// server's ready callback), failing the test if run returns first or ready
+// is not closed within a minute; what names the server in these failures.
+// When the test ends, the context is cancelled: an error from run, or run
+// not returning within a minute, is a test error.
+func StartFunc(tb testing.TB, what string, ready <-chan struct{}, run func(context.Context) error) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err, ok := <-done:
+			if ok && err != nil {
+				tb.Errorf("%s: %v", what, err)
+			}
+		case <-time.After(startBound):
+			tb.Errorf("%s did not return within %v of its cancel", what, startBound)
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		close(done) // reported here, not again at the cleanup
+		tb.Fatalf("%s returned before it was ready: %v", what, err)
+	case <-time.After(startBound):
+		tb.Fatalf("%s not ready within %v", what, startBound)
 	}
 }
 

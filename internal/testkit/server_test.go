@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -66,7 +69,7 @@ func TestStartExitEarly(t *testing.T) {
 	wantChild(t, out, passed, false, "exited with 3 before serving", "boom")
 }
 
-// The real binary, built once, serves a WAT guest and stops cleanly.
+// The real binary, built once, serves a HelloWAT guest and stops cleanly.
 func TestWasmcluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the wasmcluster binary")
@@ -76,7 +79,7 @@ func TestWasmcluster(t *testing.T) {
 	if again := Wasmcluster(t); again != bin || binaries.runs.Load()-before > 1 {
 		t.Errorf("built twice: %s, %s", bin, again)
 	}
-	plugin := TempFile(t, "hello.wasm", WATFile(t, filepath.Join(ModuleRoot(t), "examples", "wat-hello", "hello.wat")))
+	plugin := TempFile(t, "hello.wasm", HelloWAT(t, "hello from wat\n"))
 	cmd := exec.Command(bin, "serve", plugin, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--log-format", "json")
 	cmd.Env = Env(t)
 	s := Start(t, cmd)
@@ -117,4 +120,64 @@ func TestRun(t *testing.T) {
 		t.Fatalf("stdout %q: %v", stdout, err)
 	}
 	WaitFor(t, time.Minute, "the command's child to be killed with its group", func() bool { return !alive(child) })
+}
+
+// Launch returns before any serving record, and the end of the test stops
+// the process all the same.
+func TestLaunch(t *testing.T) {
+	var s *Server
+	t.Run("launch", func(t *testing.T) {
+		s = Launch(t, exec.Command("sleep", "600"))
+		if s.Addr != "" {
+			t.Errorf("Addr %q before any serving record", s.Addr)
+		}
+	})
+	select {
+	case <-s.Exited():
+	default:
+		t.Error("the launched process still runs after its test ended")
+	}
+}
+
+// StartFunc returns once the server is ready, and the end of the test
+// cancels it and waits for it to return.
+func TestStartFunc(t *testing.T) {
+	var returned atomic.Bool
+	t.Run("serve", func(t *testing.T) {
+		ready := make(chan struct{})
+		StartFunc(t, "server", ready, func(ctx context.Context) error {
+			close(ready)
+			<-ctx.Done()
+			returned.Store(true)
+			return nil
+		})
+		if returned.Load() {
+			t.Error("run returned before the test ended")
+		}
+	})
+	if !returned.Load() {
+		t.Error("run had not returned when the test ended")
+	}
+}
+
+// A server that returns before it is ready fails the test with its error;
+// so does one that returns an error when cancelled.
+func TestStartFuncFails(t *testing.T) {
+	switch childMode() {
+	case "early":
+		StartFunc(t, "server", nil, func(context.Context) error { return errors.New("boom") })
+		return
+	case "stop":
+		ready := make(chan struct{})
+		StartFunc(t, "server", ready, func(ctx context.Context) error {
+			close(ready)
+			<-ctx.Done()
+			return errors.New("bad stop")
+		})
+		return
+	}
+	out, passed := runChild(t, "early")
+	wantChild(t, out, passed, false, "server returned before it was ready: boom")
+	out, passed = runChild(t, "stop")
+	wantChild(t, out, passed, false, "server: bad stop")
 }

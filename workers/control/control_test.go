@@ -7,17 +7,9 @@ import (
 	"os"
 	"strings"
 	"testing"
-)
 
-// shortTempDir: unix socket paths are limited to ~108 bytes.
-func shortTempDir(t *testing.T) string {
-	d, err := os.MkdirTemp("", "wcc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+)
 
 func serve(t *testing.T, path string, handlers map[string]Handler) *Server {
 	t.Helper()
@@ -33,7 +25,7 @@ func serve(t *testing.T, path string, handlers map[string]Handler) *Server {
 // A status and a reload round trip over a real socket, with arguments,
 // errors and unknown commands.
 func TestRoundTrip(t *testing.T) {
-	path := shortTempDir(t) + "/c.sock"
+	path := testkit.SocketDir(t) + "/c.sock"
 	serve(t, path, map[string]Handler{
 		CmdStatus: func(context.Context, json.RawMessage) (any, error) {
 			return Status{PID: 42, Workers: []WorkerStatus{{ID: 1, State: "ready"}}}, nil
@@ -70,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestStatusWithoutInstance(t *testing.T) {
-	_, err := QueryStatus(t.Context(), shortTempDir(t)+"/none.sock")
+	_, err := QueryStatus(t.Context(), testkit.SocketDir(t)+"/none.sock")
 	if !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("QueryStatus on no instance = %v, want ErrNotRunning", err)
 	}
@@ -79,7 +71,7 @@ func TestStatusWithoutInstance(t *testing.T) {
 // A live instance's socket is never taken over; a stale one is replaced,
 // and "-" opens nothing.
 func TestOpenRefusesLiveSocket(t *testing.T) {
-	path := shortTempDir(t) + "/c.sock"
+	path := testkit.SocketDir(t) + "/c.sock"
 	s := serve(t, path, nil)
 	if _, err := Open(path, nil); err == nil {
 		t.Fatal("second server on a live control socket opened")

@@ -2,7 +2,6 @@ package httpserve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,82 +55,4 @@ func shareListener(t *testing.T, ln net.Listener) net.Listener {
 		t.Fatal(err)
 	}
 	return ln2
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type noRetry struct{ *strings.Reader }
-
-func (noRetry) Close() error { return nil }
-
-// noRetryBody is a body net/http cannot replay (no GetBody), so a failed
-// request is never retried silently.
-func noRetryBody(s string) noRetry { return noRetry{strings.NewReader(s)} }
-
-// load sends requests with non-replayable bodies from several clients and
-// counts every failure.
-type load struct {
-	stop   atomic.Bool
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	ok     int
-	failed []error
-}
-
-func startLoad(url string, clients int) *load {
-	l := &load{}
-	for i := range clients {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			// Every fourth client opens a connection per request.
-			tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: i%4 == 3}
-			defer tr.CloseIdleConnections()
-			c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-			for !l.stop.Load() {
-				l.one(c, url)
-			}
-		}()
-	}
-	return l
-}
-
-func (l *load) one(c *http.Client, url string) {
-	req, _ := http.NewRequest(http.MethodPost, url, noRetryBody("ping"))
-	resp, err := c.Do(req)
-	if err == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != http.StatusOK {
-			err = errors.New(resp.Status)
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err != nil {
-		l.failed = append(l.failed, err)
-	} else {
-		l.ok++
-	}
-}
-
-// finish stops the load and returns its totals.
-func (l *load) finish() *load {
-	l.stop.Store(true)
-	l.wg.Wait()
-	return l
-}
-
-func (l *load) String() string {
-	return fmt.Sprintf("ok=%d failed=%d %v", l.ok, len(l.failed), l.failed)
 }

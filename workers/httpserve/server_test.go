@@ -1,15 +1,15 @@
 package httpserve
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // Two servers share one listener as two workers do; draining one under
@@ -26,7 +26,11 @@ func TestDrainUnderLoadLosesNothing(t *testing.T) {
 		b := New(opts, &testPlugin{version: "b"}, testLogger(), nil)
 		a.Serve(ln)
 		b.Serve(ln2)
-		l := startLoad("http://"+ln.Addr().String()+"/", 16)
+		// Every fourth client opens a connection per request.
+		l := testkit.StartLoad("http://"+ln.Addr().String()+"/", testkit.LoadOptions{
+			Clients:     16,
+			NoKeepAlive: func(i int) bool { return i%4 == 3 },
+		})
 		time.Sleep(300 * time.Millisecond)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = a.Drain(ctx)
@@ -36,11 +40,11 @@ func TestDrainUnderLoadLosesNothing(t *testing.T) {
 		}
 		aDone := a.requests.Load()
 		time.Sleep(300 * time.Millisecond)
-		l.finish()
+		res := l.Stop()
 		b.Stop()
-		t.Logf("round %d: %v; a served %d", round, l, aDone)
-		if len(l.failed) != 0 || l.ok == 0 {
-			t.Errorf("round %d: requests failed during drain: %v", round, l)
+		t.Logf("round %d: %v; a served %d", round, res, aDone)
+		if res.Failed() != 0 || res.OK == 0 {
+			t.Errorf("round %d: requests failed during drain: %v", round, res)
 		}
 		if a.requests.Load() != aDone {
 			t.Errorf("round %d: drained server answered after drain returned", round)
@@ -66,7 +70,7 @@ func TestDrainWaitsForInFlight(t *testing.T) {
 	resp.Body.Close()
 	slow := make(chan *http.Response, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, base+"/sleep?d=1s", noRetryBody("x"))
+		req, _ := testkit.StrictRequest(http.MethodPost, base+"/sleep?d=1s", "x")
 		resp, err := (&http.Client{}).Do(req)
 		if err != nil {
 			t.Errorf("slow request: %v", err)
@@ -76,7 +80,7 @@ func TestDrainWaitsForInFlight(t *testing.T) {
 		resp.Body.Close()
 		slow <- resp
 	}()
-	waitFor(t, 5*time.Second, "slow request in flight", func() bool { return s.inFlight.Load() == 1 })
+	testkit.WaitFor(t, 5*time.Second, "slow request in flight", func() bool { return s.inFlight.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Drain(ctx); err != nil {
@@ -109,7 +113,7 @@ func TestServerMetersAndLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var access lockedBuffer
+	var access testkit.Buffer
 	s := New(Options{AccessLog: AccessLogCommon}, &testPlugin{version: "a"}, testLogger(), &access)
 	s.Serve(ln)
 	defer s.Stop()
@@ -143,22 +147,4 @@ func TestServerMetersAndLogs(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `"GET /one HTTP/1.1" 200 1`) || !strings.Contains(lines[1], `"GET /two HTTP/1.1" 200 1`) {
 		t.Errorf("access log:\n%s", access.String())
 	}
-}
-
-// lockedBuffer is an access log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // proxyPlugin proxies every request to an upstream, WebSockets included,
@@ -107,7 +109,7 @@ func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
 	if err == nil || rctx.Err() != nil {
 		t.Fatalf("read after the drain's cap: %v (test deadline: %v); want the connection closed", err, rctx.Err())
 	}
-	waitFor(t, 10*time.Second, "the WebSocket metered as 101", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the WebSocket metered as 101", func() bool {
 		return s.Metrics().Codes[http.StatusSwitchingProtocols] == 1
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // listenNotify opens a real unixgram socket like systemd's and points
@@ -92,13 +94,7 @@ func TestWatchdogInterval(t *testing.T) {
 
 // TestUnitsVerify runs the generated units through systemd-analyze verify.
 func TestUnitsVerify(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("systemd-analyze not found (install systemd): %v", err)
-		}
-		t.Skipf("systemd-analyze not found: %v", err)
-	}
+	analyze := testkit.Require(t, "systemd-analyze")
 	bin, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ package testwasm
 
 import (
 	"embed"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -24,19 +23,6 @@ func WAT(tb testing.TB, name string) []byte {
 		tb.Fatalf("no WAT guest %q: %v", name, err)
 	}
 	return testkit.WAT(tb, string(src))
-}
-
-// Hello returns a valid guest answering body, so tests get as many distinct
-// good versions as they need.
-func Hello(tb testing.TB, body string) []byte {
-	tb.Helper()
-	return testkit.WAT(tb, fmt.Sprintf(`(module
-  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) %q)
-  (func (export "handle_request") (result i64)
-    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
-    (i64.const 0)))`, body, len(body)))
 }
 
 // GoGuest builds testdata/goguest for wasip1: a reactor with

@@ -14,6 +14,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 const sampleFile = "../../../../config.toml"
@@ -114,13 +115,13 @@ func TestTOMLRoundTrip(t *testing.T) {
 }
 
 func TestPrecedence(t *testing.T) {
-	file := writeFile(t, `
+	file := testkit.TempFile(t, "config.toml", []byte(`
 listen = "127.0.0.1:1"
 request_timeout = "1s"
 [plugin]
 pool_size = 1
 memory_limit_pages = 100
-`)
+`))
 	t.Setenv("WASMCLUSTER_REQUEST_TIMEOUT", "2s")
 	t.Setenv("WASMCLUSTER_PLUGIN_POOL_SIZE", "2")
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
@@ -215,7 +216,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 			file := ""
 			if tt.file != "" {
-				file = writeFile(t, tt.file)
+				file = testkit.TempFile(t, "config.toml", []byte(tt.file))
 			}
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 			AddFlags(fs)
@@ -254,7 +255,7 @@ func TestValidateFieldErrors(t *testing.T) {
 
 func TestEmptySectionAndEmptyFile(t *testing.T) {
 	for _, body := range []string{"", "[log]\n", "[plugin]\n[log]\n"} {
-		c, err := Load(viper.New(), nil, writeFile(t, body))
+		c, err := Load(viper.New(), nil, testkit.TempFile(t, "config.toml", []byte(body)))
 		if err != nil {
 			t.Errorf("file %q: %v", body, err)
 		} else if c != Default() {
@@ -292,15 +293,6 @@ func TestResolveCacheDir(t *testing.T) {
 	if d, err := c.ResolveCacheDir(); !errors.As(err, &fe) || fe.Key != "cache_dir" {
 		t.Errorf("no HOME -> %q, %v, want a cache_dir error", d, err)
 	}
-}
-
-func writeFile(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // Whatever the file holds, Load returns a valid Config or an error; it never
@@ -345,7 +337,7 @@ func FuzzLoadFile(f *testing.F) {
 // Load can run again on the same viper instance (a reload on SIGHUP) and sees
 // the file's new content, including keys removed since.
 func TestReloadSameViper(t *testing.T) {
-	path := writeFile(t, "request_timeout = \"1s\"\n[plugin]\npool_size = 4\n")
+	path := testkit.TempFile(t, "config.toml", []byte("request_timeout = \"1s\"\n[plugin]\npool_size = 4\n"))
 	v := viper.New()
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	AddFlags(fs)

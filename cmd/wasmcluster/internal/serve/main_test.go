@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,13 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
@@ -50,49 +48,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// watBytes compiles WAT source with wat2wasm; without it the test is
-// skipped, unless CI=true.
-func watBytes(t *testing.T, src string) []byte {
-	t.Helper()
-	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("wat2wasm not found (install wabt); CI=true, so not skipping")
-		}
-		t.Skip("wat2wasm not found (install wabt)")
-	}
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "g.wat"), filepath.Join(dir, "g.wasm")
-	if err := os.WriteFile(in, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command("wat2wasm", in, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // versionGuest answers every request with "version NAME\n".
 func versionGuest(t *testing.T, name string) []byte {
 	t.Helper()
-	body := "version " + name + "\n"
-	return watBytes(t, fmt.Sprintf(`(module
-  (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) %q)
-  (func (export "handle_request") (result i64)
-    (call $write_body (i32.const 1) (i32.const 0) (i32.const %d))
-    (i64.const 0))
-  (func (export "handle_response") (param i32 i32)))`, body, len(body)))
+	return testkit.HelloWAT(t, "version "+name+"\n")
 }
 
 // initLogGuest writes "guest initialized" to stderr once per instance (in
 // _initialize), which the host logs, and answers "ok".
 func initLogGuest(t *testing.T) []byte {
-	return watBytes(t, `(module
+	return testkit.WAT(t, `(module
   (import "wasi_snapshot_preview1" "fd_write"
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
@@ -125,91 +90,55 @@ func writePlugin(t *testing.T, path string, b []byte) {
 	}
 }
 
-// shortTempDir: unix socket paths are limited to ~108 bytes, which
-// t.TempDir can exceed.
-func shortTempDir(t *testing.T) string {
-	d, err := os.MkdirTemp("", "sv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
-// logBuffer collects log records for assertions (and echoes them with -v).
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// testLogger logs at debug level into logs, for assertions, and with -v
+// to stderr too.
+func testLogger(logs *testkit.Buffer) *slog.Logger {
+	var w io.Writer = logs
 	if testing.Verbose() {
-		os.Stderr.Write(p)
+		w = io.MultiWriter(logs, os.Stderr)
 	}
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // testOptions serves plugin on 127.0.0.1:0 with a control socket in a
 // temporary directory, signals left alone, logging into the returned
 // buffer.
-func testOptions(t *testing.T, plugin string, n int) (Options, *logBuffer) {
+func testOptions(t *testing.T, plugin string, n int) (Options, *testkit.Buffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	return Options{
 		Plugin:        plugin,
 		Workers:       n,
 		Listener:      ln,
-		ControlPath:   filepath.Join(shortTempDir(t), "c.sock"),
+		ControlPath:   filepath.Join(testkit.SocketDir(t), "c.sock"),
 		DrainTimeout:  10 * time.Second,
 		Server:        httpserve.Options{IdleGrace: 300 * time.Millisecond},
 		IgnoreSignals: true,
-		Logger:        logs.logger(),
+		Logger:        testLogger(logs),
 	}, logs
 }
 
 // startRun runs Run until the test ends (then checks it stopped cleanly)
 // and returns once every worker serves.
-func startRun(t *testing.T, o Options, logs *logBuffer) {
+func startRun(t *testing.T, o Options, logs *testkit.Buffer) {
 	t.Helper()
+	logOnFailure(t, logs)
 	ready := make(chan struct{})
 	o.OnReady = func(net.Addr) { close(ready) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, o) }()
+	testkit.StartFunc(t, "Run", ready, func(ctx context.Context) error { return Run(ctx, o) })
+}
+
+// logOnFailure logs logs at the end of the test if it failed.
+func logOnFailure(t *testing.T, logs *testkit.Buffer) {
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("Run did not stop within 30s")
+		if t.Failed() {
+			t.Logf("log:\n%s", logs)
 		}
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before serving: %v\nlog:\n%s", err, logs)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("not serving within 60s; log:\n%s", logs)
-	}
 }
 
 // get answers "status body" for GET url.
@@ -223,18 +152,6 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return fmt.Sprintf("%d %s", resp.StatusCode, b)
-}
-
-// waitFor polls cond until it holds, or fails the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // status asks the instance at sock for its status.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -156,7 +157,7 @@ func TestSnapshotsFollowCacheDir(t *testing.T) {
 	wasm := versionGuest(t, "snapshots")
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	writePlugin(t, path, wasm)
-	snapshot := func(logs *logBuffer) string {
+	snapshot := func(logs *testkit.Buffer) string {
 		m := regexp.MustCompile(`snapshot=(\S+)`).FindStringSubmatch(logs.String())
 		if m == nil {
 			t.Fatalf("no snapshot path logged:\n%s", logs)

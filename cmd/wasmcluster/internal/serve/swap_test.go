@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
@@ -32,32 +33,18 @@ func compile(t *testing.T, wasm []byte, hcfg host.Config) {
 
 // startPrimary runs a primary with n workers (this test binary, as
 // RunWorker) on spec until the test ends, and waits for them to serve.
-func startPrimary(t *testing.T, n int, spec workers.Spec, logs *logBuffer) *workers.Primary {
+func startPrimary(t *testing.T, n int, spec workers.Spec, logs *testkit.Buffer) *workers.Primary {
 	t.Helper()
+	logOnFailure(t, logs)
 	ready := make(chan struct{})
 	pr, err := workers.NewPrimary(workers.PrimaryOptions{
 		Listen: "127.0.0.1:0", Workers: n, Spec: spec, ControlPath: "-", DrainTimeout: 10 * time.Second,
-		IgnoreSignals: true, Logger: logs.logger(), OnReady: func(net.Addr) { close(ready) },
+		IgnoreSignals: true, Logger: testLogger(logs), OnReady: func(net.Addr) { close(ready) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("primary: %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("primary returned before ready: %v\n%s", err, logs)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("workers not ready within 60s:\n%s", logs)
-	}
+	testkit.StartFunc(t, "primary", ready, pr.Run)
 	return pr
 }
 
@@ -66,12 +53,12 @@ func startPrimary(t *testing.T, n int, spec workers.Spec, logs *logBuffer) *work
 // compiled (the preflight compiles it, once), not for a reload; and a
 // newer content without compiled code stops the worker staged before.
 func TestStager(t *testing.T) {
-	logs := &logBuffer{}
-	hcfg := host.Config{CacheDir: t.TempDir(), Logger: logs.logger()}
+	logs := &testkit.Buffer{}
+	hcfg := host.Config{CacheDir: t.TempDir(), Logger: testLogger(logs)}
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	v1b, v2b, v3b := versionGuest(t, "stage 1"), versionGuest(t, "stage 2"), versionGuest(t, "stage 3")
 	writePlugin(t, path, v1b)
-	mgr, err := plugins.New(path, plugins.Options{StoreDir: t.TempDir(), Preflight: preflight.Options{Host: hcfg}, Logger: logs.logger()})
+	mgr, err := plugins.New(path, plugins.Options{StoreDir: t.TempDir(), Preflight: preflight.Options{Host: hcfg}, Logger: testLogger(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +102,7 @@ func TestStager(t *testing.T) {
 	}
 	v3 := stageNext(v3b)
 	st.onStage(v3, plugins.TriggerWatch)
-	waitFor(t, 20*time.Second, "the worker staged for v2 to stop", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the worker staged for v2 to stop", func() bool {
 		ws := pr.Status().Workers
 		return len(ws) == 1 && ws[0].Version == v1.Hash
 	})
@@ -146,7 +133,7 @@ func TestWatchRollsAcceptedVersions(t *testing.T) {
 
 	garbage := []byte("not wasm")
 	writePlugin(t, path, garbage)
-	waitFor(t, 30*time.Second, "the refusal in status", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the refusal in status", func() bool {
 		p := status(t, o.ControlPath).Plugin
 		return p.LastRefused != nil && p.LastRefused.Version == sha(garbage) && p.NRefused == 1
 	})
@@ -156,14 +143,14 @@ func TestWatchRollsAcceptedVersions(t *testing.T) {
 
 	for _, n := range names[1:] {
 		writePlugin(t, path, guests[n])
-		waitFor(t, 60*time.Second, "the roll to "+n, func() bool { return allOn(status(t, o.ControlPath), sha(guests[n]), 1) })
+		testkit.WaitFor(t, 60*time.Second, "the roll to "+n, func() bool { return allOn(status(t, o.ControlPath), sha(guests[n]), 1) })
 		if got := get(t, url); got != "200 version watched "+n+"\n" {
 			t.Fatalf("after the roll to %s: GET %q", n, got)
 		}
 	}
 	// Three snapshots are kept besides the one in use, so A's went, and
 	// its compiled code with it; E's stays.
-	waitFor(t, 20*time.Second, "A's compiled code pruned", func() bool { return !host.Cached(o.Host.CacheDir, sha(guests["A"])) })
+	testkit.WaitFor(t, 20*time.Second, "A's compiled code pruned", func() bool { return !host.Cached(o.Host.CacheDir, sha(guests["A"])) })
 	if !host.Cached(o.Host.CacheDir, sha(guests["E"])) {
 		t.Errorf("the serving version's compiled code was pruned")
 	}
@@ -176,12 +163,12 @@ func TestWatchRollsAcceptedVersions(t *testing.T) {
 // and the compiled code of every version with a snapshot in any store
 // beside its own (other instances sharing the cache); it removes the rest.
 func TestAfterRollPrunes(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	stores := t.TempDir()
-	hcfg := host.Config{CacheDir: t.TempDir(), Logger: logs.logger()}
+	hcfg := host.Config{CacheDir: t.TempDir(), Logger: testLogger(logs)}
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	mgr, err := plugins.New(path, plugins.Options{StoreDir: filepath.Join(stores, "ours"), KeepSnapshots: 1,
-		Preflight: preflight.Options{Host: hcfg}, Logger: logs.logger()})
+		Preflight: preflight.Options{Host: hcfg}, Logger: testLogger(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +197,7 @@ func TestAfterRollPrunes(t *testing.T) {
 	compile(t, g["theirs"], hcfg)
 	compile(t, g["orphan"], hcfg)
 
-	sw := &swapper{mgr: mgr, cacheDir: hcfg.CacheDir, log: logs.logger()}
+	sw := &swapper{mgr: mgr, cacheDir: hcfg.CacheDir, log: testLogger(logs)}
 	sw.afterRoll(control.RollStatus{}, []string{sha(g["x2"])})
 	for n, want := range map[string]bool{"x1": false, "x2": true, "x3": true, "theirs": true, "orphan": false} {
 		if got := host.Cached(hcfg.CacheDir, sha(g[n])); got != want {
