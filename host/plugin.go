@@ -48,19 +48,21 @@ type Plugin struct {
 
 type counters struct {
 	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
+	upstream                                                   [numCauses]atomic.Uint64
 }
 
 // Stats is a snapshot of a plugin's counters.
 type Stats struct {
-	Requests       uint64 // requests served (any outcome)
-	Traps          uint64 // requests answered 500 because the guest failed
-	Timeouts       uint64 // requests answered 504
-	TooLarge       uint64 // requests answered 413
-	Instantiations uint64 // instances created, prewarm included
-	Waits          uint64 // requests that found no idle instance and waited for one
-	PoolSize       int    // configured bound
-	Live           int    // instances alive (idle + in use)
-	Idle           int    // instances waiting in the pool
+	Requests       uint64        // requests served (any outcome)
+	Traps          uint64        // requests answered 500 because the guest failed
+	Timeouts       uint64        // requests answered 504
+	TooLarge       uint64        // requests answered 413
+	Instantiations uint64        // instances created, prewarm included
+	Waits          uint64        // requests that found no idle instance and waited for one
+	PoolSize       int           // configured bound
+	Live           int           // instances alive (idle + in use)
+	Idle           int           // instances waiting in the pool
+	Upstream       UpstreamStats // requests the upstream proxy could not complete, by cause
 }
 
 // New compiles wasm, checks that it is an http-wasm handler, and prewarms
@@ -155,6 +157,7 @@ func (p *Plugin) Stats() Stats {
 		PoolSize:       p.cfg.PoolSize,
 		Live:           live,
 		Idle:           idle,
+		Upstream:       upstreamStats(&p.stats.upstream),
 	}
 }
 
