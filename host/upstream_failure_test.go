@@ -2,9 +2,9 @@ package host_test
 
 import (
 	"bufio"
-	"log/slog"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
