@@ -223,11 +223,9 @@ type UpstreamStats struct {
 	ClientGone   uint64 // not answered: the client left first (nginx's 499)
 }
 
-// UpstreamCauses names the causes of UpstreamStats, in order, as ByCause
-// and the logs ("cause") spell them.
-func UpstreamCauses() []string { return causeNames[:] }
-
-// ByCause is u keyed by cause name.
+// ByCause is u keyed by cause name, every cause present: timeout, connect,
+// reset, bad_response, body_too_large, bad_body, client_gone (as the logs'
+// "cause" attribute spells them).
 func (u UpstreamStats) ByCause() map[string]uint64 {
 	v := u.values()
 	m := make(map[string]uint64, numCauses)

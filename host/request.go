@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,6 +221,10 @@ func (rq *request) finish() {
 	if len(rq.respBody) > 0 && bodyAllowed(status) {
 		_, _ = rq.w.Write(rq.respBody) // a client gone away is not the guest's fault
 	}
+	// The body is sent: an instance waiting in the pool must not pin a
+	// large one (a buffered response of up to MaxBufferedResponse) until
+	// its next request.
+	rq.respBody = keep(rq.respBody)
 }
 
 // hasTrailers reports whether the response carries trailers, which need a
@@ -297,9 +302,17 @@ var errResponseTooLarge = errors.New("response too large to buffer for handle_re
 
 func (c *captureWriter) Write(b []byte) (int, error) {
 	c.WriteHeader(http.StatusOK)
-	if int64(len(c.rq.respBody)+len(b)) > c.limit {
+	n := int64(len(c.rq.respBody) + len(b))
+	if n > c.limit {
 		c.rq.overflow = true
 		return 0, errResponseTooLarge
+	}
+	if n > int64(cap(c.rq.respBody)) {
+		// Grow once to the announced length rather than by doubling, which
+		// leaves about as much garbage again as the body.
+		if cl, err := strconv.ParseInt(c.Header().Get("Content-Length"), 10, 64); err == nil && cl > n && cl <= c.limit {
+			c.rq.respBody = slices.Grow(c.rq.respBody, int(cl)-len(c.rq.respBody))
+		}
 	}
 	c.rq.respBody = append(c.rq.respBody, b...)
 	return len(b), nil

@@ -99,17 +99,18 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		guestConfig = b
 	}
 	return host.Config{
-		Name:             name,
-		CacheDir:         cfg.ResolveCacheDir(),
-		GuestConfig:      guestConfig,
-		Upstream:         cfg.UpstreamURL(),
-		PoolSize:         cfg.Plugin.PoolSize,
-		RequestTimeout:   cfg.RequestTimeout,
-		MaxRequestBody:   int64(cfg.MaxRequestBody),
-		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
-		Uninterruptible:  !cfg.Plugin.Interrupt,
-		InitTimeout:      cfg.Plugin.InitTimeout,
-		Logger:           log,
+		Name:                name,
+		CacheDir:            cfg.ResolveCacheDir(),
+		GuestConfig:         guestConfig,
+		Upstream:            cfg.UpstreamURL(),
+		PoolSize:            cfg.Plugin.PoolSize,
+		RequestTimeout:      cfg.RequestTimeout,
+		MaxRequestBody:      int64(cfg.MaxRequestBody),
+		MaxBufferedResponse: int64(cfg.Plugin.MaxBufferedResponse),
+		MemoryLimitPages:    cfg.Plugin.MemoryLimitPages,
+		Uninterruptible:     !cfg.Plugin.Interrupt,
+		InitTimeout:         cfg.Plugin.InitTimeout,
+		Logger:              log,
 	}, nil
 }
 

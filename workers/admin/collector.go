@@ -25,6 +25,7 @@ var (
 	descInFlight = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
 	descTraps    = prometheus.NewDesc("wasmcluster_guest_traps_total", "Requests answered 500 because the guest trapped.", []string{"worker"}, nil)
 	descTimeouts = prometheus.NewDesc("wasmcluster_guest_timeouts_total", "Requests answered 504 because the guest ran past request_timeout.", []string{"worker"}, nil)
+	descUpstream = prometheus.NewDesc("wasmcluster_upstream_failures_total", "Requests the --upstream proxy could not complete, by cause: timeout (answered 504), connect, reset, bad_response (502) are the upstream's; body_too_large (413), bad_body (400), client_gone (no answer) the client's.", []string{"worker", "cause"}, nil)
 	descWaits    = prometheus.NewDesc("wasmcluster_pool_waits_total", "Requests that found every guest instance busy and waited for one (raise plugin.pool_size if this grows).", []string{"worker"}, nil)
 	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size is the bound, live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
 	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
@@ -87,6 +88,9 @@ func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
 	counter(ch, descTraps, float64(sl.Total.Traps), w)
 	counter(ch, descTimeouts, float64(sl.Total.Timeouts), w)
 	counter(ch, descWaits, float64(sl.Total.PoolWaits), w)
+	for cause, n := range sl.Total.Upstream { // every cause, zeros included (host.UpstreamStats.ByCause)
+		counter(ch, descUpstream, float64(n), w, cause)
+	}
 	gauge(ch, descPool, float64(sl.PoolSize), w, "size")
 	gauge(ch, descPool, float64(sl.PoolLive), w, "live")
 	gauge(ch, descPool, float64(sl.PoolIdle), w, "idle")

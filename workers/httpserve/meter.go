@@ -25,6 +25,8 @@ type Metrics struct {
 	PoolLive   int            `json:"pool_live,omitempty"`
 	PoolIdle   int            `json:"pool_idle,omitempty"`
 	PoolWaits  uint64         `json:"pool_waits,omitempty"` // requests that waited for a free instance
+	// Upstream is host.Stats.Upstream by cause name (UpstreamStats.ByCause).
+	Upstream map[string]uint64 `json:"upstream,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -57,6 +59,12 @@ func (m *Metrics) Add(o *Metrics) {
 	m.Traps += o.Traps
 	m.Timeouts += o.Timeouts
 	m.PoolWaits += o.PoolWaits
+	for c, n := range o.Upstream {
+		if m.Upstream == nil {
+			m.Upstream = make(map[string]uint64, len(o.Upstream))
+		}
+		m.Upstream[c] += n
+	}
 }
 
 // meter counts requests.
@@ -99,6 +107,7 @@ func (m *meter) snapshot(p Plugin) *Metrics {
 		s := st.Stats()
 		out.Traps, out.Timeouts, out.PoolWaits = s.Traps, s.Timeouts, s.Waits
 		out.PoolSize, out.PoolLive, out.PoolIdle = s.PoolSize, s.Live, s.Idle
+		out.Upstream = s.Upstream.ByCause()
 	}
 	return out
 }
