@@ -158,3 +158,65 @@ func TestMaxBufferedResponse(t *testing.T) {
 		}
 	}
 }
+
+// workerRSS is wasmcluster_worker_rss_bytes of the only worker slot.
+func workerRSS(t *testing.T, admin string) float64 {
+	t.Helper()
+	for _, m := range scrape(t, admin)["wasmcluster_worker_rss_bytes"].GetMetric() {
+		return m.GetGauge().GetValue()
+	}
+	return 0
+}
+
+// TestBufferedResponseMemoryReturned: a worker that held large buffered
+// responses (every instance of its pool at once) gives the memory back
+// once they are sent; it used to keep pool size x response size for good.
+func TestBufferedResponseMemoryReturned(t *testing.T) {
+	const size, pool = 32 << 20, 4
+	body := bytes.Repeat([]byte("u"), size)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer up.Close()
+	s := startServe(t, nil, wat(t, "bufresp"), "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-",
+		"--admin", "127.0.0.1:0", "--upstream", up.URL, "--plugin-pool-size", strconv.Itoa(pool))
+	admin := adminAddr(t, s)
+	var idle float64
+	deadline := time.Now().Add(10 * time.Second) // RSS is sampled every second
+	for idle == 0 && time.Now().Before(deadline) {
+		idle = workerRSS(t, admin)
+		time.Sleep(200 * time.Millisecond)
+	}
+	for range 2 {
+		done := make(chan string, pool)
+		for range pool {
+			go func() {
+				resp, err := http.Get(s.url())
+				if err != nil {
+					done <- err.Error()
+					return
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				done <- fmt.Sprintf("%d %d", resp.StatusCode, n)
+			}()
+		}
+		for range pool {
+			if got := <-done; got != fmt.Sprintf("200 %d", size) {
+				t.Fatalf("buffered response: %s, want 200 %d", got, size)
+			}
+		}
+	}
+	// Generous: 64 MiB over idle, where the pool alone used to keep 128 MiB
+	// and the Go heap's garbage 200 more.
+	var rss float64
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		if rss = workerRSS(t, admin); rss < idle+64<<20 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("worker RSS %.0f MiB idle, %.0f MiB after %d buffered responses of %d MiB", idle/(1<<20), rss/(1<<20), 2*pool, size>>20)
+	if rss >= idle+64<<20 {
+		t.Errorf("worker RSS stays at %.0f MiB (idle %.0f MiB)", rss/(1<<20), idle/(1<<20))
+	}
+}
