@@ -5,11 +5,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -67,8 +70,19 @@ func newUpstreamProxy(target *url.URL, log *slog.Logger) *upstreamProxy {
 		},
 		FlushInterval: -1, // stream: flush every write
 		ErrorHandler:  u.failed,
+		// The proxy's own log lines (an upstream that breaks mid-body, once
+		// per failure) go through the same limit, in the plugin's log.
+		ErrorLog: stdlog.New(proxyLog{u.warn}, "", 0),
 	}
 	return u
+}
+
+// proxyLog is the reverse proxy's log, one limited WARN per line.
+type proxyLog struct{ l *logLimiter }
+
+func (p proxyLog) Write(b []byte) (int, error) {
+	p.l.warn("proxy", "upstream proxy error", slog.String("err", strings.TrimSpace(string(b))))
+	return len(b), nil
 }
 
 func (u *upstreamProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +104,7 @@ func (u *upstreamProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (u *upstreamProxy) failed(w http.ResponseWriter, r *http.Request, err error) {
 	var bodyErr error
 	if b, ok := r.Context().Value(recordingBodyKey{}).(*recordingBody); ok {
-		bodyErr = b.err
+		bodyErr = b.failure()
 	}
 	c := classify(r.Context(), err, bodyErr)
 	if st := nextStatsFrom(r.Context()); st != nil {
@@ -114,17 +128,30 @@ func (u *upstreamProxy) failed(w http.ResponseWriter, r *http.Request, err error
 type recordingBodyKey struct{}
 
 // recordingBody keeps the first error reading the client's body returned.
+// The transport reads the body on a goroutine of its own, which may still
+// run when the proxy reports a failure: hence the lock.
 type recordingBody struct {
 	io.ReadCloser
+	mu  sync.Mutex
 	err error
 }
 
 func (b *recordingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
 	}
 	return n, err
+}
+
+func (b *recordingBody) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // upstreamCause is why the proxy could not complete a request.

@@ -247,3 +247,33 @@ func TestUpstreamFailureLogsLimited(t *testing.T) {
 		t.Errorf("Stats.Upstream.Connect = %d, want %d", s.Upstream.Connect, n)
 	}
 }
+
+// TestUpstreamCutMidBodyLogsLimited: an upstream that breaks after its
+// headers cuts the client's response; the proxy's line about it goes to
+// the plugin's log, limited like the others (it went to the standard
+// logger, once per failure).
+func TestUpstreamCutMidBodyLogsLimited(t *testing.T) {
+	cut := rawUpstream(t, func(c net.Conn) {
+		readHead(c)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+		c.Close()
+	})
+	logger, logs := captureLogger(slog.LevelInfo)
+	p := newPlugin(t, wat(t, "next"), host.Config{Upstream: cut, Logger: logger})
+	srv, _ := listen(t, "127.0.0.1:0", p)
+	const n = 20
+	for range n {
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err == nil {
+			t.Error("a cut upstream body reached the client as a whole one")
+		}
+		resp.Body.Close()
+	}
+	if got := logs.find("upstream proxy error"); len(got) == 0 || len(got) > 2 {
+		t.Errorf("%d cut responses logged %d lines, want 1: %v", n, len(got), got)
+	}
+	checkPoolIdle(t, p)
+}
