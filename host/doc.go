@@ -45,4 +45,13 @@
 // proxy. For a request that upgrades its connection (a WebSocket),
 // RequestTimeout bounds next only until the proxy takes the connection over;
 // the stream then lives until a side closes it or the server ends it.
+// proxy. A round trip that fails before the upstream's headers arrive is
+// answered by cause (504 past the request's deadline, 413 or 400 for the
+// client's body, 502 for a refused, reset or broken upstream, nothing for a
+// client that left) and counted in Stats.Upstream; the upstream's failures
+// log at most one line per cause per 10 s, plus a count of the rest. After
+// the headers, a failure cuts the client's response. A response captured
+// for handle_response (buffer_response) is bounded by
+// Config.MaxBufferedResponse; past 1 MiB it is held in a mapping outside the
+// Go heap, unmapped when the response is sent.
 package host

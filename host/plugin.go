@@ -48,21 +48,23 @@ type Plugin struct {
 
 type counters struct {
 	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
+	upstream                                                   [numCauses]atomic.Uint64
 }
 
 // Stats is a snapshot of a plugin's counters.
 type Stats struct {
-	Requests       uint64 // requests served (any outcome)
-	Traps          uint64 // requests answered 500 because the guest failed
-	Timeouts       uint64 // requests answered 504
-	TooLarge       uint64 // requests answered 413
-	Instantiations uint64 // instances created, prewarm included
-	Waits          uint64 // requests that found every instance busy at the bound and waited for one
-	Rejected       uint64 // of those, requests answered 503 because none freed up within PoolWait
-	PoolSize       int    // instances prewarmed and kept idle
-	PoolMax        int    // instances alive at most (from MemoryBudget)
-	Live           int    // instances alive (idle + in use)
-	Idle           int    // instances waiting in the pool
+	Requests       uint64        // requests served (any outcome)
+	Traps          uint64        // requests answered 500 because the guest failed
+	Timeouts       uint64        // requests answered 504
+	TooLarge       uint64        // requests answered 413
+	Instantiations uint64        // instances created, prewarm included
+	Waits          uint64        // requests that found every instance busy at the bound and waited for one
+	Rejected       uint64        // of those, requests answered 503 because none freed up within PoolWait
+	PoolSize       int           // instances prewarmed and kept idle
+	PoolMax        int           // instances alive at most (from MemoryBudget)
+	Live           int           // instances alive (idle + in use)
+	Idle           int           // instances waiting in the pool
+	Upstream       UpstreamStats // requests the upstream proxy could not complete, by cause
 }
 
 // New compiles wasm, checks that it is an http-wasm handler, and prewarms
@@ -172,6 +174,7 @@ func (p *Plugin) Stats() Stats {
 		PoolMax:        p.pool.max,
 		Live:           live,
 		Idle:           idle,
+		Upstream:       upstreamStats(&p.stats.upstream),
 	}
 }
 

@@ -92,6 +92,7 @@ type request struct {
 	nextWrote   bool          // phaseCaptured: next wrote headers into the capture
 	overflow    bool          // phaseCaptured: next's response outgrew MaxBufferedResponse
 	sent        *statusWriter // phasePassthrough: next's writer, which keeps its status
+	big         *offHeap      // phaseCaptured: respBody's buffer once it outgrew maxRetained
 
 	scratch []byte            // reused for multi-value results
 	canon   map[string]string // guest header name -> canonical, kept across requests
@@ -224,6 +225,20 @@ func (rq *request) finish() {
 	if len(rq.respBody) > 0 && bodyAllowed(status) {
 		_, _ = rq.w.Write(rq.respBody) // a client gone away is not the guest's fault
 	}
+	// The body is sent: an instance waiting in the pool must not pin a
+	// large one (a buffered response of up to MaxBufferedResponse) until
+	// its next request.
+	rq.releaseBig()
+	rq.respBody = keep(rq.respBody)
+}
+
+// releaseBig gives back the off-heap buffer of a large buffered response.
+func (rq *request) releaseBig() {
+	if rq.big != nil {
+		rq.respBody = nil // it may point into the mapping
+		rq.big.release()
+		rq.big = nil
+	}
 }
 
 // hasTrailers reports whether the response carries trailers, which need a
@@ -301,9 +316,19 @@ var errResponseTooLarge = errors.New("response too large to buffer for handle_re
 
 func (c *captureWriter) Write(b []byte) (int, error) {
 	c.WriteHeader(http.StatusOK)
-	if int64(len(c.rq.respBody)+len(b)) > c.limit {
+	n := int64(len(c.rq.respBody) + len(b))
+	if n > c.limit {
 		c.rq.overflow = true
 		return 0, errResponseTooLarge
+	}
+	if n > maxRetained && c.rq.big == nil {
+		// Past what an instance keeps, the body moves to a buffer of its
+		// own, outside the Go heap, sized for the limit (no regrowth) and
+		// given back to the OS when the response is sent.
+		if big := newOffHeap(int(c.limit)); big != nil {
+			c.rq.big = big
+			c.rq.respBody = append(big.mem[:0], c.rq.respBody...)
+		}
 	}
 	c.rq.respBody = append(c.rq.respBody, b...)
 	return len(b), nil
@@ -354,6 +379,7 @@ func (rq *request) detach() *request {
 	d.replay = bytes.Clone(rq.replay)
 	d.newBody = bytes.Clone(rq.newBody)
 	d.respBody = bytes.Clone(rq.respBody)
+	d.big = nil // never set before next, when requests are detached
 	d.scratch, d.canon = nil, nil
 	return &d
 }
@@ -365,6 +391,7 @@ const maxRetained = 1 << 20
 // reset prepares the instance's request state for a new request, keeping
 // small buffers to avoid allocating on the hot path.
 func (rq *request) reset(w http.ResponseWriter, r *http.Request, features abi.Features) {
+	rq.releaseBig() // left by a request that failed before its response was sent
 	*rq = request{
 		w:        w,
 		r:        r,

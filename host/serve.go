@@ -112,6 +112,14 @@ func (p *Plugin) serve(ctx context.Context, inst *instance, rq *request) outcome
 		out.err = fmt.Errorf("next: %w", nextErr)
 		return out
 	}
+	if isDeadline(nextErr) {
+		// next used up the request's time and answered for it (the
+		// upstream proxy's 504): handle_response would start past the
+		// deadline, so it is skipped, and the timeout is next's, not the
+		// guest's.
+		out.abort = rq.settle(isError)
+		return out
+	}
 	if !out.released {
 		stack[0], stack[1] = uint64(ctxNext.Ctx()), 0
 		if isError {
@@ -152,7 +160,7 @@ func (rq *request) settle(nextFailed bool) (abort bool) {
 // bounded by the request's deadline. It reports whether next failed
 // (panicked), and why next's context ended if it did (deadline, client).
 func (p *Plugin) runNext(rq *request) (isError bool, ctxErr error) {
-	ctx, cancel, guard := nextContext(rq)
+	ctx, cancel, guard := nextContext(withNextStats(rq.r.Context(), &p.stats), rq)
 	defer func() {
 		ctxErr = context.Cause(ctx)
 		cancel()

@@ -81,12 +81,12 @@ type upgradeGuard struct {
 // nextContext is the context next runs in: rq's deadline, or for an
 // upgrade a deadline lifted once the connection is hijacked (the guard,
 // whose writer must then wrap next's).
-func nextContext(rq *request) (context.Context, context.CancelFunc, *upgradeGuard) {
+func nextContext(parent context.Context, rq *request) (context.Context, context.CancelFunc, *upgradeGuard) {
 	if !rq.upgrade {
-		ctx, cancel := context.WithDeadline(rq.r.Context(), rq.deadline)
+		ctx, cancel := context.WithDeadline(parent, rq.deadline)
 		return ctx, cancel, nil
 	}
-	ctx, cancel := context.WithCancelCause(rq.r.Context())
+	ctx, cancel := context.WithCancelCause(parent)
 	g := &upgradeGuard{cancel: cancel}
 	g.timer = time.AfterFunc(time.Until(rq.deadline), func() {
 		if g.state.CompareAndSwap(upgradePending, upgradeExpired) {

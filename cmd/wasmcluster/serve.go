@@ -118,19 +118,20 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		}
 	}
 	return host.Config{
-		Name:             name,
-		CacheDir:         cacheDir,
-		GuestConfig:      guestConfig,
-		Upstream:         cfg.UpstreamURL(),
-		PoolSize:         cfg.Plugin.PoolSize,
-		MemoryBudget:     int64(cfg.Plugin.MemoryBudget),
-		PoolWait:         cfg.Plugin.PoolWait,
-		RequestTimeout:   cfg.RequestTimeout,
-		MaxRequestBody:   int64(cfg.MaxRequestBody),
-		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
-		Uninterruptible:  !cfg.Plugin.Interrupt,
-		InitTimeout:      cfg.Plugin.InitTimeout,
-		Logger:           log,
+		Name:                name,
+		CacheDir:            cacheDir,
+		GuestConfig:         guestConfig,
+		Upstream:            cfg.UpstreamURL(),
+		PoolSize:            cfg.Plugin.PoolSize,
+		MemoryBudget:        int64(cfg.Plugin.MemoryBudget),
+		PoolWait:            cfg.Plugin.PoolWait,
+		RequestTimeout:      cfg.RequestTimeout,
+		MaxRequestBody:      int64(cfg.MaxRequestBody),
+		MaxBufferedResponse: int64(cfg.Plugin.MaxBufferedResponse),
+		MemoryLimitPages:    cfg.Plugin.MemoryLimitPages,
+		Uninterruptible:     !cfg.Plugin.Interrupt,
+		InitTimeout:         cfg.Plugin.InitTimeout,
+		Logger:              log,
 	}, nil
 }
 

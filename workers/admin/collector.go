@@ -28,6 +28,7 @@ var (
 	descWaits    = prometheus.NewDesc("wasmcluster_pool_waits_total", "Requests that found every guest instance busy, the pool at its bound, and waited for one (raise plugin.memory_budget if this grows).", []string{"worker"}, nil)
 	descRejected = prometheus.NewDesc("wasmcluster_pool_rejected_total", "Requests answered 503 with Retry-After because no guest instance freed up within plugin.pool_wait.", []string{"worker"}, nil)
 	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size are prewarmed and kept idle, max is the bound (plugin.memory_budget), live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
+	descUpstream = prometheus.NewDesc("wasmcluster_upstream_failures_total", "Requests the --upstream proxy could not complete, by cause: timeout (answered 504), connect, reset, bad_response (502) are the upstream's; body_too_large (413), bad_body (400), client_gone (no answer) the client's.", []string{"worker", "cause"}, nil)
 	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
 	descRestarts = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
 	descRolls    = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
@@ -89,6 +90,9 @@ func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
 	counter(ch, descTimeouts, float64(sl.Total.Timeouts), w)
 	counter(ch, descWaits, float64(sl.Total.PoolWaits), w)
 	counter(ch, descRejected, float64(sl.Total.PoolRejected), w)
+	for cause, n := range sl.Total.Upstream { // every cause, zeros included (host.UpstreamStats.ByCause)
+		counter(ch, descUpstream, float64(n), w, cause)
+	}
 	gauge(ch, descPool, float64(sl.PoolSize), w, "size")
 	gauge(ch, descPool, float64(sl.PoolMax), w, "max")
 	gauge(ch, descPool, float64(sl.PoolLive), w, "live")

@@ -11,7 +11,8 @@
 // long-lived clients rebalance), the drain's "Connection: close", the
 // meter (status code and latency bucket, counted with atomics) and the
 // access log, then the plugin. [Server.Metrics] snapshots the meter's
-// cumulative counts together with the plugin's own (traps, timeouts, pool).
+// cumulative counts together with the plugin's own (traps, timeouts,
+// upstream failures by cause, pool).
 //
 // [Server.Swap] replaces the plugin while serving; the old one is handed
 // back only once no request uses it, so the caller can close it safely.

@@ -29,6 +29,8 @@ type Metrics struct {
 	PoolMax      int            `json:"pool_max,omitempty"`
 	PoolWaits    uint64         `json:"pool_waits,omitempty"`    // requests that waited for a free instance
 	PoolRejected uint64         `json:"pool_rejected,omitempty"` // of those, answered 503: none freed up in time
+	// Upstream is host.Stats.Upstream by cause name (UpstreamStats.ByCause).
+	Upstream map[string]uint64 `json:"upstream,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -62,6 +64,12 @@ func (m *Metrics) Add(o *Metrics) {
 	m.Timeouts += o.Timeouts
 	m.PoolWaits += o.PoolWaits
 	m.PoolRejected += o.PoolRejected
+	for c, n := range o.Upstream {
+		if m.Upstream == nil {
+			m.Upstream = make(map[string]uint64, len(o.Upstream))
+		}
+		m.Upstream[c] += n
+	}
 }
 
 // meter counts requests.
@@ -104,6 +112,7 @@ func (m *meter) snapshot(p Plugin) *Metrics {
 		s := st.Stats()
 		out.Traps, out.Timeouts, out.PoolWaits, out.PoolRejected = s.Traps, s.Timeouts, s.Waits, s.Rejected
 		out.PoolSize, out.PoolLive, out.PoolIdle, out.PoolMax = s.PoolSize, s.Live, s.Idle, s.PoolMax
+		out.Upstream = s.Upstream.ByCause()
 	}
 	return out
 }

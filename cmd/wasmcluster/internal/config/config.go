@@ -55,6 +55,8 @@ type PluginConfig struct {
 	MemoryBudget     Size          `toml:"memory_budget" help:"guest memory per process the pool may grow to, each instance counted at its cap (memory_limit_pages): 1GiB at 64 MiB an instance allows 16; never fewer than pool_size"`
 	PoolWait         time.Duration `toml:"pool_wait" help:"how long a request waits for an instance once all are busy and the pool is at its bound; then it is answered 503 with Retry-After"`
 
+	MaxBufferedResponse Size `toml:"max_buffered_response" help:"largest response of next (the upstream) held in memory for a plugin that rewrites it (buffer_response, e.g. 32MiB); larger is answered 502"`
+
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
@@ -93,14 +95,15 @@ func Default() Config {
 		MaxRequestBody:    10 << 20,
 		MaxHeaderBytes:    64 << 10,
 		Plugin: PluginConfig{
-			MemoryLimitPages: 1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
-			MemoryBudget:     1 << 30,
-			PoolWait:         time.Second,
-			Watch:            true,
-			PreflightTimeout: time.Minute,
-			InitTimeout:      10 * time.Second,
-			Interrupt:        true,
-			MaxSize:          256 << 20,
+			MemoryLimitPages:    1024, // 64 MiB; a Go guest needs > 128 pages to allocate 8 MiB
+			MaxBufferedResponse: 32 << 20,
+			MemoryBudget:        1 << 30,
+			PoolWait:            time.Second,
+			Watch:               true,
+			PreflightTimeout:    time.Minute,
+			InitTimeout:         10 * time.Second,
+			Interrupt:           true,
+			MaxSize:             256 << 20,
 		},
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
@@ -176,6 +179,9 @@ func (c Config) validate() []*FieldError {
 	}
 	if p := c.Plugin.MemoryLimitPages; p == 0 || p > 65536 {
 		bad("plugin.memory_limit_pages", strconv.FormatUint(uint64(p), 10), "must be between 1 and 65536 (64 KiB pages, 4 GiB max)")
+	}
+	if c.Plugin.MaxBufferedResponse <= 0 {
+		bad("plugin.max_buffered_response", c.Plugin.MaxBufferedResponse.String(), "must be positive")
 	}
 	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
 		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
