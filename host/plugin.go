@@ -175,25 +175,39 @@ func (p *Plugin) Close(ctx context.Context) error {
 	return nil
 }
 
-// load compiles wasm and checks it, retrying once without the on-disk cache
-// entry when the cache may be to blame (a corrupt entry makes compilation
-// fail or panic).
+// load compiles wasm and checks it, through the on-disk cache when one is
+// configured and usable. The cache never decides whether a load succeeds
+// unless it is unsafe (ErrUnsafeCache): when it cannot be written, or
+// wazero fails with an entry, the module is compiled in memory instead.
 func (p *Plugin) load(ctx context.Context, wasm []byte) error {
-	err := p.compile(ctx, wasm, true)
-	if err == nil || p.cfg.CacheDir == "" || ctx.Err() != nil {
+	verified, useCache, err := p.openCache()
+	if err != nil {
+		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
+	}
+	err = p.compile(ctx, wasm, useCache)
+	if err == nil && useCache {
+		p.recordEntries(verified)
+	}
+	if err == nil || !useCache || ctx.Err() != nil {
 		return err
 	}
 	var le *LoadError
 	if errors.As(err, &le) {
 		return err // the module itself is wrong; the cache is not involved
 	}
+	if isWriteFailure(err) {
+		p.cacheUnwritable(err)
+		return p.compile(ctx, wasm, false)
+	}
+	// An entry matching its record that wazero cannot use (a wazero
+	// that wrote what it cannot read back): drop the version's entries.
 	dir := p.cacheDir()
-	p.log.Warn("compilation failed with the on-disk cache; removing the entry and recompiling",
+	p.log.Warn("compilation failed with the on-disk cache; removing the entry and compiling in memory",
 		slog.String("cache_dir", dir), slog.Any("err", err))
 	if rmErr := os.RemoveAll(dir); rmErr != nil {
-		return fmt.Errorf("remove compilation cache %s: %w (after: %w)", dir, rmErr, err)
+		p.log.Warn("cannot remove the compilation cache entry", slog.String("cache_dir", dir), slog.Any("err", rmErr))
 	}
-	return p.compile(ctx, wasm, true)
+	return p.compile(ctx, wasm, false)
 }
 
 func (p *Plugin) cacheDir() string {
