@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -31,6 +32,12 @@ func (p *Plugin) openCache() (verified map[string]bool, ok bool, err error) {
 	verified = make(map[string]bool, len(entries))
 	for _, e := range entries {
 		reason, err := verifyEntry(e, p.hash, uid)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = removeEntry(e) // removed meanwhile by another load: make sure it stays so
+			if err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			return nil, false, p.cacheUnusable(err)
 		}
@@ -88,6 +95,9 @@ func (p *Plugin) recordEntries(verified map[string]bool) {
 			continue
 		}
 		if err := writeRecord(e, p.hash); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed meanwhile by another load
+			}
 			if isWriteFailure(err) {
 				p.cacheUnwritable(err)
 			} else {
