@@ -11,23 +11,23 @@ import (
 // openCache readies the version's cache directory for wazero: every
 // directory and entry private to the server's user (else ErrUnsafeCache),
 // every entry matching its record; an entry that does not is removed, so it
-// is never loaded. It returns the entries verified, and false when the
-// cache cannot be used: none is configured, or the filesystem refuses
-// writes (then the module compiles in memory).
-func (p *Plugin) openCache() (verified map[string]bool, ok bool, err error) {
+// is never loaded. It returns the entries verified (non-nil, maybe empty),
+// or nil when the cache cannot be used: none is configured, or the
+// filesystem refuses writes (then the module compiles in memory).
+func (p *Plugin) openCache() (verified map[string]bool, err error) {
 	if p.cfg.CacheDir == "" {
-		return nil, false, nil
+		return nil, nil
 	}
 	uid := os.Geteuid()
 	if err := ensureDir(p.cfg.CacheDir, uid, true); err != nil {
-		return nil, false, p.cacheUnusable(err)
+		return nil, p.cacheUnusable(err)
 	}
 	if err := ensureDir(p.cacheDir(), uid, false); err != nil {
-		return nil, false, p.cacheUnusable(err)
+		return nil, p.cacheUnusable(err)
 	}
 	entries, err := cacheEntries(p.cacheDir(), uid)
 	if err != nil {
-		return nil, false, p.cacheUnusable(err)
+		return nil, p.cacheUnusable(err)
 	}
 	verified = make(map[string]bool, len(entries))
 	for _, e := range entries {
@@ -39,7 +39,7 @@ func (p *Plugin) openCache() (verified map[string]bool, ok bool, err error) {
 			}
 		}
 		if err != nil {
-			return nil, false, p.cacheUnusable(err)
+			return nil, p.cacheUnusable(err)
 		}
 		if reason == "" {
 			verified[e] = true
@@ -49,10 +49,10 @@ func (p *Plugin) openCache() (verified map[string]bool, ok bool, err error) {
 			slog.String("entry", e), slog.String("reason", reason))
 		if err := removeEntry(e); err != nil {
 			// Never load it: without the cache, wazero cannot.
-			return nil, false, p.cacheUnusable(err)
+			return nil, p.cacheUnusable(err)
 		}
 	}
-	return verified, true, nil
+	return verified, nil
 }
 
 // cacheUnusable returns err when it makes the load fail: an unsafe cache,
@@ -80,8 +80,10 @@ func (p *Plugin) cacheUnwritable(err error) {
 		slog.String("cache_dir", p.cfg.CacheDir), slog.Any("err", err))
 }
 
-// recordEntries records the entries the compile just wrote (any entry
-// not verified before it), so that later loads may use them. An entry left
+// recordEntries records the entries wazero just wrote (any entry not
+// verified before the compile), so that later loads may use them. It runs
+// once the module compiled, even if initializing it then fails: the code
+// is the module's all the same. An entry left
 // unrecorded is removed and rewritten by the next load.
 func (p *Plugin) recordEntries(verified map[string]bool) {
 	entries, err := cacheEntries(p.cacheDir(), os.Geteuid())
