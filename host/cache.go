@@ -4,9 +4,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
+
+// ErrUnsafeCache marks a compilation cache that someone other than the
+// server's user could write: code compiled into it would be run as the
+// server, so it is refused rather than used.
+var ErrUnsafeCache = errors.New("unsafe compilation cache")
 
 // PruneCache removes the compilation-cache entries of plugin versions not in
 // keep (hex SHA-256 hashes, as Plugin.Hash returns). Entries live in one
@@ -55,16 +62,52 @@ func isVersionHash(name string) bool {
 // Cached reports whether cacheDir holds compiled code for the version hash
 // (as Plugin.Hash returns), so loading it reads the cache instead of
 // compiling. It is a hint: an entry compiled under other settings (memory
-// limit, interrupt) counts too.
+// limit, interrupt) counts too, and its content is checked only by the load.
 func Cached(cacheDir, hash string) bool {
 	if cacheDir == "" || !isVersionHash(hash) {
 		return false
 	}
-	files, _ := filepath.Glob(filepath.Join(cacheDir, hash, "*", "*"))
-	for _, f := range files {
-		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+	records, _ := filepath.Glob(filepath.Join(cacheDir, hash, "*", "*"+recordSuffix))
+	for _, r := range records {
+		if st, err := os.Stat(r[:len(r)-len(recordSuffix)]); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// ensureDir makes dir exist as a directory private to uid (created 0700 if
+// missing). A symbolic link is followed only for the configured cache dir
+// itself (follow), never inside it.
+func ensureDir(dir string, uid int, follow bool) error {
+	stat := os.Lstat
+	if follow {
+		stat = os.Stat
+	}
+	fi, err := stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create compilation cache directory: %w", err)
+		}
+		fi, err = stat(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("compilation cache directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory (%v): remove it", ErrUnsafeCache, dir, fi.Mode().Type())
+	}
+	return checkPrivate(dir, fi, uid)
+}
+
+// isWriteFailure reports whether err is the filesystem refusing a write: a
+// full or read-only disk, a quota, a directory the server may not write.
+// The cache is an optimisation, so these mean "compile in memory".
+func isWriteFailure(err error) bool {
+	for _, errno := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return errors.Is(err, fs.ErrPermission)
 }

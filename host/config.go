@@ -23,6 +23,8 @@ type Config struct {
 	// CacheDir is the on-disk wazero compilation cache shared by every process
 	// serving the same plugin. Entries are keyed by the module's content and
 	// the runtime settings. Empty means no on-disk cache (compile in memory).
+	// It must be private to the server's user (see ErrUnsafeCache); when it
+	// cannot be written, plugins are compiled in memory.
 	CacheDir string `json:"cache_dir,omitempty"`
 
 	// GuestConfig is returned to the guest by get_config. Defaults to empty.

@@ -38,6 +38,14 @@
 // an infinite loop costs one instance and answers 504, without freezing the
 // process; see RATIONALE.md for the measured cost.
 //
+// The on-disk compilation cache holds machine code the server will run, so
+// it is trusted only as far as it is private: the cache directory and all
+// below it must belong to the server's user and not be writable by group or
+// others (else ErrUnsafeCache), and each entry wazero could load must match
+// its record (the module's SHA-256, the entry's SHA-256) or it is removed
+// and recompiled, never run. A cache that cannot be written (full or
+// read-only disk) degrades to compiling in memory, with one warning.
+//
 // # next
 //
 // With no upstream, next is a built-in 404. With Config.Upstream, next is a

@@ -195,25 +195,46 @@ func (p *Plugin) Close(ctx context.Context) error {
 	return nil
 }
 
-// load compiles wasm and checks it, retrying once without the on-disk cache
-// entry when the cache may be to blame (a corrupt entry makes compilation
-// fail or panic).
+// load compiles wasm and checks it, through the on-disk cache when one is
+// configured and usable. The cache never decides whether a load succeeds
+// unless it is unsafe (ErrUnsafeCache): when it cannot be written, the
+// module is compiled in memory; when wazero fails with a verified entry (a
+// corrupt entry can make it fail or panic), the version's entries are
+// removed and it is compiled again.
 func (p *Plugin) load(ctx context.Context, wasm []byte) error {
-	err := p.compile(ctx, wasm, true)
-	if err == nil || p.cfg.CacheDir == "" || ctx.Err() != nil {
-		return err
+	verified, err := p.openCache()
+	if err != nil {
+		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
 	}
+	err = p.compileCached(ctx, wasm, verified)
 	var le *LoadError
-	if errors.As(err, &le) {
-		return err // the module itself is wrong; the cache is not involved
+	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || isWriteFailure(err) {
+		return err // a LoadError: the module itself is wrong; the cache is not involved
 	}
 	dir := p.cacheDir()
 	p.log.Warn("compilation failed with the on-disk cache; removing the entry and recompiling",
 		slog.String("cache_dir", dir), slog.Any("err", err))
 	if rmErr := os.RemoveAll(dir); rmErr != nil {
-		return fmt.Errorf("remove compilation cache %s: %w (after: %w)", dir, rmErr, err)
+		p.log.Warn("cannot remove the compilation cache entry; compiling in memory",
+			slog.String("cache_dir", dir), slog.Any("err", rmErr))
+		return p.compile(ctx, wasm, nil)
 	}
-	return p.compile(ctx, wasm, true)
+	if verified, err = p.openCache(); err != nil {
+		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
+	}
+	return p.compileCached(ctx, wasm, verified)
+}
+
+// compileCached is compile, again in memory when wazero failed to write
+// the compiled code to the cache.
+func (p *Plugin) compileCached(ctx context.Context, wasm []byte, verified map[string]bool) error {
+	err := p.compile(ctx, wasm, verified)
+	var le *LoadError
+	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || !isWriteFailure(err) {
+		return err
+	}
+	p.cacheUnwritable(err)
+	return p.compile(ctx, wasm, nil)
 }
 
 func (p *Plugin) cacheDir() string {
@@ -221,12 +242,13 @@ func (p *Plugin) cacheDir() string {
 }
 
 // compile builds the runtime and compiled module, converting a panic inside
-// wazero (a corrupt cache entry can cause one) into an error.
-func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err error) {
+// wazero (a corrupt cache entry can cause one) into an error. It uses the
+// on-disk cache when verified (openCache's result) is not nil.
+func (p *Plugin) compile(ctx context.Context, wasm []byte, verified map[string]bool) (err error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(!p.cfg.Uninterruptible).
 		WithMemoryLimitPages(p.cfg.MemoryLimitPages)
-	if useCache && p.cfg.CacheDir != "" {
+	if verified != nil {
 		cache, cerr := wazero.NewCompilationCacheWithDir(p.cacheDir())
 		if cerr != nil {
 			return fmt.Errorf("open compilation cache %s: %w", p.cacheDir(), cerr)
@@ -256,6 +278,9 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, useCache bool) (err e
 			return &LoadError{Plugin: p.cfg.Name, Reason: "not a WebAssembly module (bad magic header or too short)"}
 		}
 		return fmt.Errorf("compile plugin %s: %w", p.cfg.Name, err)
+	}
+	if verified != nil {
+		p.recordEntries(verified)
 	}
 	if err = p.checkModule(compiled); err != nil {
 		return err

@@ -26,7 +26,7 @@ type Config struct {
 	DrainTimeout      time.Duration `toml:"drain_timeout" help:"on SIGINT/SIGTERM, how long in-flight requests may finish before connections are closed"`
 	MaxRequestBody    Size          `toml:"max_request_body" help:"largest request body accepted (e.g. 10MiB); larger is answered 413; -1 means unlimited"`
 	MaxHeaderBytes    Size          `toml:"max_header_bytes" help:"largest request header block accepted (e.g. 64KiB); larger is answered 431"`
-	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache and plugin snapshots; empty means <user cache dir>/wasmcluster, \"off\" disables the cache (snapshots then go to a temporary directory removed at exit)"`
+	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache and plugin snapshots, private to the server's user (refused if group or others can write it); empty means <user cache dir>/wasmcluster, \"off\" disables the cache (snapshots then go to a temporary directory removed at exit)"`
 	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
 	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
