@@ -106,6 +106,7 @@ func (ip *inProcess) startServices() (stop func(), err error) {
 	var stops []func()
 	if ctl != nil {
 		ip.ctlPath = ctl.Path()
+		ctl.ErrorLog = ip.log
 		go ctl.Serve()
 		stops = append(stops, ctl.Close)
 		ip.log.Info("control socket", "control", ctl.Path())

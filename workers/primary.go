@@ -179,6 +179,7 @@ func (pr *Primary) run(ctx context.Context) error {
 func (pr *Primary) startServices() (stop func()) {
 	var stops []func()
 	if pr.ctl != nil {
+		pr.ctl.ErrorLog = pr.log
 		go pr.ctl.Serve()
 		stops = append(stops, pr.ctl.Close)
 	}
