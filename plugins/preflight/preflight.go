@@ -1,12 +1,12 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
@@ -117,13 +117,19 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 		return nil
 	}
 
+	id := newRequestID()
+	faults := newFaultLog(cmp.Or(cfg.Logger, slog.Default()).Handler(), id)
+	cfg.Logger = slog.New(faults)
 	p, err := host.Load(tctx, wasm, cfg)
 	if err != nil {
 		return refuse(StageLoad, err)
 	}
 	if opts.Path != "" {
-		if err := selfTest(tctx, p, opts.Path); err != nil {
+		if err := selfTest(tctx, p, opts.Path, id); err != nil {
 			_ = p.Close(context.Background())
+			if f := faults.Fault(); f != "" {
+				err = fmt.Errorf("%w; the plugin failed: %s", err, f)
+			}
 			return refuse(StageSelfTest, err)
 		}
 	}
@@ -135,8 +141,6 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 	return nil
 }
 
-type selfTestKey struct{}
-
 // keptNext is the next of a plugin that will serve after its check: the
 // serving next, except for the check's own self-test request.
 func keptNext(h host.Config, stub http.Handler) http.Handler {
@@ -145,42 +149,12 @@ func keptNext(h host.Config, stub http.Handler) http.Handler {
 		serving = host.NextHandler(h)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Context().Value(selfTestKey{}) != nil {
+		if IsSelfTest(r.Context()) {
 			stub.ServeHTTP(w, r)
 			return
 		}
 		serving.ServeHTTP(w, r)
 	})
-}
-
-// selfTest sends GET path through p and refuses a 5xx.
-func selfTest(ctx context.Context, p http.Handler, path string) error {
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	req := httptest.NewRequestWithContext(context.WithValue(ctx, selfTestKey{}, true), http.MethodGet, path, nil)
-	req.Host = "localhost"
-	req.RemoteAddr = "127.0.0.1:0"
-	req.Header.Set("User-Agent", "wasmcluster-preflight")
-	rec := httptest.NewRecorder()
-	p.ServeHTTP(rec, req)
-	if rec.Code >= 500 {
-		return fmt.Errorf("GET %s answered %d %s: %s", path, rec.Code, http.StatusText(rec.Code), snippet(rec.Body.String()))
-	}
-	return nil
-}
-
-// snippet shortens a response body for an error message.
-func snippet(body string) string {
-	body = strings.TrimSpace(body)
-	const limit = 200
-	if len(body) > limit {
-		body = body[:limit] + "…"
-	}
-	if body == "" {
-		return "(empty body)"
-	}
-	return fmt.Sprintf("%q", body)
 }
 
 // IsRefusal reports whether err is a refusal of the plugin (as opposed to

@@ -24,10 +24,4 @@
 // answers further requests with "Connection: close", ends connections that
 // stayed idle for a grace period, and returns when none remain or its
 // context ends (the drain timeout, then it closes everything).
-//
-// # Self-test
-//
-// [SelfTest] sends one in-process request to a freshly loaded plugin before
-// it takes traffic; [IsSelfTest] lets a plugin's next handler answer it
-// locally instead of calling an upstream.
 package httpserve
