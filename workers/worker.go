@@ -31,9 +31,9 @@ func IsWorkerProcess() bool { return os.Getenv(workerEnv) == protoVersion }
 
 // RunWorker is the worker side: it inherits the listener (fd 3) and the
 // control socketpair (fd 4), loads the plugin named in the primary's hello,
-// self-tests it, serves, heartbeats, and drains carefully when told to,
-// when the primary goes away, or on SIGTERM. It returns nil after a clean
-// drain.
+// self-tests it when a self-test path is set, serves, heartbeats, and
+// drains carefully when told to, when the primary goes away, or on
+// SIGTERM. It returns nil after a clean drain.
 func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if !IsWorkerProcess() || !isSocket(controlFD) || !isSocket(listenerFD) {
 		return ErrNotWorker

@@ -117,21 +117,9 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 		return nil
 	}
 
-	id := newRequestID()
-	faults := newFaultLog(cmp.Or(cfg.Logger, slog.Default()).Handler(), id)
-	cfg.Logger = slog.New(faults)
-	p, err := host.Load(tctx, wasm, cfg)
+	p, stage, err := loadAndTest(tctx, wasm, cfg, opts.Path)
 	if err != nil {
-		return refuse(StageLoad, err)
-	}
-	if opts.Path != "" {
-		if err := selfTest(tctx, p, opts.Path, id); err != nil {
-			_ = p.Close(context.Background())
-			if f := faults.Fault(); f != "" {
-				err = fmt.Errorf("%w; the plugin failed: %s", err, f)
-			}
-			return refuse(StageSelfTest, err)
-		}
+		return refuse(stage, err)
 	}
 	if opts.Keep != nil {
 		opts.Keep(p)
@@ -139,6 +127,29 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 	}
 	_ = p.Close(context.Background())
 	return nil
+}
+
+// loadAndTest loads wasm and, when path is set, self-tests it; a failure
+// says at which stage.
+func loadAndTest(ctx context.Context, wasm []byte, cfg host.Config, path string) (*host.Plugin, string, error) {
+	id := newRequestID()
+	faults := newFaultLog(cmp.Or(cfg.Logger, slog.Default()).Handler(), id)
+	cfg.Logger = slog.New(faults)
+	p, err := host.Load(ctx, wasm, cfg)
+	if err != nil {
+		return nil, StageLoad, err
+	}
+	if path == "" {
+		return p, "", nil
+	}
+	if err := selfTest(ctx, p, path, id); err != nil {
+		_ = p.Close(context.Background())
+		if f := faults.Fault(); f != "" {
+			err = fmt.Errorf("%w; the plugin failed: %s", err, f)
+		}
+		return nil, StageSelfTest, err
+	}
+	return p, "", nil
 }
 
 // keptNext is the next of a plugin that will serve after its check: the

@@ -119,6 +119,7 @@ func (h faultLog) Handle(ctx context.Context, r slog.Record) error {
 			if msg == "" {
 				msg = r.Message
 			}
+			msg, _, _ = strings.Cut(msg, "\n") // not the wasm stack trace
 			h.fault.Store(&msg)
 		}
 	}

@@ -14,7 +14,9 @@
 //
 // [Open] binds the socket with mode 0600 inside a 0700 directory and never
 // steals the socket of a live instance; [Server.Serve] accepts connections
-// and runs the [Handler] registered for each command under a time bound.
+// and runs the [Handler] registered for each command under a time bound;
+// a failed accept (EMFILE, ENFILE, …) is retried with backoff, so the
+// socket outlives a shortage of file descriptors.
 // The default socket is [DefaultPath]; an instance that finds it taken
 // listens on control-<pid>.sock beside it, and [FindSockets] lists them all.
 //
