@@ -55,6 +55,7 @@ type Primary struct {
 	gateErr       error        // why opts.Gate refused Spec
 	coldErr       error        // why a cold start gave up (ErrNoWorkerReady)
 	down          *unavailable // answering 503: no worker ready, one failing
+	downFailed    bool         // starting down failed; logged once
 	staged        *proc        // held worker started by Prestage, not yet claimed
 	stagedAt      time.Time
 	lastRoll      string

@@ -76,10 +76,15 @@ func (pr *Primary) setUnavailable() {
 	case on && pr.down == nil:
 		u, err := startUnavailable(pr.ln)
 		if err != nil {
-			pr.log.Error("cannot answer 503 while no worker is ready", keyErr, err)
+			// Retried on every pass of the loop (out of descriptors, say);
+			// logged once per run of failures.
+			if !pr.downFailed {
+				pr.log.Error("cannot answer 503 while no worker is ready", keyErr, err)
+			}
+			pr.downFailed = true
 			return
 		}
-		pr.down = u
+		pr.down, pr.downFailed = u, false
 		pr.log.Warn("no worker is ready; answering 503 until one is")
 	case !on && pr.down != nil:
 		pr.down.stop()
