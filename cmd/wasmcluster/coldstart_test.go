@@ -46,3 +46,22 @@ func TestRequestTrapAtColdStart(t *testing.T) {
 		}
 	}
 }
+
+// A plugin that takes its worker down at start: with plugin.interrupt off,
+// a self-test request that spins can only end with its process (the
+// primary does not run it itself, it could never stop it), so every worker
+// exits at start. The cold start then exits 1 with the workers' reason
+// instead of crash-looping for ever with the port open.
+func TestWorkerCrashAtColdStart(t *testing.T) {
+	plugin := wat(t, "spin")
+	start := time.Now()
+	r := runBin(t, nil, "serve", plugin, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--admin", "off",
+		"--plugin-interrupt=false", "--request-timeout", "300ms", "--plugin-preflight-path", "/health")
+	t.Logf("exit %d after %v", r.code, time.Since(start).Round(time.Millisecond))
+	if r.code != 1 || !strings.Contains(r.stderr, "no worker became ready") || !strings.Contains(r.stderr, "5 times in a row") {
+		t.Fatalf("exit %d, want 1 with \"no worker became ready\" after 5 failures; stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "worker ready") {
+		t.Fatalf("a worker became ready:\n%s", r.stderr)
+	}
+}
