@@ -6,7 +6,7 @@
 // This package is the primary and the worker process's side of their
 // protocol. The rest has a package per job: [control] is the control
 // socket (wire types, client, server transport), [httpserve] serves
-// requests (careful drain, meter, access log, self-test) in a worker and
+// requests (careful drain, meter, access log) in a worker and
 // in-process alike, [admin] is the admin listener (/metrics, /healthz,
 // /readyz) and [systemd] speaks sd_notify and writes unit files.
 //
@@ -20,8 +20,9 @@
 // to load and the tuning) from the primary, then ready, heartbeats (with
 // the worker's cumulative request counters) and fatal errors from the
 // worker, and serve, drain or stop commands back. A worker ([RunWorker])
-// reports ready only after its plugin loaded and answered a self-test
-// request.
+// reports ready only after its plugin loaded and, when a self-test path
+// is set (httpserve.Options.SelfTestPath), answered preflight.SelfTest:
+// the primary's check and every worker apply the one definition.
 //
 // One supervisor goroutine owns all state (primary.go, supervise.go).
 // Process watchers, the signal handler, the roller, the control socket and
@@ -51,7 +52,12 @@
 // exponential backoff and jitter (100 ms doubling to 30 s; an exit after a
 // stable uptime respawns at the base delay, and a stable minute resets the
 // count). Five quick failures in a row mark the slot as crash-looping in
-// logs and status; the primary never exits because workers fail. A worker
+// logs and status. Before any worker was ever ready (a cold start), those
+// five failures stop the primary instead, which returns
+// [ErrNoWorkerReady] with the worker's reason; after a good start it never
+// exits because workers fail. While no worker is ready and a slot has
+// failed, the primary accepts on the shared socket itself and answers 503
+// with Retry-After (unavailable.go) until a worker is ready again. A worker
 // exits when the primary dies: EOF on the socketpair, plus Pdeathsig. A
 // worker whose heartbeats stop is sent SIGQUIT (its stacks reach the log),
 // then SIGKILL, and replaced.
@@ -70,6 +76,6 @@
 // With Workers == [InProcess] the primary serves the plugin itself
 // (inprocess.go), with the same httpserve server, access log relay, admin
 // listener, control socket, notifications and signals; there is nothing to
-// supervise, and HUP swaps the plugin in place once the new one passed its
-// self-test.
+// supervise, and HUP swaps the plugin in place once the new one loaded (and
+// passed its self-test, when a path is set).
 package workers

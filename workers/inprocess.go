@@ -84,13 +84,13 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 	return nil
 }
 
-// load loads spec and self-tests it; the version is what status shows.
+// load loads spec and self-tests it (with a self-test path); the version is what status shows.
 func (ip *inProcess) load(ctx context.Context, spec Spec) (httpserve.Plugin, string, error) {
 	p, err := ip.opts.Load(ctx, spec)
 	if err != nil {
 		return nil, "", fmt.Errorf("load plugin: %w", err)
 	}
-	if err := httpserve.SelfTest(ctx, p, ip.opts.Server.SelfTestPath); err != nil {
+	if err := selfTest(ctx, p, ip.opts.Server.SelfTestPath); err != nil {
 		p.Close(context.Background())
 		return nil, "", err
 	}
@@ -107,6 +107,7 @@ func (ip *inProcess) startServices() (stop func(), err error) {
 	var stops []func()
 	if ctl != nil {
 		ip.ctlPath = ctl.Path()
+		ctl.ErrorLog = ip.log
 		go ctl.Serve()
 		stops = append(stops, ctl.Close)
 		ip.log.Info("control socket", "control", ctl.Path())

@@ -115,7 +115,7 @@ func baseOptions(t testing.TB, workers int) PrimaryOptions {
 		HeartbeatTimeout:  5 * time.Second,
 		IgnoreSignals:     true,
 		Logger:            testLogger(),
-		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond},
+		Server:            httpserve.Options{IdleGrace: 300 * time.Millisecond, SelfTestPath: "/"},
 	}
 }
 

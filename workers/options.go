@@ -160,7 +160,9 @@ type Backoff struct {
 	// ready this long. Defaults to 1m.
 	StableAfter time.Duration
 	// CrashLoop is the count of quick failures in a row reported as a crash
-	// loop. Defaults to 5.
+	// loop. Before any worker was ever ready (a cold start) it is also
+	// where the primary gives up: RunPrimary stops and returns
+	// ErrNoWorkerReady with the last worker's reason. Defaults to 5.
 	CrashLoop int
 }
 

@@ -17,6 +17,11 @@ import (
 // ErrStopping is returned while the primary stops (a roll, a command).
 var ErrStopping = errors.New("primary is stopping")
 
+// ErrNoWorkerReady is returned by RunPrimary when, at a cold start, a
+// slot's workers failed Backoff.CrashLoop times in a row before any
+// worker was ready.
+var ErrNoWorkerReady = errors.New("no worker became ready")
+
 // Primary supervises worker processes. One goroutine (run) owns every
 // mutable field below "supervisor-owned"; everything else reaches it
 // through the events and cmds channels.
@@ -43,12 +48,15 @@ type Primary struct {
 	readyNotified bool
 	stopping      bool
 	fast          bool
-	stopSignals   int       // TERM/INT received; the second one stops fast
-	fastSignal    os.Signal // set when a repeated TERM/INT forced a fast stop
-	stopErrs      []error   // workers that did not stop cleanly
-	gated         bool      // opts.Gate has not passed: new workers are held
-	gateErr       error     // why opts.Gate refused Spec
-	staged        *proc     // held worker started by Prestage, not yet claimed
+	stopSignals   int          // TERM/INT received; the second one stops fast
+	fastSignal    os.Signal    // set when a repeated TERM/INT forced a fast stop
+	stopErrs      []error      // workers that did not stop cleanly
+	gated         bool         // opts.Gate has not passed: new workers are held
+	gateErr       error        // why opts.Gate refused Spec
+	coldErr       error        // why a cold start gave up (ErrNoWorkerReady)
+	down          *unavailable // answering 503: no worker ready, one failing
+	downFailed    bool         // starting down failed; logged once
+	staged        *proc        // held worker started by Prestage, not yet claimed
 	stagedAt      time.Time
 	lastRoll      string
 
@@ -179,6 +187,7 @@ func (pr *Primary) run(ctx context.Context) error {
 func (pr *Primary) startServices() (stop func()) {
 	var stops []func()
 	if pr.ctl != nil {
+		pr.ctl.ErrorLog = pr.log
 		go pr.ctl.Serve()
 		stops = append(stops, pr.ctl.Close)
 	}
@@ -227,15 +236,20 @@ func (pr *Primary) supervise(ctx context.Context, sigs <-chan os.Signal) {
 			pr.beginStop(false)
 		}
 		pr.reconcile()
+		pr.setUnavailable()
 	}
+	pr.setUnavailable() // stopping: off
 }
 
-// stopResult is Run's result: why the gate refused the plugin, a fast
-// stop forced by a repeated signal, or the workers that did not stop
-// cleanly.
+// stopResult is Run's result: why the gate refused the plugin, why a
+// cold start gave up, a fast stop forced by a repeated signal, or the
+// workers that did not stop cleanly.
 func (pr *Primary) stopResult() error {
 	if pr.gateErr != nil {
 		return pr.gateErr
+	}
+	if pr.coldErr != nil {
+		return pr.coldErr
 	}
 	if pr.fastSignal != nil {
 		return &FastStopError{Signal: pr.fastSignal}

@@ -1,7 +1,6 @@
 package workers
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -227,33 +226,6 @@ func countFDs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ents)
-}
-
-// A plugin that never loads: the slot is reported as crash-looping, the
-// primary keeps running and answers status.
-func TestCrashLoopReported(t *testing.T) {
-	opts := baseOptions(t, 1)
-	opts.Spec = testSpec("bad", testPluginConfig{FailLoad: true})
-	opts.Backoff = Backoff{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond}
-	pr, err := NewPrimary(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- pr.Run(ctx) }()
-	testkit.WaitFor(t, 20*time.Second, "crash loop in status", func() bool {
-		st := pr.Status()
-		return len(st.Workers) == 1 && st.Workers[0].CrashLoop && st.Workers[0].Restarts >= 5
-	})
-	w := pr.Status().Workers[0]
-	if want := "exit status 1: load plugin: test plugin told to fail"; w.LastExit != want {
-		t.Errorf("last exit %q, want %q", w.LastExit, want)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 }
 
 // HUP's reload: a surge-then-drain roll to a new version under load fails

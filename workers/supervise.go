@@ -84,6 +84,16 @@ func (pr *Primary) respawnLater(s *slot, p *proc, wasReady bool, attrs []any) {
 	delay = jitter(delay)
 	s.nextStart = now.Add(delay)
 	attrs = append(attrs, "restarts", s.restarts, keyDelay, delay.Round(time.Millisecond).String())
+	if !pr.everReady && s.failures >= b.CrashLoop {
+		// A cold start whose workers all fail serves nobody: exit (1, for
+		// the CLI) with the reason, instead of holding the port open
+		// while crash-looping forever. After a good start, the slot keeps
+		// respawning with backoff as below.
+		pr.coldErr = fmt.Errorf("%w: worker %d failed %d times in a row: %s", ErrNoWorkerReady, s.id, s.failures, s.lastExit)
+		pr.log.Error("no worker became ready; stopping", append(attrs, "failures", s.failures)...)
+		pr.beginStop(true)
+		return
+	}
 	if s.failures >= b.CrashLoop {
 		if !s.crashLoop {
 			pr.log.Error("worker crash loop", append(attrs, "failures", s.failures)...)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
@@ -30,9 +31,9 @@ func IsWorkerProcess() bool { return os.Getenv(workerEnv) == protoVersion }
 
 // RunWorker is the worker side: it inherits the listener (fd 3) and the
 // control socketpair (fd 4), loads the plugin named in the primary's hello,
-// self-tests it, serves, heartbeats, and drains carefully when told to,
-// when the primary goes away, or on SIGTERM. It returns nil after a clean
-// drain.
+// self-tests it when a self-test path is set, serves, heartbeats, and
+// drains carefully when told to, when the primary goes away, or on
+// SIGTERM. It returns nil after a clean drain.
 func RunWorker(ctx context.Context, opts WorkerOptions) error {
 	if !IsWorkerProcess() || !isSocket(controlFD) || !isSocket(listenerFD) {
 		return ErrNotWorker
@@ -158,17 +159,29 @@ func (w *worker) readCommands() {
 	}
 }
 
-// load loads the hello's Spec and self-tests it; a failure is reported to
-// the primary.
+// load loads the hello's Spec and, when a self-test path is set,
+// self-tests it; a failure is reported to the primary.
 func (w *worker) load(ctx context.Context, load LoadFunc) error {
 	p, err := load(ctx, w.hello.Spec)
 	if err != nil {
 		return fatal(w.ctrl, fmt.Errorf("load plugin: %w", err))
 	}
 	w.plugin = p
-	if err := httpserve.SelfTest(ctx, p, w.hello.Server.SelfTestPath); err != nil {
+	if err := selfTest(ctx, p, w.hello.Server.SelfTestPath); err != nil {
 		w.closePlugin()
 		return fatal(w.ctrl, err)
+	}
+	return nil
+}
+
+// selfTest is the primary's preflight self-test, applied by whoever loads
+// a plugin to serve it: the same definition of a plugin that answers.
+func selfTest(ctx context.Context, p httpserve.Plugin, path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := preflight.SelfTest(ctx, p, path); err != nil {
+		return fmt.Errorf("self-test: %w", err)
 	}
 	return nil
 }

@@ -15,5 +15,13 @@
 // close-on-context-done, so the deadline interrupts guest code.
 //
 // A refusal is an *Error whose text says which stage failed and why, in
-// words fit for `wasmcluster status`.
+// words fit for `wasmcluster status`; a refused self-test names the
+// guest's error (a trap, a timeout), which the host logs rather than
+// sending to the client.
+//
+// [SelfTest] is the one definition of a plugin that answers: the check
+// uses it, and so does every worker that loads a version to serve it, so
+// the two cannot disagree. No request is sent without a path: a
+// synthetic request may have side effects. [IsSelfTest] lets a next
+// handler answer the self-test locally.
 package preflight

@@ -1,12 +1,12 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
@@ -22,7 +22,10 @@ type Options struct {
 
 	// Path, when set, is requested with GET through the plugin after it
 	// loaded (e.g. "/healthz"); an answer of 500 or above refuses the
-	// version.
+	// version. Not with Host.Uninterruptible: a guest that loops could
+	// never be stopped in this process, so the check is the load only and
+	// the processes that load the version to serve it, which can be
+	// killed, run the same SelfTest.
 	Path string
 
 	// Next answers the plugin's calls to next during the self-test.
@@ -86,6 +89,9 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 	defer cancel()
 
 	cfg := opts.Host
+	if cfg.Uninterruptible {
+		opts.Path = ""
+	}
 	stub := opts.Next
 	if stub == nil {
 		stub = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -117,15 +123,9 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 		return nil
 	}
 
-	p, err := host.Load(tctx, wasm, cfg)
+	p, stage, err := loadAndTest(tctx, wasm, cfg, opts.Path)
 	if err != nil {
-		return refuse(StageLoad, err)
-	}
-	if opts.Path != "" {
-		if err := selfTest(tctx, p, opts.Path); err != nil {
-			_ = p.Close(context.Background())
-			return refuse(StageSelfTest, err)
-		}
+		return refuse(stage, err)
 	}
 	if opts.Keep != nil {
 		opts.Keep(p)
@@ -135,7 +135,28 @@ func Check(ctx context.Context, wasm []byte, opts Options) error {
 	return nil
 }
 
-type selfTestKey struct{}
+// loadAndTest loads wasm and, when path is set, self-tests it; a failure
+// says at which stage.
+func loadAndTest(ctx context.Context, wasm []byte, cfg host.Config, path string) (*host.Plugin, string, error) {
+	id := newRequestID()
+	faults := newFaultLog(cmp.Or(cfg.Logger, slog.Default()).Handler(), id)
+	cfg.Logger = slog.New(faults)
+	p, err := host.Load(ctx, wasm, cfg)
+	if err != nil {
+		return nil, StageLoad, err
+	}
+	if path == "" {
+		return p, "", nil
+	}
+	if err := selfTest(ctx, p, path, id); err != nil {
+		_ = p.Close(context.Background())
+		if f := faults.Fault(); f != "" {
+			err = fmt.Errorf("%w; the plugin failed: %s", err, f)
+		}
+		return nil, StageSelfTest, err
+	}
+	return p, "", nil
+}
 
 // keptNext is the next of a plugin that will serve after its check: the
 // serving next, except for the check's own self-test request.
@@ -145,42 +166,12 @@ func keptNext(h host.Config, stub http.Handler) http.Handler {
 		serving = host.NextHandler(h)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Context().Value(selfTestKey{}) != nil {
+		if IsSelfTest(r.Context()) {
 			stub.ServeHTTP(w, r)
 			return
 		}
 		serving.ServeHTTP(w, r)
 	})
-}
-
-// selfTest sends GET path through p and refuses a 5xx.
-func selfTest(ctx context.Context, p http.Handler, path string) error {
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	req := httptest.NewRequestWithContext(context.WithValue(ctx, selfTestKey{}, true), http.MethodGet, path, nil)
-	req.Host = "localhost"
-	req.RemoteAddr = "127.0.0.1:0"
-	req.Header.Set("User-Agent", "wasmcluster-preflight")
-	rec := httptest.NewRecorder()
-	p.ServeHTTP(rec, req)
-	if rec.Code >= 500 {
-		return fmt.Errorf("GET %s answered %d %s: %s", path, rec.Code, http.StatusText(rec.Code), snippet(rec.Body.String()))
-	}
-	return nil
-}
-
-// snippet shortens a response body for an error message.
-func snippet(body string) string {
-	body = strings.TrimSpace(body)
-	const limit = 200
-	if len(body) > limit {
-		body = body[:limit] + "…"
-	}
-	if body == "" {
-		return "(empty body)"
-	}
-	return fmt.Sprintf("%q", body)
 }
 
 // IsRefusal reports whether err is a refusal of the plugin (as opposed to

@@ -65,7 +65,7 @@ func TestRefusals(t *testing.T) {
 		{"trap in _initialize", testwasm.WAT(t, "init_trap"), "", preflight.StageLoad, []string{"unreachable"}},
 		{"exits after _start", testwasm.WAT(t, "start_exit"), "", preflight.StageLoad, []string{"-buildmode=c-shared"}},
 		{"self-test 503", testwasm.WAT(t, "status503"), "/healthz", preflight.StageSelfTest, []string{"GET /healthz answered 503"}},
-		{"self-test trap", testwasm.WAT(t, "request_trap"), "healthz", preflight.StageSelfTest, []string{"GET /healthz answered 500"}},
+		{"self-test trap", testwasm.WAT(t, "request_trap"), "healthz", preflight.StageSelfTest, []string{"GET /healthz answered 500", "unreachable"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

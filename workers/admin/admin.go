@@ -104,9 +104,26 @@ func Handler(src Source, served net.Listener) http.Handler {
 // Server serves Handler on the admin listener.
 type Server struct{ srv *http.Server }
 
+// Timeouts of the admin listener. A scraper on a 15 s interval keeps its
+// connection; idle connections beyond idleTimeout, and clients that never
+// finish their headers, give their file descriptors back: a pile of idle
+// keep-alive connections must not starve the primary (whose worker
+// respawns and control socket need descriptors too).
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 30 * time.Second
+	writeTimeout      = time.Minute
+)
+
 // Serve serves Handler(src, served) on ln in the background until Close.
+// Accept errors (EMFILE, …) are retried with backoff by net/http.
 func Serve(ln net.Listener, src Source, served net.Listener) *Server {
-	s := &Server{srv: &http.Server{Handler: Handler(src, served), ReadHeaderTimeout: 10 * time.Second}}
+	s := &Server{srv: &http.Server{
+		Handler:           Handler(src, served),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		WriteTimeout:      writeTimeout,
+	}}
 	go s.srv.Serve(ln)
 	return s
 }

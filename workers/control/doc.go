@@ -14,7 +14,9 @@
 //
 // [Open] binds the socket with mode 0600 inside a 0700 directory and never
 // steals the socket of a live instance; [Server.Serve] accepts connections
-// and runs the [Handler] registered for each command under a time bound.
+// and runs the [Handler] registered for each command under a time bound;
+// a failed accept (EMFILE, ENFILE, …) is retried with backoff, so the
+// socket outlives a shortage of file descriptors.
 // Of whatever is at the path, Open removes only a stale socket (one nobody
 // answers on); a file, a directory or a live socket is an error, the rule
 // --listen unix: follows too (internal/unixsock).

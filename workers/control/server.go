@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ type Server struct {
 	path     string
 	handlers map[string]Handler
 	wg       sync.WaitGroup
+
+	// ErrorLog, when set before Serve, is told when accepting fails (and
+	// is retried).
+	ErrorLog *slog.Logger
 }
 
 // Open binds the control socket at path, or at DefaultPath when path is
@@ -89,19 +94,16 @@ func listen(path string, handlers map[string]Handler) (*Server, error) {
 // Path is where the socket listens.
 func (s *Server) Path() string { return s.path }
 
-// Serve accepts connections until Close.
+// Serve accepts connections until Close; a failed accept (out of file
+// descriptors, say) is retried with backoff, never the end of the socket.
 func (s *Server) Serve() {
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
+	acceptLoop(s.ln, s.ErrorLog, func(conn net.Conn) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.handle(conn)
 		}()
-	}
+	})
 }
 
 // Close removes the socket and waits for the commands under way.

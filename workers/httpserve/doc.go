@@ -32,10 +32,4 @@
 // (http.Server does not track hijacked connections). That end is expected,
 // so it is not reported as requests cut off. The meter counts it as 101.
 // Nor does a stream hold its plugin: Swap does not wait for it.
-//
-// # Self-test
-//
-// [SelfTest] sends one in-process request to a freshly loaded plugin before
-// it takes traffic; [IsSelfTest] lets a plugin's next handler answer it
-// locally instead of calling an upstream.
 package httpserve

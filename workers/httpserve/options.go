@@ -46,8 +46,10 @@ type Options struct {
 	// "combined" or "json" (accesslog.go).
 	AccessLog string `json:"access_log,omitempty"`
 
-	// SelfTestPath is requested in-process before a plugin takes traffic
-	// (SelfTest). Defaults to "/".
+	// SelfTestPath, when set, is requested in-process (preflight.SelfTest)
+	// before a freshly loaded plugin takes traffic; an answer of 500 or
+	// more keeps it from serving. Empty: no request, the load is the
+	// check (a synthetic request may have side effects).
 	SelfTestPath string `json:"self_test_path,omitempty"`
 }
 
@@ -66,9 +68,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleGrace <= 0 {
 		o.IdleGrace = time.Second
-	}
-	if o.SelfTestPath == "" {
-		o.SelfTestPath = "/"
 	}
 	return o
 }

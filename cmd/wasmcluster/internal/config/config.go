@@ -58,7 +58,7 @@ type PluginConfig struct {
 	MaxBufferedResponse Size `toml:"max_buffered_response" help:"largest response of next (the upstream) held in memory for a plugin that rewrites it (buffer_response, e.g. 32MiB); larger is answered 502"`
 
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
-	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic; an answer of 500 or more refuses it (empty: load check only)"`
+	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic, by the check and by every worker; an answer of 500 or more refuses it (empty: no request is sent, the load is the check)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
 	InitTimeout      time.Duration `toml:"init_timeout" help:"time limit for instantiating and initializing one instance (_initialize or _start); a plugin that takes longer is refused"`
 

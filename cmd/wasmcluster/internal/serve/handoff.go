@@ -42,7 +42,7 @@ func (h *handoff) load(fallback workers.LoadFunc) workers.LoadFunc {
 		}
 		h.mu.Unlock()
 		if p != nil {
-			return hostPlugin{p}, nil
+			return p, nil
 		}
 		return fallback(ctx, spec)
 	}

@@ -84,7 +84,9 @@ type Options struct {
 	Watch bool
 
 	// PreflightPath, when set, is requested through every new version
-	// before it takes traffic; a 5xx answer refuses it.
+	// before it takes traffic, by the primary's check and by every worker
+	// that loads it (Server.SelfTestPath is set to it); a 5xx answer
+	// refuses it. Empty: no request is sent, the load is the check.
 	PreflightPath string
 
 	// PreflightTimeout bounds the check of a version. Defaults to
@@ -119,6 +121,9 @@ func (o Options) withDefaults() (Options, error) {
 		o.Host.Logger = o.Logger
 	}
 	o.Host.Next, o.Host.OnStuck = nil, nil
+	// One definition of a plugin that answers: what the check requests,
+	// every worker requests.
+	o.Server.SelfTestPath = o.PreflightPath
 	if o.Workers < 0 {
 		o.Workers = workers.UsableCPUs()
 	}

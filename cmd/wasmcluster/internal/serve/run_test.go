@@ -67,7 +67,7 @@ func TestHandoff(t *testing.T) {
 
 	h.keep(pa)
 	got, err := ld(t.Context(), workers.Spec{Version: sha(a)})
-	if err != nil || got.(hostPlugin).Plugin != pa {
+	if err != nil || got != pa {
 		t.Fatalf("first load of the kept version: %v, %v; want the kept plugin", got, err)
 	}
 	if _, err := ld(t.Context(), workers.Spec{Version: sha(a)}); err == nil || len(fellBack) != 1 {

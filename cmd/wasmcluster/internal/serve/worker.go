@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins"
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
@@ -46,7 +47,7 @@ func loadSnapshot(log *slog.Logger) workers.LoadFunc {
 		if err != nil {
 			return nil, err
 		}
-		return hostPlugin{p}, nil
+		return p, nil
 	}
 }
 
@@ -76,19 +77,10 @@ func receivedHost(raw json.RawMessage, log *slog.Logger) (host.Config, error) {
 // slow or down upstream must not keep workers from starting.
 func selfTestGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if httpserve.IsSelfTest(r.Context()) {
+		if preflight.IsSelfTest(r.Context()) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// hostPlugin lets the worker's self-test tell a guest failure from a 500
-// the guest answered on purpose.
-type hostPlugin struct{ *host.Plugin }
-
-func (p hostPlugin) Faults() uint64 {
-	s := p.Stats()
-	return s.Traps + s.Timeouts
 }
