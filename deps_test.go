@@ -18,8 +18,8 @@ const module = "github.com/wasmcluster/wasmcluster"
 var allowed = map[string][]string{
 	"abi":       {},
 	"abi/guest": {"abi"},
-	"host":      {"abi", "internal/digest", "github.com/tetratelabs/wazero"},
-	"plugins":   {"abi", "host", "plugins", "internal/digest", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
+	"host":      {"abi", "internal/digest", "internal/fsfail", "github.com/tetratelabs/wazero"},
+	"plugins":   {"abi", "host", "plugins", "internal/digest", "internal/fsfail", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
 	// The primary and the worker process's side of the protocol; each other
 	// job of the process layer is a package below it.
 	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "golang.org/x/sys"},

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // ErrUnsafeCache marks a compilation cache that someone other than the
@@ -98,16 +97,4 @@ func ensureDir(dir string, uid int, follow bool) error {
 		return fmt.Errorf("%w: %s is not a directory (%v): remove it", ErrUnsafeCache, dir, fi.Mode().Type())
 	}
 	return checkPrivate(dir, fi, uid)
-}
-
-// isWriteFailure reports whether err is the filesystem refusing a write: a
-// full or read-only disk, a quota, a directory the server may not write.
-// The cache is an optimisation, so these mean "compile in memory".
-func isWriteFailure(err error) bool {
-	for _, errno := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	return errors.Is(err, fs.ErrPermission)
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+
+	"github.com/wasmcluster/wasmcluster/internal/fsfail"
 )
 
 // openCache readies the version's cache directory for wazero: every
@@ -59,7 +61,7 @@ func (p *Plugin) openCache() (verified map[string]bool, err error) {
 // or an error that is not the filesystem refusing a write. A refused
 // write only means compiling in memory.
 func (p *Plugin) cacheUnusable(err error) error {
-	if errors.Is(err, ErrUnsafeCache) || !isWriteFailure(err) {
+	if errors.Is(err, ErrUnsafeCache) || !fsfail.Write(err) {
 		return err
 	}
 	p.cacheUnwritable(err)
@@ -100,7 +102,7 @@ func (p *Plugin) recordEntries(verified map[string]bool) {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed meanwhile by another load
 			}
-			if isWriteFailure(err) {
+			if fsfail.Write(err) {
 				p.cacheUnwritable(err)
 			} else {
 				p.log.Warn("compilation cache: cannot record an entry; the next load recompiles it", slog.Any("err", err))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/abi"
 	"github.com/wasmcluster/wasmcluster/internal/digest"
+	"github.com/wasmcluster/wasmcluster/internal/fsfail"
 )
 
 // Plugin is a compiled, validated plugin with a pool of ready instances. It
@@ -208,7 +209,7 @@ func (p *Plugin) load(ctx context.Context, wasm []byte) error {
 	}
 	err = p.compileCached(ctx, wasm, verified)
 	var le *LoadError
-	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || isWriteFailure(err) {
+	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || fsfail.Write(err) {
 		return err // a LoadError: the module itself is wrong; the cache is not involved
 	}
 	dir := p.cacheDir()
@@ -230,7 +231,7 @@ func (p *Plugin) load(ctx context.Context, wasm []byte) error {
 func (p *Plugin) compileCached(ctx context.Context, wasm []byte, verified map[string]bool) error {
 	err := p.compile(ctx, wasm, verified)
 	var le *LoadError
-	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || !isWriteFailure(err) {
+	if err == nil || verified == nil || ctx.Err() != nil || errors.As(err, &le) || !fsfail.Write(err) {
 		return err
 	}
 	p.cacheUnwritable(err)

@@ -57,6 +57,12 @@ type Options struct {
 	// prune each other's snapshots.
 	StoreDir string
 
+	// SpareStoreDir, if set, names where snapshots go once StoreDir
+	// refuses a write (a full or read-only disk): the snapshot is a copy
+	// for safety, not a reason to stop deploying. It is called at most
+	// once; the caller removes that directory when done.
+	SpareStoreDir func() (string, error)
+
 	// Rules refuse plugin files that are not regular, too large, or
 	// replaceable by other users, at Load, Reload and on every change
 	// the watcher sees (Watch.Rules is set from it).
@@ -109,7 +115,8 @@ type Stats struct {
 type Manager struct {
 	path   string
 	opts   Options
-	store  *store.Store
+	store  atomic.Pointer[store.Store] // StoreDir's, or the spare once it refused a write
+	spare  sync.Once
 	log    *slog.Logger
 	events chan Event
 
@@ -159,20 +166,21 @@ func New(path string, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", abs, err)
 	}
-	return &Manager{
+	m := &Manager{
 		path:   abs,
 		opts:   opts,
-		store:  st,
 		log:    opts.Logger.With(slog.String("plugin", abs)),
 		events: make(chan Event),
-	}, nil
+	}
+	m.store.Store(st)
+	return m, nil
 }
 
 // Path returns the absolute path of the watched plugin file.
 func (m *Manager) Path() string { return m.path }
 
 // StoreDir returns the snapshot directory.
-func (m *Manager) StoreDir() string { return m.store.Dir() }
+func (m *Manager) StoreDir() string { return m.store.Load().Dir() }
 
 // Events delivers one Event per new content seen by Run. It is unbuffered:
 // receive promptly. While nobody receives, Run waits and the watcher keeps
@@ -226,7 +234,7 @@ func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
 	current := m.current
 	m.mu.Unlock()
 	if trig == TriggerReload && hash == current.Hash {
-		if _, err := m.store.Get(hash); err == nil {
+		if _, err := m.store.Load().Get(hash); err == nil {
 			m.log.Info("plugin unchanged; already accepted", slog.String("version", digest.Short(hash)), slog.String("trigger", string(trig)))
 			return Event{Hash: hash, Version: current, Trigger: trig, At: time.Now()}, nil
 		}
@@ -249,7 +257,7 @@ func (m *Manager) decide(ctx context.Context, data []byte, hash string, trig Tri
 	ev := Event{Hash: hash, Trigger: trig}
 	log := m.log.With(slog.String("version", digest.Short(hash)), slog.String("trigger", string(trig)), slog.Int("size", len(data)))
 
-	snap, err := m.store.PutHashed(data, hash)
+	snap, err := m.snapshot(data, hash)
 	if err != nil {
 		ev.Err = fmt.Errorf("store snapshot: %w", err)
 		ev.At, ev.Duration = time.Now(), time.Since(start)
@@ -447,7 +455,7 @@ func (m *Manager) Prune(inUse ...string) ([]string, error) {
 	m.mu.Lock()
 	keep := append([]string{m.current.Hash}, inUse...)
 	m.mu.Unlock()
-	removed, err := m.store.Prune(m.opts.KeepSnapshots, keep...)
+	removed, err := m.store.Load().Prune(m.opts.KeepSnapshots, keep...)
 	if err != nil {
 		return removed, fmt.Errorf("plugins: %w", err)
 	}

@@ -21,7 +21,7 @@ func (m *Manager) Stage(ctx context.Context) (Version, func(context.Context) (Ve
 	if err != nil {
 		return Version{}, nil, err
 	}
-	snap, err := m.store.PutHashed(data, store.Hash(data))
+	snap, err := m.snapshot(data, store.Hash(data))
 	if err != nil {
 		return Version{}, nil, fmt.Errorf("store snapshot: %w", err)
 	}

@@ -69,4 +69,7 @@ func TestCacheDiskFull(t *testing.T) {
 	if !strings.Contains(s.Log.String(), "no space left on device") {
 		t.Errorf("no warning naming the full disk:\n%s", s.Log)
 	}
+	if !strings.Contains(s.Log.String(), "keeping snapshots in a temporary directory") {
+		t.Errorf("no warning that snapshots moved off the full disk:\n%s", s.Log)
+	}
 }

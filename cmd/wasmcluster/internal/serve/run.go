@@ -58,7 +58,8 @@ type instance struct {
 	wcfg   json.RawMessage // o.Host as every worker receives it
 	staged plugins.Version // the version to start with
 	gate   func(context.Context) error
-	tmp    string // snapshot root to remove at the end, if temporary
+	tmpMu  sync.Mutex
+	tmps   []string // temporary snapshot roots, removed at the end
 }
 
 func newInstance(o Options) *instance {
@@ -69,8 +70,10 @@ func (in *instance) close() {
 	if in.ho != nil {
 		in.ho.close()
 	}
-	if in.tmp != "" {
-		os.RemoveAll(in.tmp)
+	in.tmpMu.Lock()
+	defer in.tmpMu.Unlock()
+	for _, dir := range in.tmps {
+		os.RemoveAll(dir)
 	}
 }
 
@@ -78,15 +81,24 @@ func (in *instance) close() {
 // directory, beside the compiled code (the pruner reads its sibling
 // stores), or, with no cache, in a temporary directory of this run.
 func (in *instance) snapshotsDir() (string, error) {
-	root := filepath.Join(in.o.Host.CacheDir, snapshotsSubdir)
 	if in.o.Host.CacheDir == "" {
-		tmp, err := os.MkdirTemp("", "wasmcluster-snapshots-")
-		if err != nil {
-			return "", fmt.Errorf("snapshot directory: %w", err)
-		}
-		in.tmp, root = tmp, tmp
+		return in.tempSnapshots()
 	}
-	return plugins.StoreDirFor(root, in.o.Plugin)
+	return plugins.StoreDirFor(filepath.Join(in.o.Host.CacheDir, snapshotsSubdir), in.o.Plugin)
+}
+
+// tempSnapshots is a snapshot store in a temporary directory of this run
+// (no cache directory, or one that refuses writes: plugins.Options.
+// SpareStoreDir), removed when Run returns.
+func (in *instance) tempSnapshots() (string, error) {
+	tmp, err := os.MkdirTemp("", "wasmcluster-snapshots-")
+	if err != nil {
+		return "", fmt.Errorf("snapshot directory: %w", err)
+	}
+	in.tmpMu.Lock()
+	in.tmps = append(in.tmps, tmp)
+	in.tmpMu.Unlock()
+	return plugins.StoreDirFor(tmp, in.o.Plugin)
 }
 
 // snapshotsSubdir is the directory inside the cache directory that holds one
@@ -113,11 +125,12 @@ func (in *instance) prepare(ctx context.Context) error {
 		return err
 	}
 	mopts := plugins.Options{
-		StoreDir:  storeDir,
-		Rules:     in.o.PluginRules,
-		Preflight: preflight.Options{Host: in.o.Host, Path: in.o.PreflightPath, Timeout: in.o.PreflightTimeout},
-		OnStage:   in.st.onStage,
-		Logger:    in.log,
+		StoreDir:      storeDir,
+		SpareStoreDir: in.tempSnapshots,
+		Rules:         in.o.PluginRules,
+		Preflight:     preflight.Options{Host: in.o.Host, Path: in.o.PreflightPath, Timeout: in.o.PreflightTimeout},
+		OnStage:       in.st.onStage,
+		Logger:        in.log,
 	}
 	if in.o.Workers == workers.InProcess {
 		// Serve the very plugin preflight loaded: one load per version.
