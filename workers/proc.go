@@ -174,7 +174,9 @@ func (pr *Primary) startProcess(argv []string, control *os.File) (cmd *exec.Cmd,
 func (pr *Primary) watch(p *proc, logR *os.File) {
 	logDone := make(chan struct{})
 	go relayLog(pr.log.With(keyWorker, p.id, keyPID, p.pid), logR, logDone)
+	msgsDone := make(chan struct{})
 	go func() {
+		defer close(msgsDone)
 		for {
 			m, err := p.ctrl.recv()
 			if err != nil {
@@ -185,10 +187,15 @@ func (pr *Primary) watch(p *proc, logR *os.File) {
 	}()
 	go func() {
 		err := p.cmd.Wait()
-		// Let the last lines (a stack dump) be logged before the exit.
-		select {
-		case <-logDone:
-		case <-time.After(2 * time.Second):
+		// Let the last lines (a stack dump) be logged, and the last
+		// messages (a fatal error: why it exited) be handled, before the
+		// exit: the exit event must not overtake its reason.
+		deadline := time.Now().Add(2 * time.Second)
+		for _, done := range []<-chan struct{}{logDone, msgsDone} {
+			select {
+			case <-done:
+			case <-time.After(time.Until(deadline)):
+			}
 		}
 		p.nc.Close()
 		pr.post(event{p: p, exit: err, st: p.cmd.ProcessState})
