@@ -35,6 +35,8 @@ var allowed = map[string][]string{
 	"examples":        {"abi"},
 	"cmd":             {""}, // the CLI may import anything
 	"internal":        {},   // shared helpers: stdlib only, so every layer may import them
+	// The WebSocket helpers of tests, apart from testkit for this import.
+	"internal/testkit/wstest": {"github.com/coder/websocket"},
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
 	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
@@ -45,6 +47,7 @@ var allowed = map[string][]string{
 // import of one seen here from elsewhere comes from production code.
 var testOnly = map[string]bool{
 	"internal/testkit":          true,
+	"internal/testkit/wstest":   true,
 	"plugins/internal/testwasm": true,
 }
 

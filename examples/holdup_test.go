@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
+	"github.com/wasmcluster/wasmcluster/internal/testkit/wstest"
 )
 
 // holdUpstream is an upstream whose answers the test holds: /slow answers
@@ -61,15 +62,7 @@ func (u *holdUpstream) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		defer c.CloseNow()
 		u.sockets.Add(1)
-		for {
-			typ, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if err := c.Write(context.Background(), typ, msg); err != nil {
-				return
-			}
-		}
+		wstest.EchoConn(c)
 	}
 	io.WriteString(w, "upstream "+r.URL.Path)
 }
@@ -93,21 +86,6 @@ func dialWS(ctx context.Context, addr string) (*websocket.Conn, error) {
 	hdr := http.Header{"Authorization": {"Bearer " + authToken}}
 	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", &websocket.DialOptions{HTTPHeader: hdr})
 	return c, err
-}
-
-// echo sends msg on c and checks that it comes back.
-func echo(ctx context.Context, c *websocket.Conn, msg string) error {
-	if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	_, got, err := c.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
-	if string(got) != msg {
-		return fmt.Errorf("echo %q, want %q", got, msg)
-	}
-	return nil
 }
 
 // stallUpload sends an authorized upload's headers and then one byte a
@@ -214,7 +192,7 @@ func TestHeldRequestsDoNotStarveThePool(t *testing.T) {
 	close(conns)
 	for c := range conns {
 		ectx, ecancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := echo(ectx, c, "still open"); err != nil {
+		if err := wstest.RoundTrip(ectx, c, "still open"); err != nil {
 			t.Errorf("WebSocket after the checks: %v", err)
 		}
 		ecancel()
@@ -240,11 +218,11 @@ func TestWebSocketOutlivesRequestTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	if err := echo(ctx, c, "first"); err != nil {
+	if err := wstest.RoundTrip(ctx, c, "first"); err != nil {
 		t.Fatalf("right after the handshake: %v", err)
 	}
 	time.Sleep(2500 * time.Millisecond) // well past request_timeout
-	if err := echo(ctx, c, "after request_timeout"); err != nil {
+	if err := wstest.RoundTrip(ctx, c, "after request_timeout"); err != nil {
 		t.Fatalf("past request_timeout: %v", err)
 	}
 	// The timeout still bounds ordinary requests.

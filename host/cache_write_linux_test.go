@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,7 +23,7 @@ func TestCacheUnwritable(t *testing.T) {
 		setup func(t *testing.T) string // returns the cache dir
 		errno syscall.Errno             // the failure the warning must name
 	}{
-		{"full filesystem", fullFS, syscall.ENOSPC},
+		{"full filesystem", func(t *testing.T) string { return testkit.FullDir(t) }, syscall.ENOSPC},
 		{"read-only filesystem", readOnlyFS, syscall.EROFS},
 		{"read-only directory", readOnlyDir, syscall.EACCES},
 	} {
@@ -46,49 +45,9 @@ func TestCacheUnwritable(t *testing.T) {
 	}
 }
 
-// tmpfs mounts a small tmpfs for the test, skipping when mounting is not
-// permitted (not root, or no CAP_SYS_ADMIN in a container).
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	mnt := t.TempDir()
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("cannot mount a tmpfs here (uid %d): %v", os.Getuid(), err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", mnt, err)
-		}
-	})
-	return mnt
-}
-
-// fullFS is a cache dir on a tmpfs filled to the last byte.
-func fullFS(t *testing.T) string {
-	mnt := tmpfs(t, "256k")
-	dir := filepath.Join(mnt, "cache")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(mnt, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 4096)
-	for {
-		if _, err = f.Write(block); err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("filling the tmpfs: %v", err)
-	}
-	return dir
-}
-
 // readOnlyFS is a cache dir on a tmpfs remounted read-only.
 func readOnlyFS(t *testing.T) string {
-	mnt := tmpfs(t, "1m")
+	mnt := testkit.Tmpfs(t, "1m")
 	dir := filepath.Join(mnt, "cache")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
+	"github.com/wasmcluster/wasmcluster/internal/testkit/wstest"
 )
 
 // blockingNext is a next handler that holds every request until release is
@@ -118,23 +119,7 @@ func TestResponseWantedExport(t *testing.T) {
 // An upgraded connection holds no instance and skips handle_response,
 // even for a guest that exports it, and request_timeout does not cut it.
 func TestUpgradeHoldsNoInstance(t *testing.T) {
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if c.Write(context.Background(), typ, msg) != nil {
-				return
-			}
-		}
-	}))
-	defer up.Close()
+	up := wstest.Echo(t)
 	u, _ := url.Parse(up.URL)
 	// handle_response traps: the test fails if it runs for the upgrade.
 	guest := testkit.WAT(t, `(module
@@ -149,20 +134,12 @@ func TestUpgradeHoldsNoInstance(t *testing.T) {
 	defer cancel()
 	var conns []*websocket.Conn
 	for range 3 { // more than the pool's one instance
-		c, _, err := websocket.Dial(ctx, "ws"+srv.URL[len("http"):]+"/", nil)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		defer c.CloseNow()
-		conns = append(conns, c)
+		conns = append(conns, wstest.Dial(ctx, t, srv.Listener.Addr().String()))
 	}
 	time.Sleep(600 * time.Millisecond) // past request_timeout
 	for i, c := range conns {
-		if err := c.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-			t.Fatalf("socket %d: write: %v", i, err)
-		}
-		if _, msg, err := c.Read(ctx); err != nil || string(msg) != "ping" {
-			t.Fatalf("socket %d: read %q, %v", i, msg, err)
+		if err := wstest.RoundTrip(ctx, c, "ping"); err != nil {
+			t.Fatalf("socket %d: %v", i, err)
 		}
 	}
 	if s := p.Stats(); s.Live != 1 || s.Waits != 0 || s.Traps != 0 {

@@ -14,30 +14,8 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
-
-// rawRequest sends req as it is over a new connection to addr and returns
-// the status line of the answer (empty if none came). The answer is read
-// while req is still being written: a server may answer (and close) before
-// it read the whole request.
-func rawRequest(t *testing.T, addr string, req ...[]byte) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second)) // bounds a hung test only
-	go func() {
-		for _, b := range req {
-			if _, err := c.Write(b); err != nil {
-				return // the server closed early: expected for refused bodies
-			}
-		}
-	}()
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line)
-}
 
 // bodyCounter is an upstream that reads whole request bodies and records,
 // per request, how many bytes arrived and whether the body ended cleanly.
@@ -101,13 +79,13 @@ func TestUpstreamChunkedBodyTooLarge(t *testing.T) {
 	counter := &bodyCounter{}
 	p := newPlugin(t, wat(t, "next"), host.Config{Upstream: upstream(t, counter), MaxRequestBody: limit})
 	srv, _ := listen(t, "127.0.0.1:0", p)
-	req := [][]byte{[]byte("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")}
-	chunk := fmt.Appendf(nil, "%x\r\n%s\r\n", 8<<10, strings.Repeat("b", 8<<10))
+	req := []string{"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"}
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", 8<<10, strings.Repeat("b", 8<<10))
 	for range 4 * limit / (8 << 10) {
 		req = append(req, chunk)
 	}
-	req = append(req, []byte("0\r\n\r\n"))
-	if got := rawRequest(t, srv.Listener.Addr().String(), req...); got != "HTTP/1.1 413 Request Entity Too Large" {
+	req = append(req, "0\r\n\r\n")
+	if got := testkit.RawStatus(t, srv.Listener.Addr().String(), req...); got != "HTTP/1.1 413 Request Entity Too Large" {
 		t.Fatalf("chunked body over the limit answered %q, want 413", got)
 	}
 	for _, s := range counter.seen() {
@@ -130,8 +108,8 @@ func TestUpstreamMalformedChunkedBody(t *testing.T) {
 	counter := &bodyCounter{}
 	p := newPlugin(t, wat(t, "next"), host.Config{Upstream: upstream(t, counter)})
 	srv, _ := listen(t, "127.0.0.1:0", p)
-	got := rawRequest(t, srv.Listener.Addr().String(),
-		[]byte("POST /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz-not-hex\r\n\r\n"))
+	got := testkit.RawStatus(t, srv.Listener.Addr().String(),
+		"POST /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz-not-hex\r\n\r\n")
 	if got != "HTTP/1.1 400 Bad Request" {
 		t.Fatalf("malformed chunked body answered %q, want 400", got)
 	}

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 // A cache dir other users can write is refused at startup, with the path
@@ -35,31 +35,7 @@ func TestCacheDirOthersCanWrite(t *testing.T) {
 // A full cache disk does not stop a server from starting and serving: the
 // plugin is compiled in memory, with a warning.
 func TestCacheDiskFull(t *testing.T) {
-	mnt := t.TempDir()
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("cannot mount a tmpfs here (uid %d): %v", os.Getuid(), err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", mnt, err)
-		}
-	})
-	cache := filepath.Join(mnt, "cache")
-	if err := os.Mkdir(cache, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	filler, err := os.Create(filepath.Join(mnt, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for err == nil {
-		_, err = filler.Write(make([]byte, 4096))
-	}
-	filler.Close()
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("filling the tmpfs: %v", err)
-	}
-
+	cache := testkit.FullDir(t)
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "127.0.0.1:0", "--workers", "1",
 		"--cache-dir", cache, "--control", "-", "--admin", "off")
 	c := &http.Client{Timeout: 10 * time.Second}

@@ -7,7 +7,6 @@ package main
 // other machines is called out.
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,12 +211,7 @@ func TestServeControlPathRefusesNonSocket(t *testing.T) {
 
 	// A stale socket (its listener gone without unlinking it) is reused.
 	stale := filepath.Join(dir, "stale.sock")
-	ln, err := net.Listen("unix", stale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	ln.Close()
+	testkit.StaleSocket(t, stale)
 	s := testkit.Start(t, isolatedServe(t, nil, hello, "--control", stale))
 	if st := statusOf(t, stale); st.PID != s.Cmd.Process.Pid {
 		t.Errorf("status on the reused socket is from pid %d, want %d", st.PID, s.Cmd.Process.Pid)

@@ -88,12 +88,7 @@ func TestServeMaxHeaderBytes(t *testing.T) {
 func TestServeUnixSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "wc.sock")
 	// A stale socket file (its listener gone without unlinking) is replaced.
-	stale, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale.(*net.UnixListener).SetUnlinkOnClose(false)
-	stale.Close()
+	testkit.StaleSocket(t, sock)
 
 	s := startServe(t, nil, wat(t, "hello"), "--listen", "unix:"+sock)
 	if s.Addr != "unix:"+sock {

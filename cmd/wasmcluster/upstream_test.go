@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -14,28 +13,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-)
 
-// rawStatus sends req over a new connection to addr, reading the answer's
-// status line while it writes (a server may answer a refused body early).
-func rawStatus(t *testing.T, addr string, req ...string) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second)) // bounds a hung test only
-	go func() {
-		for _, s := range req {
-			if _, err := io.WriteString(c, s); err != nil {
-				return
-			}
-		}
-	}()
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line)
-}
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+)
 
 // upstreamFailures sums wasmcluster_upstream_failures_total by cause.
 func upstreamFailures(fams map[string]*dto.MetricFamily) map[string]int {
@@ -76,11 +56,11 @@ func TestUpstreamFailures(t *testing.T) {
 	for range 32 { // 256 KiB
 		big = append(big, chunk)
 	}
-	if got := rawStatus(t, s.Addr, append(big, "0\r\n\r\n")...); got != "HTTP/1.1 413 Request Entity Too Large" {
+	if got := testkit.RawStatus(t, s.Addr, append(big, "0\r\n\r\n")...); got != "HTTP/1.1 413 Request Entity Too Large" {
 		t.Errorf("chunked body over max_request_body: %q, want 413", got)
 	}
 	bad := "POST /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\n\r\n"
-	if got := rawStatus(t, s.Addr, bad); got != "HTTP/1.1 400 Bad Request" {
+	if got := testkit.RawStatus(t, s.Addr, bad); got != "HTTP/1.1 400 Bad Request" {
 		t.Errorf("malformed chunked body: %q, want 400", got)
 	}
 	want := map[string]int{"timeout": 1, "body_too_large": 1, "bad_body": 1, "connect": 0, "reset": 0, "bad_response": 0, "client_gone": 0}

@@ -45,4 +45,15 @@
 // (StrictRequest), so net/http never silently retries it on a reused
 // connection, and every EOF, reset, refusal and non-2xx answer is counted;
 // a Check judges the 2xx answers (which version served, and when).
+//
+// Sockets and filesystems. RawStatus sends bytes as they are over TCP and
+// returns the answer's status line, reading while it writes, for requests
+// net/http will not send (a malformed chunked body) and answers that come
+// before the request is whole. StaleSocket leaves a unix socket file no
+// one listens on, as a killed server does. On Linux, Tmpfs mounts a small
+// tmpfs for the test (skipping where mounting is not permitted) and
+// FullDir is a directory on one filled to the last byte.
+//
+// WebSockets are in the wstest package below this one, which may import
+// a WebSocket library; testkit itself stays stdlib-only.
 package testkit

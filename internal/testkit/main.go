@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +79,18 @@ func SocketDir(tb testing.TB) string {
 	}
 	tb.Cleanup(func() { os.RemoveAll(d) })
 	return d
+}
+
+// StaleSocket leaves a unix socket file at path with nothing listening on
+// it: what a server killed without unlinking its socket leaves behind.
+func StaleSocket(tb testing.TB, path string) {
+	tb.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
 }
 
 var goCache memo[string]

@@ -2,9 +2,12 @@ package testkit
 
 import (
 	"errors"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -58,5 +61,20 @@ func TestSocketDir(t *testing.T) {
 	})
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s after the test: %v, want it removed", dir, err)
+	}
+}
+
+// StaleSocket leaves a socket file that refuses connections.
+func TestStaleSocket(t *testing.T) {
+	path := filepath.Join(SocketDir(t), "s.sock")
+	StaleSocket(t, path)
+	if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeSocket {
+		t.Fatalf("%s: %v, want a socket file", path, err)
+	}
+	if c, err := net.Dial("unix", path); !errors.Is(err, syscall.ECONNREFUSED) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("dial %s: %v, want connection refused", path, err)
 	}
 }

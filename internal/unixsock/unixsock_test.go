@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 func TestRemoveStale(t *testing.T) {
@@ -47,12 +49,7 @@ func TestRemoveStale(t *testing.T) {
 	}
 
 	stale := filepath.Join(dir, "stale.sock")
-	sl, err := net.Listen("unix", stale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sl.(*net.UnixListener).SetUnlinkOnClose(false)
-	sl.Close()
+	testkit.StaleSocket(t, stale)
 	if err := RemoveStale(stale); err != nil {
 		t.Errorf("stale socket: %v", err)
 	}

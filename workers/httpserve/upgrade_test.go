@@ -4,15 +4,13 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
+	"github.com/wasmcluster/wasmcluster/internal/testkit/wstest"
 )
 
 // proxyPlugin proxies every request to an upstream, WebSockets included,
@@ -21,38 +19,13 @@ type proxyPlugin struct{ *httputil.ReverseProxy }
 
 func (proxyPlugin) Close(context.Context) error { return nil }
 
-// wsEcho is a WebSocket echo upstream.
-func wsEcho(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if c.Write(context.Background(), typ, msg) != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	return srv
-}
-
 // A WebSocket is not a request: it does not hold its plugin across a swap,
 // and a drain leaves it open until the drain's
 // hard cap, then ends it, although http.Server no longer tracks the
 // hijacked connection. That end is expected: the drain does not report
 // requests cut off.
 func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
-	up := wsEcho(t)
+	up := wstest.Echo(t)
 	target, _ := url.Parse(up.URL)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,18 +35,8 @@ func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
 	s.Serve(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	roundTrip := func() error {
-		if err := c.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-			return err
-		}
-		_, _, err := c.Read(ctx)
-		return err
-	}
+	c := wstest.Dial(ctx, t, ln.Addr().String())
+	roundTrip := func() error { return wstest.RoundTrip(ctx, c, "ping") }
 	if err := roundTrip(); err != nil {
 		t.Fatalf("before the drain: %v", err)
 	}
