@@ -14,8 +14,10 @@
  *
  * -mexec-model=reactor links crt1-reactor.o, which exports _initialize (the
  * host runs it once per instance, before the first request) instead of
- * _start and main. The export_name and import_module attributes below are
- * all the rest needs: no linker flags for exports or imports.
+ * _start: without it the link wants a main, and with a main the linker
+ * wraps every export so that each call re-runs the C constructors. The
+ * export_name and import_module attributes below are all the rest needs:
+ * no linker flags for exports or imports.
  *
  * The guest defines handle_request (declared below, so a definition is all
  * it takes to export it); handle_response and wasmcluster_response_wanted
