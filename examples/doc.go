@@ -1,6 +1,6 @@
 // Package examples holds example plugins users can copy: each directory is
-// a plugin (a main package built with `wasmcluster build`, or a .wat file)
-// with a README giving the one command that builds and serves it. This
-// package's tests build every example and serve it through the host and
-// through the wasmcluster binary.
+// a plugin (a main package built with `wasmcluster build`, a .wat file, or
+// C files built with clang) with a README giving the one command that builds
+// and serves it. This package's tests build every example and serve it
+// through the host and through the wasmcluster binary.
 package examples

@@ -3,6 +3,7 @@ package examples_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,41 @@ func TestWATHello(t *testing.T) {
 		resp, body := do(t, "GET", base+"/", "")
 		if resp.StatusCode != 200 || body != "hello from wat\n" || resp.Header.Get("content-type") != "text/plain; charset=utf-8" {
 			t.Fatalf("got %d %q %v", resp.StatusCode, body, resp.Header)
+		}
+	})
+}
+
+// The C example, built from source with clang: its two routes, the
+// buffer rule at work on a header too long for its buffer.
+func TestCHello(t *testing.T) {
+	forEachTarget(t, "hello-c", "", func(t *testing.T, base, _ string) {
+		long := strings.Repeat("x", 600)
+		for _, tt := range []struct {
+			path, agent string
+			status      int
+			want        string
+		}{
+			{"/", "", 200, "hello from c\n"},
+			{"/?q=1", "", 200, "hello from c\n"},
+			{"/agent", "curl/8.0 (x86_64)", 200, "your user-agent: curl/8.0 (x86_64)\n"},
+			{"/agent", long, 431, "User-Agent too long\n"},
+			{"/nope", "", 404, "not found\n"},
+		} {
+			resp, body := do(t, "GET", base+tt.path, "", "User-Agent", tt.agent)
+			if resp.StatusCode != tt.status || body != tt.want || resp.Header.Get("content-type") != "text/plain; charset=utf-8" {
+				t.Errorf("GET %s (agent %.20q): got %d %q %v, want %d %q", tt.path, tt.agent, resp.StatusCode, body, resp.Header, tt.status, tt.want)
+			}
+		}
+		// An empty User-Agent makes Go's client send none.
+		req, _ := http.NewRequest("GET", base+"/agent", nil)
+		req.Header.Set("User-Agent", "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("no User-Agent: got %d, want 400", resp.StatusCode)
 		}
 	})
 }

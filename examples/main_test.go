@@ -24,11 +24,14 @@ import (
 // directory, which testkit.Main removes.
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-// example returns the module file of the named example, built once: a Go
-// package stripped like `wasmcluster build` does, or the one .wat file of a
-// wat- example.
+// example returns the module file of the named example, built once: the C
+// files of a C example (with the README's flags), the one .wat file of a
+// wat- example, or else a Go package stripped like `wasmcluster build` does.
 func example(t testing.TB, name string) string {
 	t.Helper()
+	if c, _ := filepath.Glob(filepath.Join(name, "*.c")); len(c) > 0 {
+		return testkit.TempFile(t, name+".wasm", testkit.CWasm(t, name))
+	}
 	if !strings.HasPrefix(name, "wat-") {
 		return testkit.TempFile(t, name+".wasm", testkit.GoWasm(t, name, "-ldflags=-s -w"))
 	}

@@ -117,3 +117,25 @@ func TestHelloWAT(t *testing.T) {
 		t.Errorf("HelloWAT gave %q and %q; want two different modules", a, b)
 	}
 }
+
+// A C dir builds once per dir and flags, as a reactor that includes
+// wasmcluster.h, with the flags reaching clang.
+func TestCWasm(t *testing.T) {
+	before := guests.runs.Load()
+	plain := CWasm(t, "testdata/c")
+	extra := CWasm(t, "testdata/c", "-DWITH_EXTRA")
+	for name, b := range map[string][]byte{"plain": plain, "extra": extra} {
+		if !bytes.HasPrefix(b, wasmMagic) || !bytes.Contains(b, []byte("_initialize")) || !bytes.Contains(b, []byte("handle_request")) {
+			t.Errorf("%s: not a reactor exporting handle_request: %q", name, b)
+		}
+	}
+	if bytes.Contains(plain, []byte("extra")) || !bytes.Contains(extra, []byte("extra")) {
+		t.Error("-DWITH_EXTRA did not reach the build")
+	}
+	if again := CWasm(t, "./testdata/c/"); !bytes.Equal(again, plain) {
+		t.Error("the same dir gave a different module")
+	}
+	if got := guests.runs.Load() - before; got != 2 {
+		t.Errorf("%d builds, want 2 (plain, extra)", got)
+	}
+}

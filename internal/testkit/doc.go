@@ -12,16 +12,17 @@
 //
 // Guests. WAT and WATFile compile WebAssembly text with wat2wasm; GoWasm
 // builds a Go main package as a plugin (GOOS=wasip1 GOARCH=wasm,
-// -buildmode=c-shared, -trimpath) and GoWasmCommand as a WASI command. No
-// .wasm file is committed: each guest is built from source on first use,
-// in a temp dir removed right after, and its bytes are kept for the rest
-// of the test binary's life, keyed by their input (the source text; the
-// directory and flags). A failed build is remembered too, so each test
-// that needs the guest fails at once with the same message. HelloWAT is
-// the smallest guest that serves, one distinct module per body, for tests
-// that need several good versions of a plugin. TempFile puts bytes in a
-// file for commands that take a path; SocketDir gives a directory short
-// enough for unix socket paths.
+// -buildmode=c-shared, -trimpath) and GoWasmCommand as a WASI command; CWasm
+// compiles a directory of C files with clang and wasi-libc as a WASI reactor,
+// with abi/c (wasmcluster.h) on the include path. No .wasm file is committed:
+// each guest is built from source on first use, in a temp dir removed right
+// after, and its bytes are kept for the rest of the test binary's life, keyed
+// by their input (the source text; the directory and flags). A failed build is
+// remembered too, so each test that needs the guest fails at once with the
+// same message. HelloWAT is the smallest guest that serves, one distinct
+// module per body, for tests that need several good versions of a plugin.
+// TempFile puts bytes in a file for commands that take a path; SocketDir gives
+// a directory short enough for unix socket paths.
 //
 // The binary. Wasmcluster builds ./cmd/wasmcluster once per test binary
 // (and set of build flags) into the run directory, which Main removes

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -17,7 +18,8 @@ var debianPackage = map[string]string{
 	"systemd-socket-activate": "systemd",
 	"go":                      "golang-go",
 	"redis-server":            "redis-server",
-	"clang":                   "clang",
+	"clang":                   "clang lld wasi-libc libclang-rt-14-dev-wasm32", // CWasm's whole toolchain
+	"wasm-ld":                 "lld",
 	"node":                    "nodejs",
 }
 
@@ -32,14 +34,20 @@ func CI() bool { return os.Getenv("CI") == "true" }
 func Require(tb testing.TB, tool string) string {
 	tb.Helper()
 	path, msg := lookTool(tool)
-	if path != "" {
-		return path
+	if path == "" {
+		missing(tb, msg)
 	}
+	return path
+}
+
+// missing skips the test because of what msg says is not installed, or
+// fails it under CI=true.
+func missing(tb testing.TB, msg string) {
+	tb.Helper()
 	if CI() {
 		tb.Fatal(msg + "; CI=true, so not skipping")
 	}
 	tb.Skip(msg)
-	return ""
 }
 
 // lookTool returns tool's path, or "" and why it is missing.
@@ -52,5 +60,9 @@ func lookTool(tool string) (string, string) {
 	if !ok {
 		pkg = tool
 	}
-	return "", fmt.Sprintf("%s not found (install Debian package %s): %v", tool, pkg, err)
+	noun := "package"
+	if strings.Contains(pkg, " ") {
+		noun = "packages"
+	}
+	return "", fmt.Sprintf("%s not found (install Debian %s %s): %v", tool, noun, pkg, err)
 }

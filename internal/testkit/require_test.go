@@ -29,11 +29,16 @@ func TestRequireMissing(t *testing.T) {
 }
 
 func TestLookToolNamesPackage(t *testing.T) {
-	for tool, pkg := range map[string]string{"wat2wasm": "wabt", "systemd-analyze": "systemd", "testkit-no-such-tool": "testkit-no-such-tool"} {
+	for tool, pkg := range map[string]string{
+		"wat2wasm":             "package wabt",
+		"systemd-analyze":      "package systemd",
+		"testkit-no-such-tool": "package testkit-no-such-tool",
+		"clang":                "packages clang lld wasi-libc libclang-rt-14-dev-wasm32",
+	} {
 		t.Setenv("PATH", t.TempDir())
 		path, msg := lookTool(tool)
-		if path != "" || !strings.Contains(msg, "install Debian package "+pkg+")") {
-			t.Errorf("lookTool(%s) = %q, %q; want no path and package %s", tool, path, msg, pkg)
+		if path != "" || !strings.Contains(msg, "install Debian "+pkg+")") {
+			t.Errorf("lookTool(%s) = %q, %q; want no path and %s", tool, path, msg, pkg)
 		}
 	}
 }
