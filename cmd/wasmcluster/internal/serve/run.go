@@ -142,7 +142,7 @@ func (in *instance) prepare(ctx context.Context) error {
 	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
 		return err
 	}
-	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, specOf: in.specOf, log: in.log}
+	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log}
 	return in.stage(ctx)
 }
 
