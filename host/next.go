@@ -200,7 +200,9 @@ func classify(ctx context.Context, err, bodyErr error) upstreamCause {
 		return causeBodyTooLarge
 	case bodyErr != nil && ctx.Err() == nil:
 		return causeBadBody
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+		// The cause, not Err: an upgrade's deadline (lifted at the hijack)
+		// ends its context by a cancel whose cause is the deadline.
 		return causeTimeout
 	case ctx.Err() != nil || bodyErr != nil:
 		return causeClientGone

@@ -255,3 +255,35 @@ func TestUpstreamCutMidBodyLogsLimited(t *testing.T) {
 	}
 	checkPoolIdle(t, p)
 }
+
+// TestUpstreamTimeoutUpgrade: an upgrade request (a WebSocket handshake)
+// whose upstream does not answer within RequestTimeout is an upstream
+// timeout too: 504, counted as such, not as a client gone nor a guest
+// timeout. (Its deadline is lifted at the hijack, so it is a cancel cause,
+// not a context deadline.)
+func TestUpstreamTimeoutUpgrade(t *testing.T) {
+	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	p := newPlugin(t, wat(t, "next"), host.Config{Upstream: up, RequestTimeout: 300 * time.Millisecond})
+	srv, _ := listen(t, "127.0.0.1:0", p)
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("slow upstream answered the upgrade %s, want 504", resp.Status)
+	}
+	checkUpstreamStats(t, p, "timeout")
+	checkPoolIdle(t, p)
+}

@@ -234,7 +234,9 @@ func (m *Manager) lookNow(ctx context.Context, trig Trigger) (Event, error) {
 	current := m.current
 	m.mu.Unlock()
 	if trig == TriggerReload && hash == current.Hash {
-		if _, err := m.store.Load().Get(hash); err == nil {
+		// The current version's own snapshot, wherever it is: the store
+		// may have moved to the spare since it was accepted.
+		if _, err := os.Stat(current.Path); err == nil {
 			m.log.Info("plugin unchanged; already accepted", slog.String("version", digest.Short(hash)), slog.String("trigger", string(trig)))
 			return Event{Hash: hash, Version: current, Trigger: trig, At: time.Now()}, nil
 		}

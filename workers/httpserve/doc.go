@@ -16,6 +16,8 @@
 //
 // [Server.Swap] replaces the plugin while serving; the old one is handed
 // back only once no request uses it, so the caller can close it safely.
+// Its counters stay in the snapshots (counters never go down across an
+// in-process reload); the pool gauges are the serving plugin's.
 //
 // # Draining
 //

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,6 +79,42 @@ type meter struct {
 	codes   [600]atomic.Uint64
 	buckets [16]atomic.Uint64 // len(control.LatencyBounds)+1
 	sumNs   atomic.Int64
+
+	// The counters of plugins a swap replaced, so a swap never makes a
+	// counter go down: retiring ones still finish their requests (read
+	// live), retired ones are frozen into a sum.
+	mu       sync.Mutex
+	retiring []Plugin
+	retired  Metrics
+}
+
+// retire counts p's counters from now on apart from the serving plugin's.
+func (m *meter) retire(p Plugin) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.retiring = append(m.retiring, p)
+}
+
+// freeze freezes the counters of p, which no request uses any more.
+func (m *meter) freeze(p Plugin) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i := slices.Index(m.retiring, p); i >= 0 {
+		m.retiring = slices.Delete(m.retiring, i, i+1)
+		m.retired.Add(pluginCounters(p))
+	}
+}
+
+// pluginCounters is p's own counters (traps, timeouts, pool waits and
+// rejections, upstream failures); nil if p keeps none.
+func pluginCounters(p Plugin) *Metrics {
+	st, ok := p.(statser)
+	if !ok {
+		return nil
+	}
+	s := st.Stats()
+	return &Metrics{Traps: s.Traps, Timeouts: s.Timeouts, PoolWaits: s.Waits, PoolRejected: s.Rejected,
+		Upstream: s.Upstream.ByCause()}
 }
 
 func (m *meter) observe(code int, d time.Duration) {
@@ -110,9 +148,14 @@ func (m *meter) snapshot(p Plugin) *Metrics {
 	out.SumSeconds = time.Duration(m.sumNs.Load()).Seconds()
 	if st, ok := p.(statser); ok {
 		s := st.Stats()
-		out.Traps, out.Timeouts, out.PoolWaits, out.PoolRejected = s.Traps, s.Timeouts, s.Waits, s.Rejected
 		out.PoolSize, out.PoolLive, out.PoolIdle, out.PoolMax = s.PoolSize, s.Live, s.Idle, s.PoolMax
-		out.Upstream = s.Upstream.ByCause()
+	}
+	out.Add(pluginCounters(p))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out.Add(&m.retired)
+	for _, r := range m.retiring {
+		out.Add(pluginCounters(r))
 	}
 	return out
 }

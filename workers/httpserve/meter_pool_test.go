@@ -30,3 +30,25 @@ func TestMetricsCarryPoolRejections(t *testing.T) {
 		t.Errorf("summed waits %d, rejected %d; want 10, 4", sum.PoolWaits, sum.PoolRejected)
 	}
 }
+
+// A swap (in-process reload) does not lose the replaced plugin's counters:
+// /metrics reports counters, which must not go down, while the pool gauges
+// are the serving plugin's.
+func TestMetricsKeepCountersAcrossSwap(t *testing.T) {
+	old := &statsPlugin{st: host.Stats{Traps: 3, Timeouts: 2, Waits: 5, Rejected: 1, PoolMax: 16,
+		Upstream: host.UpstreamStats{Timeout: 4}}}
+	s := New(Options{}, old, testLogger(), nil)
+	before := s.Metrics()
+	next := &statsPlugin{st: host.Stats{Traps: 1, PoolMax: 8}}
+	if _, err := s.Swap(t.Context(), next); err != nil {
+		t.Fatal(err)
+	}
+	m := s.Metrics()
+	if m.Traps != 4 || m.Timeouts != 2 || m.PoolWaits != 5 || m.PoolRejected != 1 || m.Upstream["timeout"] != 4 {
+		t.Errorf("after the swap: traps %d timeouts %d waits %d rejected %d upstream %v; before %+v",
+			m.Traps, m.Timeouts, m.PoolWaits, m.PoolRejected, m.Upstream, before)
+	}
+	if m.PoolMax != 8 {
+		t.Errorf("pool max %d, want the serving plugin's 8", m.PoolMax)
+	}
+}

@@ -290,6 +290,8 @@ func (s *Server) acquire() *generation {
 // (or, with an error, when ctx ended first).
 func (s *Server) Swap(ctx context.Context, p Plugin) (Plugin, error) {
 	old := s.cur.Swap(&generation{p: p})
+	s.meter.retire(old.p)
+	defer s.meter.freeze(old.p)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for old.refs.Load() > 0 {

@@ -142,11 +142,26 @@ func (c Config) Validate() error {
 	return errors.Join(joined...)
 }
 
+// fieldErrors collects validation errors, each naming its key and value.
+type fieldErrors []*FieldError
+
+func (e *fieldErrors) bad(key, value, format string, args ...any) {
+	*e = append(*e, &FieldError{Key: key, Value: value, Msg: fmt.Sprintf(format, args...)})
+}
+
+// validate checks c phase by phase: the server's keys, the plugin's, then
+// workers, admin, logs and recycling.
 func (c Config) validate() []*FieldError {
-	var errs []*FieldError
-	bad := func(key, value, format string, args ...any) {
-		errs = append(errs, &FieldError{Key: key, Value: value, Msg: fmt.Sprintf(format, args...)})
-	}
+	var errs fieldErrors
+	c.validateServer(&errs)
+	c.validatePlugin(&errs)
+	c.validateOps(&errs)
+	return errs
+}
+
+// validateServer checks the listener, upstream, timeouts and size limits.
+func (c Config) validateServer(errs *fieldErrors) {
+	bad := errs.bad
 	if msg := checkListen(c.Listen); msg != "" {
 		bad("listen", c.Listen, "%s", msg)
 	}
@@ -174,6 +189,11 @@ func (c Config) validate() []*FieldError {
 	if c.MaxHeaderBytes <= 0 || c.MaxHeaderBytes > 64<<20 {
 		bad("max_header_bytes", c.MaxHeaderBytes.String(), "must be between 1 and 64MiB")
 	}
+}
+
+// validatePlugin checks the plugin.* keys.
+func (c Config) validatePlugin(errs *fieldErrors) {
+	bad := errs.bad
 	if c.Plugin.Config != "" && c.Plugin.ConfigFile != "" {
 		bad("plugin.config_file", c.Plugin.ConfigFile, "plugin.config is set too; use one or the other")
 	}
@@ -189,9 +209,6 @@ func (c Config) validate() []*FieldError {
 	if c.Plugin.MemoryBudget <= 0 {
 		bad("plugin.memory_budget", c.Plugin.MemoryBudget.String(), "must be a positive size (e.g. 1GiB)")
 	}
-	if c.Workers < -1 || c.Workers > 4096 {
-		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
-	}
 	if c.Plugin.MaxSize <= 0 {
 		bad("plugin.max_size", c.Plugin.MaxSize.String(), "must be a positive size")
 	}
@@ -200,6 +217,14 @@ func (c Config) validate() []*FieldError {
 	}
 	if c.Plugin.PreflightTimeout <= 0 {
 		bad("plugin.preflight_timeout", formatDuration(c.Plugin.PreflightTimeout), "must be positive")
+	}
+}
+
+// validateOps checks workers, admin, logs and recycling.
+func (c Config) validateOps(errs *fieldErrors) {
+	bad := errs.bad
+	if c.Workers < -1 || c.Workers > 4096 {
+		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
 	}
 	if c.Admin != "off" {
 		if msg := checkListen(c.Admin); msg != "" || strings.HasPrefix(c.Admin, "unix:") {
@@ -229,7 +254,6 @@ func (c Config) validate() []*FieldError {
 	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
 		bad("log.format", c.Log.Format, "must be text or json")
 	}
-	return errs
 }
 
 func checkListen(addr string) string {

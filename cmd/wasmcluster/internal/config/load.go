@@ -37,19 +37,9 @@ func (f *rawFlag) Type() string       { return f.typ }
 // v, which should be fresh. All problems are reported at once; each is a
 // *FieldError or names the file, and all of them are configuration errors.
 func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
-	for _, k := range keys {
-		if fs != nil {
-			if f := fs.Lookup(k.Flag()); f != nil {
-				if err := v.BindPFlag(k.Name, f); err != nil {
-					return Config{}, fmt.Errorf("config: bind flag --%s: %w", k.Flag(), err)
-				}
-			}
-		}
-		if err := v.BindEnv(k.Name, k.Env()); err != nil {
-			return Config{}, fmt.Errorf("config: bind env %s: %w", k.Env(), err)
-		}
+	if err := bindKeys(v, fs); err != nil {
+		return Config{}, err
 	}
-
 	var errs []error
 	if file != "" {
 		v.SetConfigFile(file)
@@ -75,18 +65,8 @@ func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
 		return ""
 	}
 
-	c := Default()
-	undecoded := map[string]bool{}
-	for _, k := range keys {
-		raw := v.Get(k.Name)
-		if raw == nil {
-			continue
-		}
-		if text, err := k.set(&c, raw); err != nil {
-			errs = append(errs, &FieldError{Key: k.Name, Value: text, Msg: err.Error(), Source: source(k)})
-			undecoded[k.Name] = true
-		}
-	}
+	c, undecoded, decodeErrs := decode(v, source)
+	errs = append(errs, decodeErrs...)
 	for _, e := range c.validate() {
 		if undecoded[e.Key] {
 			continue // already reported; the field still holds its default
@@ -100,6 +80,44 @@ func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// bindKeys binds every key on v to its flag in fs (if any) and its
+// environment variable.
+func bindKeys(v *viper.Viper, fs *pflag.FlagSet) error {
+	for _, k := range keys {
+		if fs != nil {
+			if f := fs.Lookup(k.Flag()); f != nil {
+				if err := v.BindPFlag(k.Name, f); err != nil {
+					return fmt.Errorf("config: bind flag --%s: %w", k.Flag(), err)
+				}
+			}
+		}
+		if err := v.BindEnv(k.Name, k.Env()); err != nil {
+			return fmt.Errorf("config: bind env %s: %w", k.Env(), err)
+		}
+	}
+	return nil
+}
+
+// decode sets each key v holds onto Default(); the keys that did not decode
+// keep their default and are returned, so validation does not report them
+// twice.
+func decode(v *viper.Viper, source func(Key) string) (Config, map[string]bool, []error) {
+	var errs []error
+	c := Default()
+	undecoded := map[string]bool{}
+	for _, k := range keys {
+		raw := v.Get(k.Name)
+		if raw == nil {
+			continue
+		}
+		if text, err := k.set(&c, raw); err != nil {
+			errs = append(errs, &FieldError{Key: k.Name, Value: text, Msg: err.Error(), Source: source(k)})
+			undecoded[k.Name] = true
+		}
+	}
+	return c, undecoded, errs
 }
 
 // unknownKeys reports keys in the file that no field declares, with a

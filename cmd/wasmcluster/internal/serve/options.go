@@ -85,8 +85,9 @@ type Options struct {
 
 	// PreflightPath, when set, is requested through every new version
 	// before it takes traffic, by the primary's check and by every worker
-	// that loads it (Server.SelfTestPath is set to it); a 5xx answer
-	// refuses it. Empty: no request is sent, the load is the check.
+	// that loads it (Server.SelfTestPath is set to it; in-process, where
+	// the check's plugin is the one that serves, it is sent once); a 5xx
+	// answer refuses it. Empty: no request is sent, the load is the check.
 	PreflightPath string
 
 	// PreflightTimeout bounds the check of a version. Defaults to

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/plugins"
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // Run serves o.Plugin until ctx ends or a stop signal arrives, then drains;
@@ -142,7 +143,7 @@ func (in *instance) prepare(ctx context.Context) error {
 	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
 		return err
 	}
-	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, specOf: in.specOf, log: in.log}
+	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log}
 	return in.stage(ctx)
 }
 
@@ -230,6 +231,18 @@ func (in *instance) listenAdmin() (net.Listener, error) {
 	return nil, fmt.Errorf("admin listener %s: %w", in.o.Admin, err)
 }
 
+// serverOptions is o.Server for the primary. In-process the self-test is
+// not sent again when a version starts serving: the check sent it to that
+// very plugin (the handoff), and every version served passed that check
+// in this process. Worker processes each load their own, so they test it.
+func (in *instance) serverOptions() httpserve.Options {
+	so := in.o.Server
+	if in.o.Workers == workers.InProcess {
+		so.SelfTestPath = ""
+	}
+	return so
+}
+
 func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOptions {
 	o := in.o
 	return workers.PrimaryOptions{
@@ -242,7 +255,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		Reload:        in.reload,
 		ControlPath:   o.ControlPath,
 		DrainTimeout:  o.DrainTimeout,
-		Server:        o.Server,
+		Server:        in.serverOptions(),
 		Recycle:       o.Recycle,
 		IgnoreSignals: o.IgnoreSignals,
 		Logger:        in.log,

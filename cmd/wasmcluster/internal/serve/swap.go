@@ -46,9 +46,12 @@ func (s *stager) onStage(v plugins.Version, trig plugins.Trigger) {
 type swapper struct {
 	mgr      *plugins.Manager
 	cacheDir string
-	specOf   func(plugins.Version) workers.Spec
-	log      *slog.Logger
-	watching atomic.Bool
+	// storesRoot holds the snapshot store of every plugin sharing the
+	// cache directory, ours as configured included.
+	storesRoot string
+	specOf     func(plugins.Version) workers.Spec
+	log        *slog.Logger
+	watching   atomic.Bool
 }
 
 // forward submits every accepted version for a roll (a newer one retargets
@@ -82,7 +85,10 @@ func (sw *swapper) afterRoll(_ control.RollStatus, inUse []string) {
 	if err != nil {
 		sw.log.Warn("prune snapshots", "err", err)
 	}
-	stores, _ := filepath.Glob(filepath.Join(filepath.Dir(sw.mgr.StoreDir()), "*"))
+	// The siblings of the configured store, not of the current one: that
+	// may be a spare in a temporary directory (the configured one refused
+	// a write), which has none.
+	stores, _ := filepath.Glob(filepath.Join(sw.storesRoot, "*"))
 	for _, dir := range append(stores, sw.mgr.StoreDir()) {
 		st, err := store.Open(dir)
 		if err != nil {

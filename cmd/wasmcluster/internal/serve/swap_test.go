@@ -197,7 +197,7 @@ func TestAfterRollPrunes(t *testing.T) {
 	compile(t, g["theirs"], hcfg)
 	compile(t, g["orphan"], hcfg)
 
-	sw := &swapper{mgr: mgr, cacheDir: hcfg.CacheDir, log: testLogger(logs)}
+	sw := &swapper{mgr: mgr, cacheDir: hcfg.CacheDir, storesRoot: stores, log: testLogger(logs)}
 	sw.afterRoll(control.RollStatus{}, []string{sha(g["x2"])})
 	for n, want := range map[string]bool{"x1": false, "x2": true, "x3": true, "theirs": true, "orphan": false} {
 		if got := host.Cached(hcfg.CacheDir, sha(g[n])); got != want {
