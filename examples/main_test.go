@@ -25,10 +25,14 @@ import (
 func TestMain(m *testing.M) { testkit.Main(m) }
 
 // example returns the module file of the named example, built once: a Go
-// package stripped like `wasmcluster build` does, or the one .wat file of a
-// wat- example.
+// package stripped like `wasmcluster build` does, the one .wat file of a
+// wat- example, or an AssemblyScript example (a package.json) built with
+// its build script.
 func example(t testing.TB, name string) string {
 	t.Helper()
+	if _, err := os.Stat(filepath.Join(name, "package.json")); err == nil {
+		return testkit.TempFile(t, name+".wasm", testkit.AssemblyScript(t, name))
+	}
 	if !strings.HasPrefix(name, "wat-") {
 		return testkit.TempFile(t, name+".wasm", testkit.GoWasm(t, name, "-ldflags=-s -w"))
 	}
@@ -91,6 +95,12 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 // serveBinary runs `wasmcluster serve` and returns its address once it logs
 // that it is serving.
 func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
+	return startBinary(t, wasmPath, guestConfig, upstreamURL).URL()
+}
+
+// startBinary is serveBinary returning the server, for tests that read its
+// log.
+func startBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) *testkit.Server {
 	args := []string{"serve", wasmPath, "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--upstream", upstreamURL, "--cache-dir", filepath.Join(testkit.Dir(t), "cache"),
 		"--workers", "1", "--control", "-", "--plugin-pool-size", "1"}
@@ -99,7 +109,7 @@ func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string
 	}
 	cmd := exec.Command(testkit.Wasmcluster(t), args...)
 	cmd.Env = testkit.Env(t)
-	return testkit.Start(t, cmd).URL()
+	return testkit.Start(t, cmd)
 }
 
 // do sends a request and returns the response with its body read.

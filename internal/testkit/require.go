@@ -19,6 +19,7 @@ var debianPackage = map[string]string{
 	"redis-server":            "redis-server",
 	"clang":                   "clang",
 	"node":                    "nodejs",
+	"npm":                     "npm",
 }
 
 // CI reports whether the tests run under CI (CI=true), where every tool
