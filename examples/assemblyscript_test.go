@@ -35,8 +35,8 @@ func TestAssemblyScriptAssertLogged(t *testing.T) {
 	}
 	srv.WaitLog("the /fail route always fails")
 	for _, line := range strings.Split(srv.Log.String(), "\n") {
-		if strings.Contains(line, `"msg":"plugin called abort"`) {
-			for _, w := range []string{`"level":"ERROR"`, `"file":"assembly/index.ts"`, `"line":`, `"column":`} {
+		if strings.Contains(line, `"msg":"plugin failed"`) {
+			for _, w := range []string{`"level":"ERROR"`, `"request_id":`, `"abort":{`, `"message":"the /fail route always fails"`, `"file":"assembly/index.ts"`, `"line":`, `"column":`} {
 				if !strings.Contains(line, w) {
 					t.Errorf("abort record lacks %s: %s", w, line)
 				}

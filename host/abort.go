@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"unicode/utf16"
@@ -42,18 +43,27 @@ func (p *Plugin) instantiateEnvModule(ctx context.Context, r wazero.Runtime) err
 	return err
 }
 
-// abort logs what the guest said and traps the call.
-func (p *Plugin) abort(ctx context.Context, mod api.Module, stack []uint64) {
-	a := &guestAbort{
+// abort traps the call with what the guest said; the request's failure
+// record logs it (abortAttr), under the request's id.
+func (p *Plugin) abort(_ context.Context, mod api.Module, stack []uint64) {
+	panic(&guestAbort{
 		message: readASString(mod.Memory(), uint32(stack[0])),
 		file:    readASString(mod.Memory(), uint32(stack[1])),
 		line:    uint32(stack[2]),
 		column:  uint32(stack[3]),
+	})
+}
+
+// abortAttr is the guest's abort message, file, line and column as a log
+// group when err comes from env.abort, else an empty attribute (which
+// handlers drop).
+func abortAttr(err error) slog.Attr {
+	var a *guestAbort
+	if !errors.As(err, &a) {
+		return slog.Attr{}
 	}
-	p.log.LogAttrs(ctx, slog.LevelError, "plugin called abort",
-		slog.String("message", a.message), slog.String("file", a.file),
+	return slog.Group("abort", slog.String("message", a.message), slog.String("file", a.file),
 		slog.Int("line", int(a.line)), slog.Int("column", int(a.column)))
-	panic(a)
 }
 
 // readASString decodes an AssemblyScript string: UTF-16LE code units whose

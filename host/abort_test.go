@@ -22,8 +22,8 @@ func TestAbort(t *testing.T) {
 		t.Fatalf("no log record carries the abort message; got %v", sink.all())
 	}
 	r := recs[0]
-	if r.Level != slog.LevelError || !r.has("assembly/index.ts") || !r.has("42") || !r.has("7") {
-		t.Errorf("abort record %v: want level ERROR with file assembly/index.ts, line 42, column 7", r)
+	if r.Level != slog.LevelError || r.Msg != "plugin failed" || !r.has("request_id=") || !r.has("file=assembly/index.ts line=42 column=7") {
+		t.Errorf("abort record %v: want the ERROR failure record with its request id, file assembly/index.ts, line 42, column 7", r)
 	}
 	wantResponse(t, serve(t, p, get("/")), http.StatusOK, "ok")
 	if s := p.Stats(); s.Traps != 1 {
