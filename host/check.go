@@ -108,13 +108,17 @@ func (p *Plugin) checkModule(r wazero.Runtime, m wazero.CompiledModule) error {
 				funcSig{f.ParamTypes(), f.ResultTypes()})
 		}
 	}
+	if mems := m.ImportedMemories(); len(mems) > 0 {
+		mod, name, _ := mems[0].Import()
+		return refuse("imports its memory as %s.%s: the host provides none; export the memory as %q instead "+
+			"(AssemblyScript: build without --importMemory)", mod, name, abi.ExportMemory)
+	}
 	for _, imp := range m.ImportedFunctions() {
 		mod, name, _ := imp.Import()
 		want, ok := providedSig(r, mod, name)
 		if !ok {
 			return refuse("import %s.%s is not provided by wasmcluster: the host provides %s.* (the http-wasm ABI), "+
-				"%s.%s (AssemblyScript) and wasi_snapshot_preview1; remove the import, or build the plugin for the "+
-				"http-wasm handler ABI (AssemblyScript: --runtime stub or incremental, no --importMemory)",
+				"%s.%s (AssemblyScript) and wasi_snapshot_preview1; remove the import or implement it inside the plugin",
 				mod, name, abi.HostModule, abi.EnvModule, abi.FuncAbort)
 		}
 		if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {

@@ -58,6 +58,7 @@ func TestLoadErrors(t *testing.T) {
 		{"wrong_import_sig", []string{"get_uri"}},
 		{"foreign_import", []string{"import env.f is not provided by wasmcluster", "http_handler.*", "env.abort", "wasi_snapshot_preview1", "remove the import"}},
 		{"unknown_wasi_import", []string{"import wasi_snapshot_preview1.nope is not provided"}},
+		{"imported_memory", []string{"env.memory", "--importMemory"}},
 		{"abort_wrong_sig", []string{"env.abort", "func(i32, i32, i32, i32) -> ()"}},
 		{"init_abort", []string{"_initialize", `"init"`, ":3:1"}},
 		{"start_trap", []string{"_start"}},
