@@ -179,3 +179,12 @@ func (l LogLevel) String() string {
 	}
 	return "unknown"
 }
+
+// AssemblyScript's runtime imports env.abort(message, file, line, column),
+// called by a failed assert, a throw or an out-of-bounds access. The host
+// provides it so AssemblyScript guests load unchanged; message and file are
+// AssemblyScript strings (UTF-16LE, byte length as a u32 at ptr-4, 0 = null).
+const (
+	EnvModule = "env"
+	FuncAbort = "abort" // (message, file, line, column i32)
+)

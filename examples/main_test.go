@@ -25,12 +25,16 @@ import (
 func TestMain(m *testing.M) { testkit.Main(m) }
 
 // example returns the module file of the named example, built once: the C
-// files of a C example (with the README's flags), the one .wat file of a
-// wat- example, or else a Go package stripped like `wasmcluster build` does.
+// files of a C example (with the README's flags), an AssemblyScript example
+// (a package.json) built with its build script, the one .wat file of a wat-
+// example, or else a Go package stripped like `wasmcluster build` does.
 func example(t testing.TB, name string) string {
 	t.Helper()
 	if c, _ := filepath.Glob(filepath.Join(name, "*.c")); len(c) > 0 {
 		return testkit.TempFile(t, name+".wasm", testkit.CWasm(t, name))
+	}
+	if _, err := os.Stat(filepath.Join(name, "package.json")); err == nil {
+		return testkit.TempFile(t, name+".wasm", testkit.AssemblyScript(t, name))
 	}
 	if !strings.HasPrefix(name, "wat-") {
 		return testkit.TempFile(t, name+".wasm", testkit.GoWasm(t, name, "-ldflags=-s -w"))
@@ -94,6 +98,12 @@ func serveHost(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
 // serveBinary runs `wasmcluster serve` and returns its address once it logs
 // that it is serving.
 func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string {
+	return startBinary(t, wasmPath, guestConfig, upstreamURL).URL()
+}
+
+// startBinary is serveBinary returning the server, for tests that read its
+// log.
+func startBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) *testkit.Server {
 	args := []string{"serve", wasmPath, "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--upstream", upstreamURL, "--cache-dir", filepath.Join(testkit.Dir(t), "cache"),
 		"--workers", "1", "--control", "-", "--plugin-pool-size", "1"}
@@ -102,7 +112,7 @@ func serveBinary(t *testing.T, wasmPath, guestConfig, upstreamURL string) string
 	}
 	cmd := exec.Command(testkit.Wasmcluster(t), args...)
 	cmd.Env = testkit.Env(t)
-	return testkit.Start(t, cmd).URL()
+	return testkit.Start(t, cmd)
 }
 
 // do sends a request and returns the response with its body read.

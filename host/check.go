@@ -7,6 +7,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmcluster/wasmcluster/abi"
 )
@@ -78,7 +79,7 @@ var (
 
 // checkModule verifies the exports and imports an http-wasm handler needs,
 // naming the first problem and the expected signature.
-func (p *Plugin) checkModule(m wazero.CompiledModule) error {
+func (p *Plugin) checkModule(r wazero.Runtime, m wazero.CompiledModule) error {
 	refuse := func(format string, args ...any) error {
 		return &LoadError{Plugin: p.cfg.Name, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -107,23 +108,43 @@ func (p *Plugin) checkModule(m wazero.CompiledModule) error {
 				funcSig{f.ParamTypes(), f.ResultTypes()})
 		}
 	}
+	if mems := m.ImportedMemories(); len(mems) > 0 {
+		mod, name, _ := mems[0].Import()
+		return refuse("imports its memory as %s.%s: the host provides none; export the memory as %q instead "+
+			"(AssemblyScript: build without --importMemory)", mod, name, abi.ExportMemory)
+	}
 	for _, imp := range m.ImportedFunctions() {
 		mod, name, _ := imp.Import()
-		switch mod {
-		case abi.HostModule:
-			want, ok := hostFuncSigs[name]
-			if !ok {
-				return refuse("imports unknown host function %s.%s", mod, name)
-			}
-			if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {
-				return refuse("imports %s.%s with signature %s: want %s", mod, name,
-					funcSig{imp.ParamTypes(), imp.ResultTypes()}, want)
-			}
-		case "wasi_snapshot_preview1":
-			// wazero checks WASI imports at instantiation.
-		default:
-			return refuse("imports %s.%s: only %q and wasi_snapshot_preview1 are provided", mod, name, abi.HostModule)
+		want, ok := providedSig(r, mod, name)
+		if !ok {
+			return refuse("import %s.%s is not provided by wasmcluster: the host provides %s.* (the http-wasm ABI), "+
+				"%s.%s (AssemblyScript) and wasi_snapshot_preview1; remove the import or implement it inside the plugin",
+				mod, name, abi.HostModule, abi.EnvModule, abi.FuncAbort)
+		}
+		if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {
+			return refuse("imports %s.%s with signature %s: want %s", mod, name,
+				funcSig{imp.ParamTypes(), imp.ResultTypes()}, want)
 		}
 	}
 	return nil
+}
+
+// providedSig returns the signature of a function the host provides to
+// guests, and whether it provides it at all. WASI's functions are those
+// wazero instantiated in r, so the list cannot drift from wazero's.
+func providedSig(r wazero.Runtime, mod, name string) (funcSig, bool) {
+	switch mod {
+	case abi.HostModule:
+		s, ok := hostFuncSigs[name]
+		return s, ok
+	case abi.EnvModule:
+		return sigAbort, name == abi.FuncAbort
+	case wasi_snapshot_preview1.ModuleName:
+		if wasi := r.Module(mod); wasi != nil {
+			if def, ok := wasi.ExportedFunctionDefinitions()[name]; ok {
+				return funcSig{def.ParamTypes(), def.ResultTypes()}, true
+			}
+		}
+	}
+	return funcSig{}, false
 }

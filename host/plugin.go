@@ -271,6 +271,9 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, verified map[string]b
 	if err = p.instantiateHostModule(ctx, r); err != nil {
 		return fmt.Errorf("instantiate %s: %w", abi.HostModule, err)
 	}
+	if err = p.instantiateEnvModule(ctx, r); err != nil {
+		return fmt.Errorf("instantiate %s: %w", abi.EnvModule, err)
+	}
 	// A cache miss compiles functions on every CPU (a new version's
 	// compile is most of a deploy's wait); a hit does not compile.
 	compiled, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), wasm)
@@ -283,7 +286,7 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, verified map[string]b
 	if verified != nil {
 		p.recordEntries(verified)
 	}
-	if err = p.checkModule(compiled); err != nil {
+	if err = p.checkModule(r, compiled); err != nil {
 		return err
 	}
 	p.runtime, p.compiled = r, compiled

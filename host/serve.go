@@ -236,7 +236,7 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, rq *request, err e
 	default:
 		p.stats.traps.Add(1)
 		p.log.Error("plugin failed", slog.String("request_id", id),
-			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err), abortAttr(err))
 	}
 	if rq != nil && rq.phase == phasePassthrough && rq.nextAnswered() {
 		// next already answered the client; the guest failed only in

@@ -21,6 +21,7 @@ var debianPackage = map[string]string{
 	"clang":                   "clang lld wasi-libc libclang-rt-14-dev-wasm32", // CWasm's whole toolchain
 	"wasm-ld":                 "lld",
 	"node":                    "nodejs",
+	"npm":                     "npm",
 }
 
 // CI reports whether the tests run under CI (CI=true), where every tool
