@@ -159,31 +159,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	dw := &drainWriter{ResponseWriter: w, s: s, g: g}
-	defer dw.done()
-	s.observe(dw, r, g.p)
-	if !dw.hijacked && !dw.wrote && s.draining.Load() {
+	rw := &respWriter{ResponseWriter: w, s: s, g: g}
+	defer rw.done()
+	s.observe(rw, r, g.p)
+	if !rw.hijacked && !rw.wrote && s.draining.Load() {
 		w.Header().Set("Connection", "close")
 	}
 }
 
 // observe serves r with p, recording its status and latency in the meter
 // and the access log.
-func (s *Server) observe(w http.ResponseWriter, r *http.Request, p Plugin) {
+func (s *Server) observe(rw *respWriter, r *http.Request, p Plugin) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
-		code := sw.code
+		code := rw.code
 		if code == 0 {
 			code = http.StatusOK
 		}
 		d := time.Since(start)
 		s.meter.observe(code, d)
 		if s.access != nil {
-			s.access.log(r, code, sw.bytes, start, d)
+			s.access.log(r, code, rw.bytes, start, d)
 		}
 	}()
-	p.ServeHTTP(sw, r)
+	p.ServeHTTP(rw, r)
 }
 
 // Requests is the number of requests received so far; InFlight, those
@@ -194,33 +193,42 @@ func (s *Server) InFlight() int64  { return s.inFlight.Load() }
 // Metrics snapshots the meter and the current plugin's counters.
 func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
 
-// drainWriter adds "Connection: close" to a response whose headers go out
-// after the drain began, so a keep-alive connection busy when the drain
-// started ends cleanly instead of being closed while idle.
-type drainWriter struct {
+// respWriter is the one wrapper a request's writer gets (one allocation per
+// request): it records the status and body size for the meter and the
+// access log, and adds "Connection: close" to a response whose headers go
+// out after the drain began, so a keep-alive connection busy when the
+// drain started ends cleanly instead of being closed while idle.
+type respWriter struct {
 	http.ResponseWriter
 	s        *Server
 	g        *generation // the plugin serving the request, until a hijack
-	wrote    bool
+	code     int         // the final status (not 1xx); 0 until one is known
+	bytes    int64
+	wrote    bool // headers (or a 1xx) went out
 	hijacked bool
 }
 
 // Hijack counts the connection as an upgraded stream, which a drain
 // leaves open until its cap and then ends as expected, not as a failure.
 // The stream no longer uses the plugin (see Plugin), so it stops holding
-// it: a swap does not wait for WebSockets to close.
-func (w *drainWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// it: a swap does not wait for WebSockets to close. It is recorded as 101
+// Switching Protocols: the proxy writes that answer on the hijacked
+// connection itself.
+func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
 		w.hijacked = true
 		w.s.streams.Add(1)
 		w.g.refs.Add(-1)
+		if w.code == 0 {
+			w.code = http.StatusSwitchingProtocols
+		}
 	}
 	return c, rw, err
 }
 
 // done ends the request's hold on its plugin, or its stream.
-func (w *drainWriter) done() {
+func (w *respWriter) done() {
 	if w.hijacked {
 		w.s.streams.Add(-1)
 	} else {
@@ -228,7 +236,10 @@ func (w *drainWriter) done() {
 	}
 }
 
-func (w *drainWriter) WriteHeader(code int) {
+func (w *respWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
 	if !w.wrote {
 		w.wrote = true
 		if w.s.draining.Load() {
@@ -238,24 +249,32 @@ func (w *drainWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *drainWriter) Write(b []byte) (int, error) {
-	if !w.wrote {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
+func (w *respWriter) Write(b []byte) (int, error) {
+	w.implicitOK()
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
-func (w *drainWriter) Flush() {
-	if !w.wrote {
-		w.WriteHeader(http.StatusOK)
-	}
+func (w *respWriter) Flush() {
+	w.implicitOK()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
+// implicitOK is what a Write or Flush before WriteHeader means: 200 OK.
+func (w *respWriter) implicitOK() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.code == 0 {
+		w.code = http.StatusOK // after a 1xx alone
+	}
+}
+
 // Unwrap lets http.ResponseController reach the connection's writer.
-func (w *drainWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // closeAfter says whether this response should end its connection: while
 // draining, and past the per-connection request or age cap (so long-lived
