@@ -2,9 +2,7 @@ package plugins_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
@@ -12,23 +10,6 @@ import (
 	"github.com/wasmcluster/wasmcluster/plugins/internal/testwasm"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 )
-
-// readOnly makes dir a read-only bind mount of itself until the test ends
-// (writes fail with EROFS, whoever runs the test).
-func readOnly(t *testing.T, dir string) {
-	t.Helper()
-	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind-mount here (uid %d): %v", os.Getuid(), err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	if err := syscall.Mount("", dir, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remount %s read-only: %v", dir, err)
-	}
-}
 
 // A snapshot store that refuses writes moves the Manager to the spare
 // store; the version accepted before, whose snapshot stays in the first
@@ -44,7 +25,7 @@ func TestSpareStore(t *testing.T) {
 	if _, err := f.m.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	readOnly(t, f.m.StoreDir())
+	testkit.ReadOnly(t, f.m.StoreDir())
 
 	// A refused version still has to be snapshotted first: that write
 	// moves the store.

@@ -51,3 +51,21 @@ func FullDir(tb testing.TB) string {
 	}
 	return dir
 }
+
+// ReadOnly makes dir a read-only bind mount of itself until the test ends
+// (writes fail with EROFS, whoever runs the test). Like Tmpfs, it skips
+// where mounting is not permitted.
+func ReadOnly(tb testing.TB, dir string) {
+	tb.Helper()
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		tb.Skipf("cannot bind-mount here (uid %d): %v", os.Getuid(), err)
+	}
+	tb.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			tb.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	if err := syscall.Mount("", dir, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		tb.Fatalf("remount %s read-only: %v", dir, err)
+	}
+}

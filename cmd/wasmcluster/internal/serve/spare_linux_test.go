@@ -3,7 +3,6 @@ package serve
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/wasmcluster/wasmcluster/host"
@@ -13,23 +12,6 @@ import (
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
-
-// readOnly makes dir a read-only bind mount of itself until the test ends
-// (writes fail with EROFS, whoever runs the test).
-func readOnly(t *testing.T, dir string) {
-	t.Helper()
-	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind-mount here (uid %d): %v", os.Getuid(), err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	if err := syscall.Mount("", dir, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remount %s read-only: %v", dir, err)
-	}
-}
 
 // Once the snapshot store refused a write and the Manager moved to a spare
 // store, pruning after a roll still counts the stores beside the original
@@ -61,7 +43,7 @@ func TestPruneAfterSpareStoreKeepsSiblings(t *testing.T) {
 	if err := os.MkdirAll(storeDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	readOnly(t, storeDir)
+	testkit.ReadOnly(t, storeDir)
 	spare := t.TempDir()
 	mgr, err := plugins.New(path, plugins.Options{
 		StoreDir:      storeDir,
