@@ -134,9 +134,10 @@ func (in *instance) prepare(ctx context.Context) error {
 		Logger:        in.log,
 	}
 	if in.o.Workers == workers.InProcess {
-		// Serve the very plugin preflight loaded: one load per version.
+		// Serve the very plugin preflight loaded: one load per version. Its
+		// next (preflight's keptNext) already keeps the self-test request
+		// off the upstream, as selfTestGuard does in a worker.
 		in.ho = &handoff{}
-		mopts.Preflight.Host.Next = selfTestGuard(host.NextHandler(in.o.Host))
 		mopts.Preflight.Keep = in.ho.keep
 		in.load = in.ho.load(in.load)
 	}
