@@ -168,11 +168,17 @@ func (p *pool) release(inst *instance, failed bool) {
 // instances already wait there: instances created past size for a burst
 // give their memory back once the burst is over.
 func (p *pool) put(inst *instance) {
-	if p.isClosed() || len(p.idle) >= p.size {
-		p.discard(inst)
-		return
+	// The check and the send under one lock: two instances returned at
+	// once must not both see room for one (nor one race close's drain).
+	p.mu.Lock()
+	keep := !p.closed && len(p.idle) < p.size
+	if keep {
+		p.idle <- inst // never blocks: at most max instances exist
 	}
-	p.idle <- inst // never blocks: at most max instances exist
+	p.mu.Unlock()
+	if !keep {
+		p.discard(inst)
+	}
 }
 
 // discard closes an instance that must not serve again and frees its slot.
