@@ -56,21 +56,34 @@ func versionGuest(t *testing.T, name string) []byte {
 
 // initLogGuest writes "guest initialized" to stderr once per instance (in
 // _initialize), which the host logs, and answers "ok".
-func initLogGuest(t *testing.T) []byte {
-	return testkit.WAT(t, `(module
+func initLogGuest(t *testing.T) []byte { return stderrGuest(t, "guest initialized", "_initialize") }
+
+// stderrGuest answers "ok" and writes msg and a newline to stderr (which
+// the host logs) each time its export named at runs: "_initialize" (once
+// per instance) or "handle_request" (every request).
+func stderrGuest(t *testing.T, msg, at string) []byte {
+	t.Helper()
+	write := `(drop (call $fd_write (i32.const 2) (i32.const 64) (i32.const 1) (i32.const 80)))`
+	onInit, onRequest := "", ""
+	if at == "_initialize" {
+		onInit = `(func (export "_initialize") ` + write + `)`
+	} else {
+		onRequest = write
+	}
+	return testkit.WAT(t, fmt.Sprintf(`(module
   (import "wasi_snapshot_preview1" "fd_write"
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "ok")
-  (data (i32.const 16) "guest initialized\n")
-  (data (i32.const 64) "\10\00\00\00\12\00\00\00")
-  (func (export "_initialize")
-    (drop (call $fd_write (i32.const 2) (i32.const 64) (i32.const 1) (i32.const 80))))
+  (data (i32.const 16) "%s\n")
+  (data (i32.const 64) "\10\00\00\00\%02x\00\00\00")
+  %s
   (func (export "handle_request") (result i64)
+    %s
     (call $write_body (i32.const 1) (i32.const 0) (i32.const 2))
     (i64.const 0))
-  (func (export "handle_response") (param i32 i32)))`)
+  (func (export "handle_response") (param i32 i32)))`, msg, len(msg)+1, onInit, onRequest))
 }
 
 func sha(b []byte) string {
