@@ -29,9 +29,16 @@ package abi
 //     handle_request, and a trap in it fails the request like a trap in
 //     handle_request.
 //
+//  6. A host function that can fail returns a Status (ext_status.go), alone
+//     as an i32 or packed with a length as a StatusLen; a failure is a value
+//     the guest handles, never a trap, and last_error explains it. A trap
+//     is kept for what the http_handler functions trap on too: memory
+//     outside the guest's, a call outside a request.
+//
 // Extensions so far:
 //
 //	export wasmcluster_response_wanted(req_ctx i32) -> i32   ExportResponseWanted
+//	import wasmcluster.last_error(buf i32, buf_limit i32) -> i32   FuncLastError
 
 // ExtModule is the import module name of wasmcluster's own host functions.
 const ExtModule = "wasmcluster"

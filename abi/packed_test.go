@@ -167,3 +167,20 @@ func FuzzNULTerminated(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusLenRoundTrip(t *testing.T) {
+	for _, s := range []Status{StatusOK, StatusNotFound, StatusFailed, Status(1<<32 - 1)} {
+		for _, n := range []uint32{0, 1, 1 << 20, 1<<32 - 1} {
+			v := NewStatusLen(s, n)
+			if v.Status() != s || v.Len() != n {
+				t.Fatalf("NewStatusLen(%d, %d) = %#x: status %d len %d", s, n, uint64(v), v.Status(), v.Len())
+			}
+		}
+	}
+	if NewStatusLen(StatusNotFound, 0) != 1<<32 || NewStatusLen(StatusOK, 5) != 5 {
+		t.Fatal("StatusLen layout differs from its documentation")
+	}
+	if StatusConflict.String() != "conflict" || Status(99).String() != "status(99)" {
+		t.Fatalf("names: %s %s", StatusConflict, Status(99))
+	}
+}

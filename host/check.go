@@ -118,8 +118,9 @@ func (p *Plugin) checkModule(r wazero.Runtime, m wazero.CompiledModule) error {
 		want, ok := providedSig(r, mod, name)
 		if !ok {
 			return refuse("import %s.%s is not provided by wasmcluster: the host provides %s.* (the http-wasm ABI), "+
-				"%s.%s (AssemblyScript) and wasi_snapshot_preview1; remove the import or implement it inside the plugin",
-				mod, name, abi.HostModule, abi.EnvModule, abi.FuncAbort)
+				"%s.* (wasmcluster's extensions), %s.%s (AssemblyScript) and wasi_snapshot_preview1; "+
+				"remove the import or implement it inside the plugin",
+				mod, name, abi.HostModule, abi.ExtModule, abi.EnvModule, abi.FuncAbort)
 		}
 		if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {
 			return refuse("imports %s.%s with signature %s: want %s", mod, name,
@@ -139,6 +140,9 @@ func providedSig(r wazero.Runtime, mod, name string) (funcSig, bool) {
 		return s, ok
 	case abi.EnvModule:
 		return sigAbort, name == abi.FuncAbort
+	case abi.ExtModule:
+		s, ok := extFuncSigs[name]
+		return s, ok
 	case wasi_snapshot_preview1.ModuleName:
 		if wasi := r.Module(mod); wasi != nil {
 			if def, ok := wasi.ExportedFunctionDefinitions()[name]; ok {

@@ -274,6 +274,9 @@ func (p *Plugin) compile(ctx context.Context, wasm []byte, verified map[string]b
 	if err = p.instantiateEnvModule(ctx, r); err != nil {
 		return fmt.Errorf("instantiate %s: %w", abi.EnvModule, err)
 	}
+	if err = p.instantiateExtModule(ctx, r); err != nil {
+		return fmt.Errorf("instantiate %s: %w", abi.ExtModule, err)
+	}
 	// A cache miss compiles functions on every CPU (a new version's
 	// compile is most of a deploy's wait); a hit does not compile.
 	compiled, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), wasm)

@@ -75,6 +75,8 @@ type request struct {
 	// upgrade: the request switches protocols (Connection: Upgrade); next
 	// streams straight to the client and handle_response does not run.
 	upgrade bool
+	// extErr explains the latest failed extension call (last_error).
+	extErr string
 
 	// Request body as the guest reads it.
 	bodyEOF    bool
