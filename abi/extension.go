@@ -68,3 +68,11 @@ const ExtExportPrefix = "wasmcluster_"
 // does not apply to an upgraded stream (and if the upstream declines the
 // upgrade, its answer passes through unchanged).
 const ExportResponseWanted = ExtExportPrefix + "response_wanted"
+
+// Function name prefixes in module ExtModule, one per capability an
+// operator grants: `wasmcluster inspect` and the load check map an import
+// to the setting that grants it by its prefix.
+const (
+	KVPrefix       = "kv_"       // the shared key-value store, granted by [kv] url
+	OutboundPrefix = "outbound_" // outbound HTTP, granted by [outbound] allow
+)
