@@ -94,6 +94,19 @@ type Config struct {
 	// (workers do, and the primary replaces them). Defaults to false.
 	Uninterruptible bool `json:"uninterruptible,omitempty"`
 
+	// Env is the guest's whole WASI environment, in order: nothing of the
+	// server's own environment reaches the guest unless listed here. It
+	// travels to workers with the rest of Config (over the worker's
+	// private socket), so never log a Config. Defaults to empty.
+	Env []EnvVar `json:"env,omitempty"`
+
+	// Mounts are the only parts of the file system the guest sees, as WASI
+	// preopens; escapes out of a mount (through "..", an absolute path or a
+	// symbolic link) are refused. Each HostDir must be a directory. Mounts
+	// are instantiate-time grants: they do not change what is compiled or
+	// its cache entry. Defaults to none.
+	Mounts []Mount `json:"mounts,omitempty"`
+
 	// OnStuck is called (from a watchdog goroutine) when Uninterruptible is
 	// set and a request is stuck in the guest; see Uninterruptible. When nil
 	// the stuck request is only logged.

@@ -74,6 +74,7 @@ func (p *Plugin) newInstance(ctx context.Context) (inst *instance, err error) {
 		WithRandSource(rand.Reader).
 		WithStdout(newLineLogger(p.log, "stdout")).
 		WithStderr(newLineLogger(p.log, "stderr"))
+	mc = p.grants(mc)
 	// The init bound is a cause of its own, so a caller's deadline running
 	// out meanwhile is not blamed on the module.
 	ctx, cancel := context.WithTimeoutCause(ctx, p.cfg.InitTimeout, errInitTimeout)
@@ -153,4 +154,17 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// grants adds the operator's grants to an instance's configuration: the
+// environment (exactly Config.Env) and the mounts. Without them the guest
+// has an empty environment and no file system at all.
+func (p *Plugin) grants(mc wazero.ModuleConfig) wazero.ModuleConfig {
+	for _, e := range p.cfg.Env {
+		mc = mc.WithEnv(e.Name, e.Value)
+	}
+	if p.mounts.fs != nil {
+		mc = mc.WithFSConfig(p.mounts.fs)
+	}
+	return mc
 }

@@ -36,6 +36,7 @@ type Plugin struct {
 	hasResp  bool      // guest exports handle_response
 	first    *instance // instantiated by load; handed to the pool
 	mem      *memAllocator
+	mounts   *mounts // the grants every instance gets; see grants in instance.go
 
 	stopPrewarm context.CancelFunc
 	prewarmed   chan struct{} // closed when the background prewarm ended
@@ -96,8 +97,13 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:]), mem: newMemAllocator()}
 	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", digest.Short(p.hash)))
 	p.next = nextHandler(cfg, p.log)
-
+	m, err := openMounts(cfg.Mounts)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	}
+	p.mounts = m
 	if err := p.load(ctx, wasm); err != nil {
+		m.close()
 		return nil, err
 	}
 	p.pool = newPool(cfg.PoolSize, p.maxInstances(), cfg.PoolWait, func(ctx context.Context) (*instance, error) {
@@ -190,6 +196,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 	}
 	p.pool.close()
 	p.mem.closeBegins() // instances still busy are freed below, maybe mid-call
+	defer p.mounts.close()
 	if err := p.runtime.Close(ctx); err != nil {
 		return fmt.Errorf("close plugin %s: %w", p.cfg.Name, err)
 	}

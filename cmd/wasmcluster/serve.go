@@ -117,8 +117,14 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 				Msg: fmt.Sprintf("cannot create %s (%v); set cache_dir (--cache-dir) to a writable directory", cacheDir, errors.Unwrap(err))})
 		}
 	}
+	env, mounts, err := grants(cfg, log) // grants.go
+	if err != nil {
+		return host.Config{}, err
+	}
 	return host.Config{
 		Name:                name,
+		Env:                 env,
+		Mounts:              mounts,
 		CacheDir:            cacheDir,
 		GuestConfig:         guestConfig,
 		Upstream:            cfg.UpstreamURL(),

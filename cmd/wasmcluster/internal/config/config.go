@@ -66,6 +66,10 @@ type PluginConfig struct {
 	AllowInsecurePath bool `toml:"allow_insecure_path" help:"serve a plugin file that other users could replace (writable by its group or others, or owned by another user than this server's or root, the file or its directory); refused unless true, which logs a warning"`
 
 	Interrupt bool `toml:"interrupt" help:"stop a guest at its request deadline (504) in-process; false is faster (no per-call watcher, Go guests run several times faster) but a worker whose guest overruns its deadline is killed and replaced, losing its other in-flight requests; false needs workers >= 1"`
+
+	// Grants (grants.go): what the plugin may reach beyond its request.
+	Env    []string `toml:"env" print:"names" help:"the plugin's whole environment (WASI, os.Getenv in Go): NAME passes the server's own variable, NAME=value sets one; empty by default; output and logs show names only"`
+	Mounts []string `toml:"mounts" help:"host directories the plugin sees, as HOSTDIR:GUESTDIR (read-only) or HOSTDIR:GUESTDIR:rw; GUESTDIR is absolute; nothing else of the file system is visible"`
 }
 
 // LogConfig is the [log] section.
@@ -155,6 +159,7 @@ func (c Config) validate() []*FieldError {
 	var errs fieldErrors
 	c.validateServer(&errs)
 	c.validatePlugin(&errs)
+	c.validateGrants(&errs) // grants.go
 	c.validateOps(&errs)
 	return errs
 }

@@ -1,0 +1,227 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Mount grants the guest a host directory as a WASI preopen. Read-only
+// unless Writable.
+type Mount struct {
+	HostDir  string `json:"host_dir"`
+	GuestDir string `json:"guest_dir"`
+	Writable bool   `json:"writable,omitempty"`
+}
+
+// EnvVar is one variable of the guest's WASI environment.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// mounts holds the open roots of a plugin's mounts and the FSConfig every
+// instance shares (nil when nothing is mounted).
+type mounts struct {
+	roots []*os.Root
+	fs    wazero.FSConfig
+}
+
+// openMounts opens every mount's directory. A directory that is missing or
+// not a directory is the operator's error, reported with its path.
+func openMounts(ms []Mount) (*mounts, error) {
+	m := &mounts{}
+	if len(ms) == 0 {
+		return m, nil
+	}
+	cfg := wazero.NewFSConfig()
+	for _, mt := range ms {
+		root, err := os.OpenRoot(mt.HostDir)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("mount %s: %w", mt.HostDir, err)
+		}
+		m.roots = append(m.roots, root)
+		var inner experimentalsys.FS = sysfs.DirFS(mt.HostDir)
+		if !mt.Writable {
+			inner = &sysfs.ReadFS{FS: inner}
+		}
+		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(&jailFS{inner: inner, root: root, readOnly: !mt.Writable}, mt.GuestDir)
+	}
+	m.fs = cfg
+	return m, nil
+}
+
+func (m *mounts) close() {
+	for _, r := range m.roots {
+		r.Close()
+	}
+}
+
+// jailFS keeps a mount's guest inside its directory. wazero's directory
+// mount refuses lexical ".." escapes but follows symbolic links wherever
+// they point; every path is resolved here through an os.Root first, which
+// refuses any resolution (symbolic links included) that leaves the
+// directory. The guest cannot create links, so a link that escapes can
+// only be one the operator placed, and it is refused when used.
+//
+// A read-only mount answers every change with EROFS ("read-only file
+// system"), which says why better than wazero's own ENOSYS.
+type jailFS struct {
+	inner    experimentalsys.FS
+	root     *os.Root
+	readOnly bool
+}
+
+// writes are the open flags that change the file system.
+const writes = experimentalsys.O_WRONLY | experimentalsys.O_RDWR | experimentalsys.O_CREAT |
+	experimentalsys.O_TRUNC | experimentalsys.O_APPEND | experimentalsys.O_EXCL
+
+// change is check for an operation that modifies the file system.
+func (j *jailFS) change(p string, follow bool) experimentalsys.Errno {
+	if j.readOnly {
+		return experimentalsys.EROFS
+	}
+	return j.check(p, follow)
+}
+
+// check refuses p unless it resolves inside the root. follow says whether
+// the last element is followed (open, stat) or named (lstat, unlink,
+// rename): then only its parent is resolved. A missing path is left to the
+// inner FS, so the guest sees the usual ENOENT.
+func (j *jailFS) check(p string, follow bool) experimentalsys.Errno {
+	p = path.Clean("/" + p)[1:]
+	if p == "" {
+		p = "."
+	}
+	if !filepath.IsLocal(p) && p != "." {
+		return experimentalsys.EPERM
+	}
+	target := p
+	if !follow {
+		target = path.Dir(p)
+	}
+	_, err := j.root.Stat(target)
+	switch {
+	case err == nil:
+		return 0
+	case !errors.Is(err, fs.ErrNotExist):
+		return experimentalsys.EPERM // resolves outside the root
+	case follow && j.isLink(target):
+		return experimentalsys.EPERM // a dangling link: creating through it could land anywhere
+	case j.parentInside(target):
+		return 0
+	}
+	return experimentalsys.EPERM
+}
+
+func (j *jailFS) isLink(p string) bool {
+	fi, err := j.root.Lstat(p)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
+// parentInside reports whether p's deepest existing ancestor resolves
+// inside the root, so creating p cannot land outside it.
+func (j *jailFS) parentInside(p string) bool {
+	for p != "." && p != "/" {
+		p = path.Dir(p)
+		if _, err := j.root.Stat(p); err == nil {
+			return true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+func (j *jailFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
+	follow := flag&experimentalsys.O_NOFOLLOW == 0
+	if flag&writes != 0 && j.readOnly {
+		return nil, experimentalsys.EROFS
+	}
+	if e := j.check(p, follow); e != 0 {
+		return nil, e
+	}
+	return j.inner.OpenFile(p, flag, perm)
+}
+
+func (j *jailFS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) {
+	if e := j.check(p, false); e != 0 {
+		return sys.Stat_t{}, e
+	}
+	return j.inner.Lstat(p)
+}
+
+func (j *jailFS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
+	if e := j.check(p, true); e != 0 {
+		return sys.Stat_t{}, e
+	}
+	return j.inner.Stat(p)
+}
+
+func (j *jailFS) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
+	if e := j.change(p, false); e != 0 {
+		return e
+	}
+	return j.inner.Mkdir(p, perm)
+}
+
+func (j *jailFS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
+	if e := j.change(p, true); e != 0 {
+		return e
+	}
+	return j.inner.Chmod(p, perm)
+}
+
+func (j *jailFS) Rename(from, to string) experimentalsys.Errno {
+	if e := j.change(from, false); e != 0 {
+		return e
+	}
+	if e := j.change(to, false); e != 0 {
+		return e
+	}
+	return j.inner.Rename(from, to)
+}
+
+func (j *jailFS) Rmdir(p string) experimentalsys.Errno {
+	if e := j.change(p, false); e != 0 {
+		return e
+	}
+	return j.inner.Rmdir(p)
+}
+
+func (j *jailFS) Unlink(p string) experimentalsys.Errno {
+	if e := j.change(p, false); e != 0 {
+		return e
+	}
+	return j.inner.Unlink(p)
+}
+
+// Link is refused: a hard link made by the guest would outlive the grant
+// in the host's directory for no use a plugin has.
+func (j *jailFS) Link(string, string) experimentalsys.Errno { return experimentalsys.EPERM }
+
+// Symlink is refused: a link the guest makes could point out of the mount.
+func (j *jailFS) Symlink(string, string) experimentalsys.Errno { return experimentalsys.EPERM }
+
+func (j *jailFS) Readlink(p string) (string, experimentalsys.Errno) {
+	if e := j.check(p, false); e != 0 {
+		return "", e
+	}
+	return j.inner.Readlink(p)
+}
+
+func (j *jailFS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
+	if e := j.change(p, true); e != 0 {
+		return e
+	}
+	return j.inner.Utimens(p, atim, mtim)
+}
