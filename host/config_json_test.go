@@ -39,6 +39,8 @@ func fullConfig(t *testing.T) host.Config {
 		Logger:              slog.New(slog.DiscardHandler),
 		Uninterruptible:     true,
 		OnStuck:             func(time.Duration) {},
+		Env:                 []host.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: ""}},
+		Mounts:              []host.Mount{{HostDir: "/srv/t", GuestDir: "/t"}, {HostDir: "/srv/d", GuestDir: "/d", Writable: true}},
 	}
 }
 
