@@ -90,12 +90,13 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newServeCmd(v, stderr),
 		newConfigCmd(v, stdout),
 		newVersionCmd(stdout),
-		newBuildCmd(),         // build.go, owned by the guest SDK
-		newStatusCmd(stdout),  // status.go, owned by workers
-		newWorkerCmd(stderr),  // workercmd.go, owned by workers (hidden)
-		newStartupCmd(stdout), // startup.go: systemd units
-		newReloadCmd(stdout),  // reload.go: roll through the control socket
-		newTopCmd(stdout),     // top.go: live view of the workers
+		newBuildCmd(),            // build.go, owned by the guest SDK
+		newStatusCmd(stdout),     // status.go, owned by workers
+		newWorkerCmd(stderr),     // workercmd.go, owned by workers (hidden)
+		newStartupCmd(stdout),    // startup.go: systemd units
+		newReloadCmd(stdout),     // reload.go: roll through the control socket
+		newTopCmd(stdout),        // top.go: live view of the workers
+		newInspectCmd(v, stdout), // inspect.go: imports, exports and grants of a plugin
 	)
 	return root
 }
