@@ -23,9 +23,9 @@ type Grants struct {
 // Capability is one thing a plugin may reach beyond its request, whether
 // its imports allow it to try, and whether it is granted.
 type Capability struct {
-	Name    string `json:"name"`  // kv, outbound, env, files
-	Key     string `json:"key"`   // the configuration key that grants it
-	Uses    bool   `json:"uses"`  // the module imports what it needs
+	Name    string `json:"name"` // kv, outbound, env, files
+	Key     string `json:"key"`  // the configuration key that grants it
+	Uses    bool   `json:"uses"` // the module imports what it needs
 	Granted bool   `json:"granted"`
 	Detail  string `json:"detail"` // what is granted, or what happens without
 	// LoadRefused: the plugin is refused at load as things stand.
