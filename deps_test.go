@@ -40,6 +40,9 @@ var allowed = map[string][]string{
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
 	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
+	// A plugin's imports, exports and grants, read from the compiled module
+	// without running it: the ABI's names and wazero only.
+	"plugins/inspect": {"abi", "github.com/tetratelabs/wazero"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each
