@@ -44,15 +44,28 @@ func openMounts(ms []Mount) (*mounts, error) {
 	}
 	cfg := wazero.NewFSConfig()
 	for _, mt := range ms {
-		root, err := os.OpenRoot(mt.HostDir)
+		// The check (root) and the operations (inner) must see the same
+		// directory: resolve a linked HostDir once, so repointing the link
+		// later cannot split them. A new load sees the new target.
+		dir, err := filepath.EvalSymlinks(mt.HostDir)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("mount %s: %w", mt.HostDir, err)
+		}
+		root, err := os.OpenRoot(dir)
 		if err != nil {
 			m.close()
 			return nil, fmt.Errorf("mount %s: %w", mt.HostDir, err)
 		}
 		m.roots = append(m.roots, root)
-		var inner experimentalsys.FS = sysfs.DirFS(mt.HostDir)
+		// A read-only mount opens through the os.Root itself, so a file
+		// swapped for an escaping link between the check and the open is
+		// still refused; a writable one needs wazero's directory mount
+		// (an fs.FS cannot write), which follows links: the check alone
+		// guards it.
+		var inner experimentalsys.FS = sysfs.DirFS(dir)
 		if !mt.Writable {
-			inner = &sysfs.ReadFS{FS: inner}
+			inner = &sysfs.ReadFS{FS: &sysfs.AdaptFS{FS: root.FS()}}
 		}
 		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(&jailFS{inner: inner, root: root, readOnly: !mt.Writable}, mt.GuestDir)
 	}

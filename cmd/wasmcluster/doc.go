@@ -5,6 +5,7 @@
 //	wasmcluster status                     # the running instance's workers
 //	wasmcluster reload [--wait]            # re-read the plugin and roll the workers
 //	wasmcluster config [--config FILE]     # print the effective configuration
+//	wasmcluster inspect plugin.wasm        # imports, exports, memory and grants
 //	wasmcluster version
 //
 // main is only os.Exit(run(...)): run builds the cobra commands around one
@@ -24,5 +25,7 @@
 // process per usable CPU, and hot swap. serve returns errors; serve.go maps
 // them to exit codes (and re-raises a repeated stop signal). status, top and
 // reload find the running instance's control socket the same way
-// (control.go).
+// (control.go). grants.go resolves plugin.env and plugin.mounts into the
+// host's grants (bare names from this process's environment; values never
+// logged), and inspect.go describes a plugin against them (plugins/inspect).
 package main
