@@ -32,6 +32,7 @@ type EnvVar struct {
 // instance shares (nil when nothing is mounted).
 type mounts struct {
 	roots []*os.Root
+	jails []*jailFS
 	fs    wazero.FSConfig
 }
 
@@ -67,7 +68,9 @@ func openMounts(ms []Mount) (*mounts, error) {
 		if !mt.Writable {
 			inner = &sysfs.ReadFS{FS: &sysfs.AdaptFS{FS: root.FS()}}
 		}
-		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(&jailFS{inner: inner, root: root, readOnly: !mt.Writable}, mt.GuestDir)
+		j := &jailFS{inner: inner, root: root, readOnly: !mt.Writable}
+		m.jails = append(m.jails, j)
+		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(j, mt.GuestDir)
 	}
 	m.fs = cfg
 	return m, nil
@@ -81,10 +84,11 @@ func (m *mounts) close() {
 
 // jailFS keeps a mount's guest inside its directory. wazero's directory
 // mount refuses lexical ".." escapes but follows symbolic links wherever
-// they point; every path is resolved here through an os.Root first, which
-// refuses any resolution (symbolic links included) that leaves the
-// directory. The guest cannot create links, so a link that escapes can
-// only be one the operator placed, and it is refused when used.
+// they point; every path of a writable mount is resolved here through an
+// os.Root first, which refuses any resolution (symbolic links included)
+// that leaves the directory, and a read-only mount reads through the
+// os.Root itself. The guest cannot create links, so a link that escapes
+// can only be one placed from outside, and it is refused when used.
 //
 // A read-only mount answers every change with EROFS ("read-only file
 // system"), which says why better than wazero's own ENOSYS.
@@ -155,29 +159,55 @@ func (j *jailFS) parentInside(p string) bool {
 	return true
 }
 
-func (j *jailFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
-	follow := flag&experimentalsys.O_NOFOLLOW == 0
-	if flag&writes != 0 && j.readOnly {
-		return nil, experimentalsys.EROFS
+// read runs op, an operation that changes nothing, on p. On a writable
+// mount the check comes first. On a read-only mount the inner FS opens
+// through the os.Root itself, which refuses escapes on its own, so the
+// check only runs to explain a failure: the guest gets EPERM for an
+// escape, as on a writable mount, instead of the root's EIO.
+func (j *jailFS) read(p string, follow bool, op func() experimentalsys.Errno) experimentalsys.Errno {
+	if !j.readOnly {
+		if e := j.check(p, follow); e != 0 {
+			return e
+		}
+		return op()
 	}
-	if e := j.check(p, follow); e != 0 {
-		return nil, e
+	e := op()
+	if e != 0 && e != experimentalsys.ENOENT {
+		if ce := j.check(p, follow); ce != 0 {
+			return ce
+		}
 	}
-	return j.inner.OpenFile(p, flag, perm)
+	return e
 }
 
-func (j *jailFS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) {
-	if e := j.check(p, false); e != 0 {
-		return sys.Stat_t{}, e
+func (j *jailFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (f experimentalsys.File, e experimentalsys.Errno) {
+	if flag&writes != 0 {
+		if e := j.change(p, flag&experimentalsys.O_NOFOLLOW == 0); e != 0 {
+			return nil, e
+		}
+		return j.inner.OpenFile(p, flag, perm)
 	}
-	return j.inner.Lstat(p)
+	e = j.read(p, flag&experimentalsys.O_NOFOLLOW == 0, func() experimentalsys.Errno {
+		f, e = j.inner.OpenFile(p, flag, perm)
+		return e
+	})
+	return f, e
 }
 
-func (j *jailFS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
-	if e := j.check(p, true); e != 0 {
-		return sys.Stat_t{}, e
-	}
-	return j.inner.Stat(p)
+func (j *jailFS) Lstat(p string) (st sys.Stat_t, e experimentalsys.Errno) {
+	e = j.read(p, false, func() experimentalsys.Errno {
+		st, e = j.inner.Lstat(p)
+		return e
+	})
+	return st, e
+}
+
+func (j *jailFS) Stat(p string) (st sys.Stat_t, e experimentalsys.Errno) {
+	e = j.read(p, true, func() experimentalsys.Errno {
+		st, e = j.inner.Stat(p)
+		return e
+	})
+	return st, e
 }
 
 func (j *jailFS) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
@@ -225,11 +255,12 @@ func (j *jailFS) Link(string, string) experimentalsys.Errno { return experimenta
 // Symlink is refused: a link the guest makes could point out of the mount.
 func (j *jailFS) Symlink(string, string) experimentalsys.Errno { return experimentalsys.EPERM }
 
-func (j *jailFS) Readlink(p string) (string, experimentalsys.Errno) {
-	if e := j.check(p, false); e != 0 {
-		return "", e
-	}
-	return j.inner.Readlink(p)
+func (j *jailFS) Readlink(p string) (target string, e experimentalsys.Errno) {
+	e = j.read(p, false, func() experimentalsys.Errno {
+		target, e = j.inner.Readlink(p)
+		return e
+	})
+	return target, e
 }
 
 func (j *jailFS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
