@@ -160,3 +160,17 @@ func TestMounts(t *testing.T) {
 		t.Error("the guest created a file outside its mount through a directory link")
 	}
 }
+
+// With --workers 0 the plugin preflight loaded is the one serving, so this
+// shows the check applies the same grants as the workers.
+func TestGrantsInProcess(t *testing.T) {
+	mnt, _ := mountTree(t)
+	s := startServe(t, nil, grantsGuest(t), "--listen", "127.0.0.1:0", "--workers", "0", "--control", "-",
+		"--plugin-env", "SITE_NAME=in-process", "--plugin-mounts", mnt+":/data")
+	if _, body := get(t, client, s.URL()+"/env"); body != "SITE_NAME=in-process" {
+		t.Errorf("environment: %q", body)
+	}
+	if _, body := get(t, client, s.URL()+"/read?/data/a.txt"); body != "mounted content" {
+		t.Errorf("mounted file: %q", body)
+	}
+}

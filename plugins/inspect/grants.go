@@ -49,6 +49,9 @@ func kvCap(im Imports, g Grants) Capability {
 	default:
 		c.Granted = true
 		c.Detail = "kv.url = " + displayURL(g.KVURL)
+		if g.KVURL == "" {
+			c.Detail = "kv.url is empty: the default store"
+		}
 	}
 	return c
 }
