@@ -115,12 +115,11 @@ func (j *jailFS) change(p string, follow bool) experimentalsys.Errno {
 // rename): then only its parent is resolved. A missing path is left to the
 // inner FS, so the guest sees the usual ENOENT.
 func (j *jailFS) check(p string, follow bool) experimentalsys.Errno {
-	p = path.Clean("/" + p)[1:]
 	if p == "" {
 		p = "."
 	}
-	if !filepath.IsLocal(p) && p != "." {
-		return experimentalsys.EPERM
+	if p = path.Clean(p); p != "." && !filepath.IsLocal(p) {
+		return experimentalsys.EPERM // "..", absolute: lexically outside
 	}
 	target := p
 	if !follow {
