@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestSampleFileIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load %s: %v", sampleFile, err)
 	}
-	if got != Default() {
+	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("%s loads to\n%+v\nwant Default()\n%+v", sampleFile, got, Default())
 	}
 
@@ -109,7 +110,7 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load:\n%s\nerr: %v", c.TOML(), err)
 	}
-	if got != c {
+	if !reflect.DeepEqual(got, c) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, c)
 	}
 }
@@ -262,7 +263,7 @@ func TestEmptySectionAndEmptyFile(t *testing.T) {
 		c, err := Load(viper.New(), nil, testkit.TempFile(t, "config.toml", []byte(body)))
 		if err != nil {
 			t.Errorf("file %q: %v", body, err)
-		} else if c != Default() {
+		} else if !reflect.DeepEqual(c, Default()) {
 			t.Errorf("file %q: got %+v, want defaults", body, c)
 		}
 	}

@@ -27,6 +27,8 @@ func (k Key) tomlValue(c Config) string {
 	switch k.TypeName() {
 	case "number", "true|false":
 		return k.Get(c)
+	case listTypeName:
+		return k.tomlList(c) // list.go
 	}
 	return quoteTOML(k.Get(c))
 }

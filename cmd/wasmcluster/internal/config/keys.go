@@ -18,6 +18,9 @@ type Key struct {
 	Help  string // flag usage
 	index []int  // field path in Config
 	typ   reflect.Type
+	// namesOnly: a list of NAME=value entries printed as their names
+	// (tag print:"names"), so a value never reaches output or errors.
+	namesOnly bool
 }
 
 // Flag is the command-line flag name (without "--"): "plugin-pool-size".
@@ -52,6 +55,8 @@ func (k Key) TypeName() string {
 		return "duration"
 	case sizeType:
 		return "size"
+	case listType:
+		return listTypeName
 	}
 	switch k.typ.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Uint32:
@@ -65,6 +70,7 @@ func (k Key) TypeName() string {
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	sizeType     = reflect.TypeFor[Size]()
+	listType     = reflect.TypeFor[[]string]()
 	keys         = collectKeys(reflect.TypeFor[Config](), "", nil)
 )
 
@@ -95,7 +101,8 @@ func collectKeys(t reflect.Type, prefix string, index []int) []Key {
 			nested = append(nested, collectKeys(f.Type, prefix+name+".", idx)...)
 			continue
 		}
-		out = append(out, Key{Name: prefix + name, Help: f.Tag.Get("help"), index: idx, typ: f.Type})
+		out = append(out, Key{Name: prefix + name, Help: f.Tag.Get("help"), index: idx, typ: f.Type,
+			namesOnly: f.Tag.Get("print") == "names"})
 	}
 	return append(out, nested...)
 }
@@ -113,6 +120,8 @@ func (k Key) Get(c Config) string {
 		return formatDuration(time.Duration(v.Int()))
 	case sizeType:
 		return Size(v.Int()).String()
+	case listType:
+		return strings.Join(k.printable(v.Interface().([]string)), ",")
 	}
 	return fmt.Sprint(v.Interface())
 }
@@ -143,6 +152,8 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		}
 		v.SetInt(int64(n))
 		return text, nil
+	case listType:
+		return k.setList(v, raw) // list.go
 	}
 	switch k.typ.Kind() {
 	case reflect.String:

@@ -16,7 +16,11 @@ import (
 func AddFlags(fs *pflag.FlagSet) {
 	def := Default()
 	for _, k := range keys {
-		f := fs.VarPF(&rawFlag{typ: k.TypeName(), val: k.Get(def)}, k.Flag(), "", k.Help)
+		var val pflag.Value = &rawFlag{typ: k.TypeName(), val: k.Get(def)}
+		if k.typ == listType {
+			val = &listFlag{} // list.go: repeatable
+		}
+		f := fs.VarPF(val, k.Flag(), "", k.Help)
 		f.DefValue = k.Get(def)
 		if k.TypeName() == "true|false" {
 			f.NoOptDefVal = "true"
