@@ -39,7 +39,10 @@ var allowed = map[string][]string{
 	"internal/testkit/wstest": {"github.com/coder/websocket"},
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound"},
+	// Outbound HTTP's policy and client: host defines the interface it
+	// needs (host.Outbound); cmd wires this package in.
+	"outbound": {"abi"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

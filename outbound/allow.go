@@ -139,7 +139,10 @@ func (r *rule) setHost(h string) error {
 		r.anyH = true
 		return nil
 	}
-	if strings.Contains(h, "/") {
+	if ip, _, ok := strings.Cut(h, "/"); ok {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return fmt.Errorf("%q: no paths (want scheme://host[:port]) and a CIDR starts with an IP", h)
+		}
 		pfx, err := netip.ParsePrefix(h)
 		if err != nil {
 			return fmt.Errorf("CIDR %q: %v", h, err)

@@ -1,7 +1,9 @@
 // Command fetch calls the URL in its plugin config on GET / and answers
 // `fetched N bytes from URL (status S)`; a refused or failed call answers
 // 502 with the reason. `GET /?calls=N` (1..8) opens N calls at once, sends
-// and reads each, and answers one line per call.
+// and reads each, and answers one line per call; `?path=/p` calls /p on the
+// configured URL's host instead of its own path (the host stays the
+// operator's).
 //
 //	wasmcluster serve ./examples/fetch --plugin-config http://127.0.0.1:3000/data \
 //	    --outbound-allow http://127.0.0.1:3000
@@ -21,8 +23,11 @@ var buf = make([]byte, 32<<10)
 
 func init() {
 	guest.HandleFunc(func(w guest.ResponseWriter, r *guest.Request) {
-		url := strings.TrimSpace(string(guest.Config()))
-		n := callsOf(r.Query())
+		url := withPath(strings.TrimSpace(string(guest.Config())), param(r.Query(), "path"))
+		n := 1
+		if v, err := strconv.Atoi(param(r.Query(), "calls")); err == nil && v >= 1 && v <= 8 {
+			n = v
+		}
 		calls := make([]*outbound.Call, 0, n)
 		defer func() {
 			for _, c := range calls {
@@ -76,16 +81,28 @@ func failed(w guest.ResponseWriter, err error) {
 	w.WriteString(err.Error() + "\n")
 }
 
-// callsOf reads calls=N from the query (1..8; default 1).
-func callsOf(query string) int {
+// param is the value of name in a query string ("" when absent).
+func param(query, name string) string {
 	for _, kv := range strings.Split(query, "&") {
-		if v, ok := strings.CutPrefix(kv, "calls="); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 8 {
-				return n
-			}
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
 		}
 	}
-	return 1
+	return ""
+}
+
+// withPath replaces what follows the host in url by path, when path
+// starts with "/".
+func withPath(url, path string) string {
+	if !strings.HasPrefix(path, "/") {
+		return url
+	}
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host + path
 }
 
 // main is required by Go but never runs in a plugin.
