@@ -2,6 +2,7 @@ package examples_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -85,8 +86,8 @@ func TestFetchAllowed(t *testing.T) {
 	}
 	other := fetchUpstream(t, "")
 	up := fetchUpstream(t, other.URL)
-	s := serveFetch(t, up.URL+"/data", "--outbound-allow", up.URL, "--request-timeout", "5s",
-		"--plugin-memory-limit-pages", "256", "--plugin-pool-wait", "20s")
+	s := serveFetch(t, up.URL+"/data", "--outbound-allow", up.URL, "--request-timeout", "60s",
+		"--plugin-memory-limit-pages", "256", "--plugin-pool-wait", "20s", "--admin", "127.0.0.1:0")
 	pid := workerPID(t, s.Cmd.Process.Pid)
 
 	t.Run("allow", func(t *testing.T) {
@@ -116,19 +117,55 @@ func TestFetchAllowed(t *testing.T) {
 			t.Errorf("worker peak RSS %d MiB after a 1 GiB response capped at 10 MiB, want < 200 MiB", hwm>>20)
 		}
 	})
-	t.Run("slow upstream past the deadline", func(t *testing.T) {
-		resp, _ := do(t, "GET", s.URL()+"/?path=/slow", "")
-		if resp.StatusCode != 504 {
-			t.Fatalf("got %d, want 504", resp.StatusCode)
-		}
-		resp, body := do(t, "GET", s.URL()+"/?path=/slow", "")
-		if resp.StatusCode != 200 || !strings.Contains(body, "fetched 13 bytes") {
-			t.Fatalf("the worker after a timeout: %d %q", resp.StatusCode, body)
-		}
-	})
 	t.Run("64 concurrent requests of 4 calls", func(t *testing.T) {
 		concurrentFetches(t, s.URL()+"/?calls=4", 64, 4)
 	})
+	t.Run("metrics", func(t *testing.T) {
+		admin := adminAddrOf(t, s)
+		host := strings.TrimPrefix(up.URL, "http://")
+		testkit.Eventually(t, 30*time.Second, func() error {
+			_, body := do(t, "GET", "http://"+admin+"/metrics", "")
+			for _, result := range []string{"ok", "denied", "too_large"} {
+				series := fmt.Sprintf(`wasmcluster_outbound_calls_total{host=%q,result=%q,worker=`, host, result)
+				if !strings.Contains(body, series) {
+					return fmt.Errorf("/metrics has no %s", series)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// adminAddrOf finds the admin listener's address in serve's JSON log.
+func adminAddrOf(t *testing.T, s *testkit.Server) string {
+	t.Helper()
+	s.WaitLog(`"msg":"admin listening"`)
+	for _, line := range strings.Split(s.Log.String(), "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "admin listening" {
+			return rec.Addr
+		}
+	}
+	t.Fatal("admin address not logged")
+	return ""
+}
+
+// An upstream slower than the plugin request's deadline: that request is
+// answered 504, and the worker goes on serving.
+func TestFetchSlowUpstream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wasmcluster binary")
+	}
+	up := fetchUpstream(t, "")
+	s := serveFetch(t, up.URL+"/slow", "--outbound-allow", up.URL, "--request-timeout", "2s")
+	resp, _ := do(t, "GET", s.URL()+"/", "")
+	if resp.StatusCode != 504 {
+		t.Fatalf("got %d, want 504", resp.StatusCode)
+	}
+	resp, body := do(t, "GET", s.URL()+"/", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "fetched 13 bytes") {
+		t.Fatalf("the worker after a timeout: %d %q", resp.StatusCode, body)
+	}
 }
 
 // concurrentFetches sends n requests at once, each making calls calls, and

@@ -65,6 +65,10 @@ func (b *countedBody) Close() error {
 // it got; /big answers n bytes (?n=).
 func obServer(t testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			<-r.Context().Done()
+			return
+		}
 		if r.URL.Path == "/big" {
 			w.Write([]byte(strings.Repeat("b", 100)))
 			return
@@ -316,4 +320,24 @@ func FuzzOutboundFunctions(f *testing.F) {
 			t.Fatalf("%d calls outlived their request", n)
 		}
 	})
+}
+
+// outbound.timeout passing is a timeout status for the guest, which goes on
+// and answers; the request's own deadline is not reached.
+func TestOutboundTimeout(t *testing.T) {
+	srv := obServer(t)
+	o := &loopOutbound{allow: strings.TrimPrefix(srv.URL, "http://")}
+	p := newObPlugin(t, o, host.OutboundGrant{Timeout: 200 * time.Millisecond})
+	prog := &obProg{}
+	m, ml := prog.str("GET")
+	u, ul := prog.str(srv.URL + "/hang")
+	prog.call(obOpen, m, ml, u, ul).call(obSend, 1).call(obLastError, obBuf, 512)
+	res := prog.run(t, p)
+	if s := abi.StatusLen(res[1]).Status(); s != abi.StatusTimeout {
+		t.Fatalf("send to a server that never answers: %v, want timeout", s)
+	}
+	want := "outbound: GET " + srv.URL + "/hang: no complete answer within outbound.timeout (200ms)"
+	if res[2] != uint64(len(want)) {
+		t.Errorf("last_error length %d, want %d (%q)", res[2], len(want), want)
+	}
 }
