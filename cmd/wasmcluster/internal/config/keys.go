@@ -152,8 +152,6 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		}
 		v.SetInt(int64(n))
 		return text, nil
-	case listType:
-		return k.setList(v, raw) // list.go
 	}
 	switch k.typ.Kind() {
 	case reflect.String:

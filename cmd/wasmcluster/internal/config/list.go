@@ -28,9 +28,9 @@ func (f *listFlag) String() string {
 func (f *listFlag) Set(s string) error { f.vals = append(f.vals, s); return nil }
 func (f *listFlag) Type() string       { return listTypeName }
 
-// setList decodes raw into the []string field v. The text it returns for
-// an error is never an entry itself (a plugin.env entry holds a value).
-func (k Key) setList(v reflect.Value, raw any) (string, error) {
+// setList decodes raw into k's []string field of c. The text it returns
+// for an error is never an entry itself (a plugin.env entry holds a value).
+func (k Key) setList(c *Config, raw any) (string, error) {
 	var out []string
 	switch x := raw.(type) {
 	case []string:
@@ -59,7 +59,7 @@ func (k Key) setList(v reflect.Value, raw any) (string, error) {
 	if len(out) == 0 {
 		out = nil // equal to the default, as an empty TOML array should be
 	}
-	v.Set(reflect.ValueOf(out))
+	k.field(c).Set(reflect.ValueOf(out))
 	return "(list)", nil
 }
 

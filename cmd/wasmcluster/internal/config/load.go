@@ -116,7 +116,11 @@ func decode(v *viper.Viper, source func(Key) string) (Config, map[string]bool, [
 		if raw == nil {
 			continue
 		}
-		if text, err := k.set(&c, raw); err != nil {
+		set := k.set
+		if k.typ == listType {
+			set = k.setList // list.go
+		}
+		if text, err := set(&c, raw); err != nil {
 			errs = append(errs, &FieldError{Key: k.Name, Value: text, Msg: err.Error(), Source: source(k)})
 			undecoded[k.Name] = true
 		}
