@@ -23,7 +23,8 @@ import (
 // each request, GETs 1 KiB from a loopback upstream with a pooled
 // net/http transport and answers "fetched N bytes from URL (status S)":
 // the guest is examples/fetch served by package host with the outbound
-// client, the native side a net/http handler with one http.Client. Load:
+// client (by default, and with plugin.interrupt = false: guest-nointr), the
+// native side a net/http handler with one http.Client. Load:
 // 64 concurrent clients with keep-alive. The two sides alternate, rounds
 // apart, in the same process.
 //
@@ -37,8 +38,10 @@ func BenchmarkOutbound(b *testing.B) {
 	}))
 	defer up.Close()
 	target := up.URL + "/data"
-	guestSrv := outboundGuestServer(b, up.URL, target)
+	guestSrv := outboundGuestServer(b, up.URL, target, false)
 	defer guestSrv.Close()
+	fastSrv := outboundGuestServer(b, up.URL, target, true)
+	defer fastSrv.Close()
 	nativeSrv := httptest.NewServer(nativeFetch(target))
 	defer nativeSrv.Close()
 	// Rounds alternate the sides, so a change in the machine's load hits
@@ -47,6 +50,7 @@ func BenchmarkOutbound(b *testing.B) {
 	for range outboundRounds {
 		b.Run("native", func(b *testing.B) { loadOutbound(b, nativeSrv.URL+"/") })
 		b.Run("guest", func(b *testing.B) { loadOutbound(b, guestSrv.URL+"/") })
+		b.Run("guest-nointr", func(b *testing.B) { loadOutbound(b, fastSrv.URL+"/") })
 	}
 }
 
@@ -54,7 +58,10 @@ const outboundRounds = 3
 
 var kib = []byte(string(make([]byte, 1024)))
 
-func outboundGuestServer(b *testing.B, allow, target string) *httptest.Server {
+// outboundGuestServer serves examples/fetch; uninterruptible is
+// plugin.interrupt = false (no deadline watcher: Go guest code runs
+// several times faster).
+func outboundGuestServer(b *testing.B, allow, target string, uninterruptible bool) *httptest.Server {
 	policy, err := outbound.Parse([]string{allow})
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +73,7 @@ func outboundGuestServer(b *testing.B, allow, target string) *httptest.Server {
 		Logger: slog.New(slog.DiscardHandler), PoolSize: 64,
 		// One instance per concurrent request, kept (a smaller pool would
 		// instantiate and drop instances all along); 16 MiB each.
-		MemoryLimitPages: 256, PoolWait: 10 * time.Second,
+		MemoryLimitPages: 256, PoolWait: 10 * time.Second, Uninterruptible: uninterruptible,
 	})
 	if err != nil {
 		b.Fatal(err)

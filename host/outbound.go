@@ -106,6 +106,7 @@ func (c *outboundCall) end() {
 	c.cancel()
 	if c.pw != nil {
 		c.pw.CloseWithError(context.Canceled)
+		<-c.done // a streamed call's Do returns promptly once canceled; then c.resp is settled
 	}
 	if c.resp != nil {
 		c.resp.Body.Close()

@@ -341,3 +341,23 @@ func TestOutboundTimeout(t *testing.T) {
 		t.Errorf("last_error length %d, want %d (%q)", res[2], len(want), want)
 	}
 }
+
+// A request that ends while a streamed call is still sending its body: the
+// host cancels the call and the request is answered.
+func TestOutboundStreamedCallEndsWithRequest(t *testing.T) {
+	srv := obServer(t)
+	o := &loopOutbound{allow: strings.TrimPrefix(srv.URL, "http://")}
+	p := newObPlugin(t, o, host.OutboundGrant{})
+	prog := &obProg{}
+	m, ml := prog.str("POST")
+	u, ul := prog.str(srv.URL + "/echo")
+	c, cl := prog.str("partial")
+	prog.call(obOpen, m, ml, u, ul).call(obWrite, 1, c, cl)
+	res := prog.run(t, p)
+	if res[1] != uint64(abi.StatusOK) {
+		t.Fatalf("write: %#x", res[1])
+	}
+	if n := o.open.Load(); n != 0 {
+		t.Errorf("%d calls outlived their request", n)
+	}
+}
