@@ -308,6 +308,9 @@ func (p *Plugin) readCall(rq *request, c *outboundCall, dst []byte) (int, bool, 
 		return 0, c.eof, abi.StatusOK
 	}
 	max := p.cfg.OutboundGrant.MaxResponseBody
+	if c.read > max { // a read after the one that crossed the cap
+		return 0, false, p.extFail(rq, abi.StatusTooLarge, "outbound: response body is over outbound.max_response_body (%d bytes)", max)
+	}
 	if room := max - c.read + 1; int64(len(dst)) > room {
 		dst = dst[:room]
 	}

@@ -268,7 +268,7 @@ func TestOutboundDeniedAndTooLarge(t *testing.T) {
 	prog.call(obOpen, m, ml, bad, badl).
 		call(obOpen, m, ml, u, ul).call(obSend, 1).
 		call(obRead, 1, obBuf, 4).call(obRead, 1, obBuf, 4096).
-		call(obOpen, m, ml, weird, weirdl)
+		call(obOpen, m, ml, weird, weirdl).call(obRead, 1, obBuf, 4096)
 	res := prog.run(t, p)
 	if s := abi.StatusLen(res[0]).Status(); s != abi.StatusDenied {
 		t.Errorf("refused target: %v, want denied", s)
@@ -281,6 +281,9 @@ func TestOutboundDeniedAndTooLarge(t *testing.T) {
 	}
 	if s := abi.StatusLen(res[5]).Status(); s != abi.StatusInvalid {
 		t.Errorf("ftp URL: %v, want invalid", s)
+	}
+	if s := abi.StatusEOFLen(res[6]).Status(); s != abi.StatusTooLarge {
+		t.Errorf("read after the cap: %v, want too_large again", s)
 	}
 	if got := p.Stats().Outbound; got["10.255.255.1:9 denied"] != 1 || got[o.allow+" too_large"] != 1 {
 		t.Errorf("stats %v", got)
