@@ -86,6 +86,10 @@ func TestFetchAllowed(t *testing.T) {
 	}
 	other := fetchUpstream(t, "")
 	up := fetchUpstream(t, other.URL)
+	// 64 requests at once hold 64 instances while they wait on their calls:
+	// 16 MiB each lets the pool grow that far within the memory budget, and
+	// a generous pool wait and deadline keep a loaded test machine from
+	// turning instance creation into 503s or 504s.
 	s := serveFetch(t, up.URL+"/data", "--outbound-allow", up.URL, "--request-timeout", "60s",
 		"--plugin-memory-limit-pages", "256", "--plugin-pool-wait", "20s", "--admin", "127.0.0.1:0")
 	pid := workerPID(t, s.Cmd.Process.Pid)
