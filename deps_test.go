@@ -39,10 +39,13 @@ var allowed = map[string][]string{
 	"internal/testkit/wstest": {"github.com/coder/websocket"},
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
 	// A plugin's imports, exports and grants, read from the compiled module
 	// without running it: the ABI's names and wazero only.
-	"plugins/inspect": {"abi", "github.com/tetratelabs/wazero"},
+	"plugins/inspect":                {"abi", "github.com/tetratelabs/wazero"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound"},
+	// Outbound HTTP's policy and client: host defines the interface it
+	// needs (host.Outbound); cmd wires this package in.
+	"outbound": {"abi"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

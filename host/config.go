@@ -111,6 +111,14 @@ type Config struct {
 	// set and a request is stuck in the guest; see Uninterruptible. When nil
 	// the stuck request is only logged.
 	OnStuck func(age time.Duration) `json:"-"`
+
+	// Outbound makes the guest's outbound HTTP calls (outbound.go); nil
+	// means outbound HTTP is not granted. Set by the process creating the
+	// Plugin, from OutboundGrant.
+	Outbound Outbound `json:"-"`
+
+	// OutboundGrant is the operator's outbound HTTP grant and its limits.
+	OutboundGrant OutboundGrant `json:"outbound,omitzero"`
 }
 
 // Defaults for the zero values of Config.
@@ -164,6 +172,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.OutboundGrant = c.OutboundGrant.withDefaults()
 	return c
 }
 

@@ -41,11 +41,20 @@ func fullConfig(t *testing.T) host.Config {
 		OnStuck:             func(time.Duration) {},
 		Env:                 []host.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: ""}},
 		Mounts:              []host.Mount{{HostDir: "/srv/t", GuestDir: "/t"}, {HostDir: "/srv/d", GuestDir: "/d", Writable: true}},
+		Outbound:            noOutbound{},
+		OutboundGrant: host.OutboundGrant{Allow: []string{"https://api.example.com", "http://127.0.0.1:*"},
+			Timeout: 3 * time.Second, MaxResponseBody: 1 << 20, MaxConcurrent: 9},
 	}
 }
 
+// noOutbound is a host.Outbound that refuses everything.
+type noOutbound struct{}
+
+func (noOutbound) Check(*http.Request) error                { return http.ErrNotSupported }
+func (noOutbound) Do(*http.Request) (*http.Response, error) { return nil, http.ErrNotSupported }
+
 // notEncoded are the fields a process sets for itself.
-var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true}
+var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true, "Outbound": true}
 
 func TestConfigJSONRoundTrip(t *testing.T) {
 	in := fullConfig(t)

@@ -17,6 +17,7 @@ import (
 // check in checkModule.
 var extFuncs = concatFuncs(
 	commonExtFuncs,
+	outboundFuncs,
 )
 
 // commonExtFuncs serve every extension.

@@ -51,6 +51,7 @@ type Plugin struct {
 type counters struct {
 	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
 	upstream                                                   [numCauses]atomic.Uint64
+	outbound                                                   outboundStats
 }
 
 // Stats is a snapshot of a plugin's counters.
@@ -67,6 +68,9 @@ type Stats struct {
 	Live           int           // instances alive (idle + in use)
 	Idle           int           // instances waiting in the pool
 	Upstream       UpstreamStats // requests the upstream proxy could not complete, by cause
+	// Outbound counts outbound HTTP calls, keyed "host result" (result an
+	// abi.Status name); nil when none were made.
+	Outbound map[string]uint64
 }
 
 // New compiles wasm, checks that it is an http-wasm handler, and prewarms
@@ -182,6 +186,7 @@ func (p *Plugin) Stats() Stats {
 		Live:           live,
 		Idle:           idle,
 		Upstream:       upstreamStats(&p.stats.upstream),
+		Outbound:       p.stats.outbound.snapshot(),
 	}
 }
 

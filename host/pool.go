@@ -156,6 +156,7 @@ func (p *pool) createInSlot(ctx context.Context) (*instance, error) {
 // A discarded instance never runs again, so its request state is left for
 // the caller's error answer.
 func (p *pool) release(inst *instance, failed bool) {
+	inst.rq.outbound.closeAll() // the request is over: so are its calls
 	if inst.end() || failed {
 		p.discard(inst)
 		return

@@ -77,6 +77,8 @@ type request struct {
 	upgrade bool
 	// extErr explains the latest failed extension call (last_error).
 	extErr string
+	// outbound are the request's open outbound HTTP calls (outbound.go).
+	outbound outboundCalls
 
 	// Request body as the guest reads it.
 	bodyEOF    bool

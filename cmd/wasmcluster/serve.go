@@ -138,6 +138,7 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		Uninterruptible:     !cfg.Plugin.Interrupt,
 		InitTimeout:         cfg.Plugin.InitTimeout,
 		Logger:              log,
+		OutboundGrant:       outboundGrant(cfg, log), // outbound.go
 	}, nil
 }
 

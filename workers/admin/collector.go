@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +30,7 @@ var (
 	descRejected = prometheus.NewDesc("wasmcluster_pool_rejected_total", "Requests answered 503 with Retry-After because no guest instance freed up within plugin.pool_wait.", []string{"worker"}, nil)
 	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size are prewarmed and kept idle, max is the bound (plugin.memory_budget), live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
 	descUpstream = prometheus.NewDesc("wasmcluster_upstream_failures_total", "Requests the --upstream proxy could not complete, by cause: timeout (answered 504), connect, reset, bad_response (502) are the upstream's; body_too_large (413), bad_body (400), client_gone (no answer) the client's.", []string{"worker", "cause"}, nil)
+	descOutbound = prometheus.NewDesc("wasmcluster_outbound_calls_total", "Outbound HTTP calls made by plugins, by target host and result (ok, or the abi.Status name: denied, not_granted, timeout, unavailable, too_large, invalid).", []string{"worker", "host", "result"}, nil)
 	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
 	descRestarts = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
 	descRolls    = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
@@ -92,6 +94,10 @@ func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
 	counter(ch, descRejected, float64(sl.Total.PoolRejected), w)
 	for cause, n := range sl.Total.Upstream { // every cause, zeros included (host.UpstreamStats.ByCause)
 		counter(ch, descUpstream, float64(n), w, cause)
+	}
+	for key, n := range sl.Total.Outbound { // "host result" (host.Stats.Outbound)
+		host, result, _ := strings.Cut(key, " ")
+		counter(ch, descOutbound, float64(n), w, host, result)
 	}
 	gauge(ch, descPool, float64(sl.PoolSize), w, "size")
 	gauge(ch, descPool, float64(sl.PoolMax), w, "max")

@@ -30,6 +30,9 @@ type Metrics struct {
 	PoolRejected uint64         `json:"pool_rejected,omitempty"` // of those, answered 503: none freed up in time
 	// Upstream is host.Stats.Upstream by cause name (UpstreamStats.ByCause).
 	Upstream map[string]uint64 `json:"upstream,omitempty"`
+	// Outbound is host.Stats.Outbound: outbound HTTP calls keyed
+	// "host result".
+	Outbound map[string]uint64 `json:"outbound,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -68,6 +71,12 @@ func (m *Metrics) Add(o *Metrics) {
 			m.Upstream = make(map[string]uint64, len(o.Upstream))
 		}
 		m.Upstream[c] += n
+	}
+	for k, n := range o.Outbound {
+		if m.Outbound == nil {
+			m.Outbound = make(map[string]uint64, len(o.Outbound))
+		}
+		m.Outbound[k] += n
 	}
 }
 
@@ -111,7 +120,7 @@ func pluginCounters(p Plugin) *Metrics {
 	}
 	s := st.Stats()
 	return &Metrics{Traps: s.Traps, Timeouts: s.Timeouts, PoolWaits: s.Waits, PoolRejected: s.Rejected,
-		Upstream: s.Upstream.ByCause()}
+		Upstream: s.Upstream.ByCause(), Outbound: s.Outbound}
 }
 
 func (m *meter) observe(code int, d time.Duration) {

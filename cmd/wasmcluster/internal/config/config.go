@@ -34,6 +34,8 @@ type Config struct {
 	Plugin  PluginConfig  `toml:"plugin"`
 	Log     LogConfig     `toml:"log"`
 	Recycle RecycleConfig `toml:"recycle"`
+
+	Outbound OutboundConfig `toml:"outbound"` // outbound.go
 }
 
 // RecycleConfig is the [recycle] section: when a worker is replaced by a
@@ -112,6 +114,8 @@ func Default() Config {
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
 		Recycle: RecycleConfig{MaxRSSFor: 5 * time.Second},
+
+		Outbound: defaultOutbound(), // outbound.go
 	}
 }
 
@@ -159,7 +163,8 @@ func (c Config) validate() []*FieldError {
 	var errs fieldErrors
 	c.validateServer(&errs)
 	c.validatePlugin(&errs)
-	c.validateGrants(&errs) // grants.go
+	c.validateGrants(&errs)   // grants.go
+	c.validateOutbound(&errs) // outbound.go
 	c.validateOps(&errs)
 	return errs
 }

@@ -122,6 +122,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.Host.Logger = o.Logger
 	}
 	o.Host.Next, o.Host.OnStuck = nil, nil
+	// The check (and with Workers == InProcess, serving) runs here: this
+	// process's outbound client (outbound.go). Workers build their own.
+	var err error
+	if o.Host.Outbound, err = outboundFor(o.Host.OutboundGrant); err != nil {
+		return o, err
+	}
 	// One definition of a plugin that answers: what the check requests,
 	// every worker requests.
 	o.Server.SelfTestPath = o.PreflightPath

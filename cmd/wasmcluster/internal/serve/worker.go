@@ -69,6 +69,11 @@ func receivedHost(raw json.RawMessage, log *slog.Logger) (host.Config, error) {
 		}
 	}
 	h.Next = selfTestGuard(host.NextHandler(h))
+	out, err := outboundFor(h.OutboundGrant) // outbound.go
+	if err != nil {
+		return host.Config{}, err
+	}
+	h.Outbound = out
 	return h, nil
 }
 
