@@ -27,7 +27,9 @@ var allowed = map[string][]string{
 	"workers/control": {"internal/digest", "internal/unixsock"},
 	// The serving path of workers and --workers 0: host only for the
 	// plugin's pool counters, control for the latency buckets.
-	"workers/httpserve": {"host", "workers/control"},
+	"workers/httpserve": {"host", "workers/control", "workers/clientaddr"},
+	// Who a request came from (trusted proxies, PROXY protocol): stdlib only.
+	"workers/clientaddr": {},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
 	// sd_notify and unit files, written against the protocol.

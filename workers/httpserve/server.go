@@ -32,6 +32,7 @@ type Server struct {
 	streams  atomic.Int64 // of inFlight, upgraded connections (hijacked: a WebSocket)
 	meter    meter
 	access   *accessLog // nil: no access log
+	edge     edge       // edge.go: trusted proxies, PROXY protocol, upgraded streams
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
@@ -66,6 +67,7 @@ type connKey struct{}
 func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
 	s.access = newAccessLog(s.opts.AccessLog, access)
+	s.edge = newEdge(s.opts, log)
 	s.cur.Store(&generation{p: p})
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.srv = &http.Server{
@@ -84,6 +86,7 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 // Serve starts serving ln in the background.
 func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
+	ln = s.edge.listener(ln)
 	go func() { s.served <- s.srv.Serve(trackListener{ln}) }()
 }
 
@@ -153,6 +156,9 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if s.edge.trust != nil {
+		r = s.edge.client(r)
+	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	if s.closeAfter(r) {

@@ -27,6 +27,8 @@ func (k Key) tomlValue(c Config) string {
 	switch k.TypeName() {
 	case "number", "true|false":
 		return k.Get(c)
+	case "list":
+		return tomlList(List(k.Get(c)))
 	}
 	return quoteTOML(k.Get(c))
 }

@@ -52,6 +52,8 @@ func (k Key) TypeName() string {
 		return "duration"
 	case sizeType:
 		return "size"
+	case listType:
+		return "list"
 	}
 	switch k.typ.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Uint32:
@@ -143,6 +145,13 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		}
 		v.SetInt(int64(n))
 		return text, nil
+	case listType:
+		l, err := toList(raw)
+		if err != nil {
+			return fail(err.Error())
+		}
+		v.SetString(string(l))
+		return string(l), nil
 	}
 	switch k.typ.Kind() {
 	case reflect.String:
