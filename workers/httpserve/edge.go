@@ -18,10 +18,11 @@ type edge struct {
 	trust         *clientaddr.Trusted
 	proxyProtocol bool
 	headerTimeout time.Duration
+	streams       *streamSet // upgraded connections (streams.go)
 }
 
 func newEdge(o Options, log *slog.Logger) edge {
-	e := edge{headerTimeout: o.ReadHeaderTimeout}
+	e := edge{headerTimeout: o.ReadHeaderTimeout, streams: &streamSet{}}
 	if len(o.TrustedProxies) == 0 {
 		return e
 	}
@@ -64,4 +65,17 @@ func (e edge) client(r *http.Request) *http.Request {
 	r = r.WithContext(host.WithForwarding(r.Context(), f))
 	r.RemoteAddr = c.Addr.String()
 	return r
+}
+
+// endStreams sends every upgraded connection its close frame, then gives
+// the streams streamGrace to end on their own (the client answers the
+// close frame, the upstream hangs up) before the caller closes them.
+func (s *Server) endStreams() {
+	if s.edge.streams.goAway() == 0 {
+		return
+	}
+	deadline := time.Now().Add(streamGrace)
+	for s.streams.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -30,6 +30,10 @@ type Metrics struct {
 	PoolRejected uint64         `json:"pool_rejected,omitempty"` // of those, answered 503: none freed up in time
 	// Upstream is host.Stats.Upstream by cause name (UpstreamStats.ByCause).
 	Upstream map[string]uint64 `json:"upstream,omitempty"`
+	// Upgraded is the upgraded connections (WebSockets) open now, a gauge
+	// Add does not sum; UpgradedTotal those ever opened.
+	Upgraded      int64  `json:"upgraded,omitempty"`
+	UpgradedTotal uint64 `json:"upgraded_total,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -63,6 +67,7 @@ func (m *Metrics) Add(o *Metrics) {
 	m.Timeouts += o.Timeouts
 	m.PoolWaits += o.PoolWaits
 	m.PoolRejected += o.PoolRejected
+	m.UpgradedTotal += o.UpgradedTotal
 	for c, n := range o.Upstream {
 		if m.Upstream == nil {
 			m.Upstream = make(map[string]uint64, len(o.Upstream))

@@ -165,7 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	rw := &respWriter{ResponseWriter: w, s: s, g: g}
+	rw := &respWriter{ResponseWriter: w, s: s, g: g, r: r}
 	defer rw.done()
 	s.observe(rw, r, g.p)
 	if !rw.hijacked && !rw.wrote && s.draining.Load() {
@@ -197,7 +197,11 @@ func (s *Server) Requests() uint64 { return s.requests.Load() }
 func (s *Server) InFlight() int64  { return s.inFlight.Load() }
 
 // Metrics snapshots the meter and the current plugin's counters.
-func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
+func (s *Server) Metrics() *Metrics {
+	m := s.meter.snapshot(s.Plugin())
+	m.Upgraded, m.UpgradedTotal = s.streams.Load(), s.edge.streams.total.Load()
+	return m
+}
 
 // respWriter is the one wrapper a request's writer gets (one allocation per
 // request): it records the status and body size for the meter and the
@@ -208,6 +212,8 @@ type respWriter struct {
 	http.ResponseWriter
 	s        *Server
 	g        *generation // the plugin serving the request, until a hijack
+	r        *http.Request
+	stream   *streamConn // the hijacked connection (streams.go)
 	code     int         // the final status (not 1xx); 0 until one is known
 	bytes    int64
 	wrote    bool // headers (or a 1xx) went out
@@ -223,6 +229,9 @@ type respWriter struct {
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
+		w.stream = &streamConn{Conn: c, ws: isWebSocket(w.r)}
+		w.s.edge.streams.add(w.stream)
+		c = w.stream
 		w.hijacked = true
 		w.s.streams.Add(1)
 		w.g.refs.Add(-1)
@@ -236,6 +245,7 @@ func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // done ends the request's hold on its plugin, or its stream.
 func (w *respWriter) done() {
 	if w.hijacked {
+		w.s.edge.streams.remove(w.stream)
 		w.s.streams.Add(-1)
 	} else {
 		w.g.refs.Add(-1)
@@ -386,6 +396,7 @@ func (s *Server) Drain(ctx context.Context) error {
 // cut short are an error.
 func (s *Server) cut(n int) error {
 	requests := s.inFlight.Load() - s.streams.Load()
+	s.endStreams()
 	s.closeAll()
 	if n == 0 && requests <= 0 {
 		return nil
