@@ -54,6 +54,16 @@ func toList(raw any) (List, error) {
 	return List(strings.Join(out, ",")), nil
 }
 
+// setList decodes raw into v, a List; the text is the value as read.
+func setList(v reflect.Value, raw any, text string) (string, error) {
+	l, err := toList(raw)
+	if err != nil {
+		return text, err
+	}
+	v.SetString(string(l))
+	return string(l), nil
+}
+
 // tomlList renders l as a TOML array.
 func tomlList(l List) string {
 	items := l.Items()
