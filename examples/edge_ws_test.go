@@ -27,7 +27,7 @@ type edgeServer struct {
 	sock, admin string
 }
 
-func serveEdge(t *testing.T, plugin, up string, extra ...string) *edgeServer {
+func serveEdge(t testing.TB, plugin, up string, extra ...string) *edgeServer {
 	t.Helper()
 	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	args := append([]string{"serve", plugin, "--listen", "127.0.0.1:0", "--log-format", "json",
