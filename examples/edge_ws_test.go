@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
+	"github.com/wasmcluster/wasmcluster/internal/testkit/wstest"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -85,30 +86,27 @@ func (e *edgeServer) upgraded(t *testing.T) (open, total int) {
 }
 
 // chat sends messages of varied size and type on c and checks each echo
-// until ctx ends; it returns how many came back.
-func chat(ctx context.Context, c *websocket.Conn, id int) (int, error) {
-	for n := 0; ; n++ {
+// until the time is up; it returns how many came back. (A context that
+// ends closes a coder/websocket connection: ctx is the socket's life.)
+func chat(ctx context.Context, c *websocket.Conn, id int, until time.Time) (int, error) {
+	n := 0
+	for ; time.Now().Before(until); n++ {
 		typ, msg := websocket.MessageText, []byte(fmt.Sprintf("socket %d message %d %s", id, n, strings.Repeat("x", n%4096)))
 		if n%3 == 0 {
 			typ, msg = websocket.MessageBinary, append([]byte{0, 1, byte(n)}, msg...)
 		}
 		if err := c.Write(ctx, typ, msg); err != nil {
-			if ctx.Err() != nil {
-				return n, nil
-			}
 			return n, fmt.Errorf("write %d: %w", n, err)
 		}
 		gotTyp, got, err := c.Read(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return n, nil
-			}
 			return n, fmt.Errorf("read %d: %w", n, err)
 		}
 		if gotTyp != typ || string(got) != string(msg) {
 			return n, fmt.Errorf("message %d: echo of %d bytes differs", n, len(got))
 		}
 	}
+	return n, nil
 }
 
 // WebSockets through a middleware plugin under two workers: a handshake
@@ -145,14 +143,20 @@ func TestWebSocketThroughMiddleware(t *testing.T) {
 		t.Fatalf("upstream accepted %d WebSockets, want %d (the refused handshake must not reach it)", n, sockets)
 	}
 
-	cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-	defer ccancel()
+	until := time.Now().Add(5 * time.Second)
 	var wg sync.WaitGroup
 	counts, errs := make([]int, sockets), make([]error, sockets)
 	for i, c := range conns {
-		wg.Go(func() { counts[i], errs[i] = chat(cctx, c, i) })
+		wg.Go(func() { counts[i], errs[i] = chat(ctx, c, i, until) })
 	}
-	testkit.Eventually(t, 5*time.Second, func() error {
+	wg.Wait()
+	for i := range conns {
+		if errs[i] != nil || counts[i] < 10 {
+			t.Errorf("socket %d: %d messages, %v", i, counts[i], errs[i])
+		}
+	}
+	t.Logf("messages echoed in 5 s per socket: %v", counts)
+	testkit.Eventually(t, 10*time.Second, func() error {
 		open, total := e.upgraded(t)
 		var st int64
 		for _, w := range e.status(t).Workers {
@@ -163,13 +167,6 @@ func TestWebSocketThroughMiddleware(t *testing.T) {
 		}
 		return nil
 	})
-	wg.Wait()
-	for i := range conns {
-		if errs[i] != nil || counts[i] < 10 {
-			t.Errorf("socket %d: %d messages, %v", i, counts[i], errs[i])
-		}
-	}
-	t.Logf("messages echoed in 5 s per socket: %v", counts)
 	for _, c := range conns {
 		c.Close(websocket.StatusNormalClosure, "done")
 	}
@@ -197,4 +194,34 @@ func workerOf(st control.Status, pid int) (control.WorkerStatus, bool) {
 		}
 	}
 	return control.WorkerStatus{}, false
+}
+
+// --workers 0 serves WebSockets the same way and counts them the same.
+func TestWebSocketInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wasmcluster binary")
+	}
+	up := newHoldUpstream(t)
+	e := serveEdge(t, example(t, "auth-middleware"), up.URL, "--workers", "0")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := dialWS(ctx, e.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	// (Not chat: coder/websocket closes a socket whose Read context ends.)
+	for i := range 100 {
+		if err := wstest.RoundTrip(ctx, c, strings.Repeat("m", i*100)); err != nil {
+			t.Fatalf("in-process WebSocket, message %d: %v", i, err)
+		}
+	}
+	testkit.Eventually(t, 10*time.Second, func() error {
+		st := e.status(t)
+		open, total := e.upgraded(t)
+		if !st.InProcess || len(st.Workers) != 1 || st.Workers[0].Upgraded != 1 || open != 1 || total != 1 {
+			return fmt.Errorf("status %+v, /metrics %d open of %d; want 1 of 1", st.Workers, open, total)
+		}
+		return nil
+	})
 }
