@@ -22,12 +22,14 @@ var allowed = map[string][]string{
 	"plugins":   {"abi", "host", "plugins", "internal/digest", "internal/fsfail", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
 	// The primary and the worker process's side of the protocol; each other
 	// job of the process layer is a package below it.
-	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "golang.org/x/sys"},
+	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/clientaddr", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {"internal/digest", "internal/unixsock"},
 	// The serving path of workers and --workers 0: host only for the
 	// plugin's pool counters, control for the latency buckets.
-	"workers/httpserve": {"host", "workers/control"},
+	"workers/httpserve": {"host", "workers/control", "workers/clientaddr"},
+	// Who a request came from (trusted proxies, PROXY protocol): stdlib only.
+	"workers/clientaddr": {},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
 	// sd_notify and unit files, written against the protocol.

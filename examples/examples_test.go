@@ -155,6 +155,15 @@ func TestAuthMiddleware(t *testing.T) {
 		if resp.StatusCode != 200 || body != "upstream got GET /private?x=1 authorization=\"\"\n" {
 			t.Errorf("valid token: got %d %q", resp.StatusCode, body)
 		}
+		// A browser's WebSocket cannot set headers: ?token= works too, and
+		// does not travel on.
+		resp, body = do(t, "GET", base+"/ws?token=s3cret&x=1", "")
+		if resp.StatusCode != 200 || body != "upstream got GET /ws?x=1 authorization=\"\"\n" {
+			t.Errorf("token in the query: got %d %q", resp.StatusCode, body)
+		}
+		if resp, _ := do(t, "GET", base+"/ws?token=wrong", ""); resp.StatusCode != 401 {
+			t.Errorf("wrong token in the query: got %d, want 401", resp.StatusCode)
+		}
 	})
 	t.Run("unconfigured", func(t *testing.T) {
 		base := serveHost(t, example(t, "auth-middleware"), "", upstream(t).URL)

@@ -63,6 +63,7 @@ func (u *holdUpstream) serve(w http.ResponseWriter, r *http.Request) {
 		defer c.CloseNow()
 		u.sockets.Add(1)
 		wstest.EchoConn(c)
+		return // the connection is hijacked: nothing more to write
 	}
 	io.WriteString(w, "upstream "+r.URL.Path)
 }

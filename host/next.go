@@ -61,7 +61,7 @@ func newUpstreamProxy(target *url.URL, log *slog.Logger) *upstreamProxy {
 	u.rp = httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.SetXForwarded()
+			setForwardHeaders(pr) // forwarded.go
 			pr.Out.Host = pr.In.Host
 			// Share, not copy, the trailer map: the server fills in the
 			// values at body EOF, after Clone ran, and the transport sends

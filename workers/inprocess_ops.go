@@ -78,13 +78,14 @@ func (ip *inProcess) state() procState {
 // status is the control socket's answer (loop goroutine).
 func (ip *inProcess) status() control.Status {
 	up := time.Since(ip.started).Seconds()
+	m := ip.srv.Metrics()
 	return control.Status{
 		PID: os.Getpid(), Listen: ip.ln.Addr().String(), Control: ip.ctlPath, UptimeSeconds: up,
 		InProcess: true, Version: ip.version, Stopping: ip.stopping,
 		Workers: []control.WorkerStatus{{
 			ID: 0, PID: os.Getpid(), State: string(ip.state()), Version: ip.version, UptimeSeconds: up,
 			Requests: ip.srv.Requests(), InFlight: ip.srv.InFlight(), RSSBytes: readRSS(os.Getpid()),
-			LatencyBuckets: slices.Clone(ip.srv.Metrics().Buckets),
+			LatencyBuckets: slices.Clone(m.Buckets), Upgraded: m.Upgraded, UpgradedTotal: m.UpgradedTotal,
 		}},
 	}
 }
@@ -122,7 +123,7 @@ func (ip *inProcess) metricsSnapshot() admin.Snapshot {
 	states[string(ip.state())] = 1
 	return admin.Snapshot{
 		Slots: []admin.Slot{{ID: 0, Total: *m, InFlight: ip.srv.InFlight(), RSS: readRSS(os.Getpid()),
-			PoolSize: m.PoolSize, PoolLive: m.PoolLive, PoolIdle: m.PoolIdle, PoolMax: m.PoolMax}},
+			PoolSize: m.PoolSize, PoolLive: m.PoolLive, PoolIdle: m.PoolIdle, PoolMax: m.PoolMax, Upgraded: m.Upgraded}},
 		RollDurations: admin.Histogram{Bounds: rollBounds},
 		States:        states, Desired: 1, Version: ip.version, Versions: map[string]int{ip.version: 1},
 	}

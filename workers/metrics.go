@@ -155,6 +155,7 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 			sm.PoolLive += m.PoolLive
 			sm.PoolIdle += m.PoolIdle
 			sm.PoolMax += m.PoolMax
+			sm.Upgraded += m.Upgraded
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(by)) {
@@ -203,6 +204,7 @@ func (pr *Primary) opsStatus(st *control.Status) {
 		for i := range st.Workers {
 			if st.Workers[i].PID == p.pid && m != nil {
 				st.Workers[i].LatencyBuckets = slices.Clone(m.Buckets)
+				st.Workers[i].Upgraded, st.Workers[i].UpgradedTotal = m.Upgraded, m.UpgradedTotal
 			}
 		}
 	}

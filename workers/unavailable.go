@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/wasmcluster/wasmcluster/workers/clientaddr"
+	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
 // unavailable is the primary's 503 server; the supervisor turns it on and
@@ -25,8 +28,10 @@ type unavailable struct {
 }
 
 // startUnavailable serves 503 on a duplicate of ln, whose close leaves ln
-// and the workers' copies open.
-func startUnavailable(ln net.Listener) (*unavailable, error) {
+// and the workers' copies open. With the PROXY protocol on (so), it reads
+// the header as the workers do, so a load balancer's connection gets the
+// 503, not a 400.
+func startUnavailable(ln net.Listener, so httpserve.Options) (*unavailable, error) {
 	f, err := dupListener(ln)
 	if err != nil {
 		return nil, err
@@ -35,6 +40,11 @@ func startUnavailable(ln net.Listener) (*unavailable, error) {
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("listener for 503s: %w", err)
+	}
+	if so.ProxyProtocol {
+		if t, err := clientaddr.Parse(so.TrustedProxies); err == nil {
+			dup = clientaddr.Listen(dup, t, 5*time.Second)
+		}
 	}
 	u := &unavailable{}
 	u.retryAfter.Store(1)
@@ -74,7 +84,7 @@ func (pr *Primary) setUnavailable() {
 	on = on && failing
 	switch {
 	case on && pr.down == nil:
-		u, err := startUnavailable(pr.ln)
+		u, err := startUnavailable(pr.ln, pr.opts.Server)
 		if err != nil {
 			// Retried on every pass of the loop (out of descriptors, say);
 			// logged once per run of failures.

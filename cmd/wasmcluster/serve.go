@@ -86,6 +86,8 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
 			AccessLog:         accessLogFormat(cfg),
+			TrustedProxies:    cfg.TrustedProxies,
+			ProxyProtocol:     cfg.ProxyProtocol,
 		},
 		Recycle:          recycleOptions(cfg),
 		DrainTimeout:     cfg.DrainTimeout,

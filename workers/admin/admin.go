@@ -46,6 +46,7 @@ type Slot struct {
 	RSS                          int64
 	PoolSize, PoolLive, PoolIdle int
 	PoolMax                      int
+	Upgraded                     int64 // open upgraded connections (Total.UpgradedTotal counts all)
 }
 
 // Histogram is a distribution: Counts per bucket of Bounds (upper bounds,

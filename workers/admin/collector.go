@@ -31,6 +31,8 @@ var (
 	descPool     = prometheus.NewDesc("wasmcluster_pool_instances", "Guest instances per worker slot: size are prewarmed and kept idle, max is the bound (plugin.memory_budget), live exist, idle wait in the pool.", []string{"worker", "state"}, nil)
 	descUpstream = prometheus.NewDesc("wasmcluster_upstream_failures_total", "Requests the --upstream proxy could not complete, by cause: timeout (answered 504), connect, reset, bad_response (502) are the upstream's; body_too_large (413), bad_body (400), client_gone (no answer) the client's.", []string{"worker", "cause"}, nil)
 	descOutbound = prometheus.NewDesc("wasmcluster_outbound_calls_total", "Outbound HTTP calls made by plugins, by target host and result (ok, or the abi.Status name: denied, not_granted, timeout, unavailable, too_large, invalid).", []string{"worker", "host", "result"}, nil)
+	descUpgraded = prometheus.NewDesc("wasmcluster_upgraded_connections", "Upgraded connections (WebSockets relayed to the upstream) open now, by worker slot.", []string{"worker"}, nil)
+	descUpgrades = prometheus.NewDesc("wasmcluster_upgraded_connections_total", "Upgraded connections (WebSockets relayed to the upstream) opened, by worker slot.", []string{"worker"}, nil)
 	descRSS      = prometheus.NewDesc("wasmcluster_worker_rss_bytes", "Resident memory of the worker slot's processes (sampled every second).", []string{"worker"}, nil)
 	descRestarts = prometheus.NewDesc("wasmcluster_worker_exits_total", "Worker processes that exited while serving, by reason (crash, replaced, recycle max_rss, heartbeat timeout, ...).", []string{"reason"}, nil)
 	descRolls    = prometheus.NewDesc("wasmcluster_rolls_total", "Rolls to a new plugin version, by outcome.", []string{"outcome"}, nil)
@@ -104,6 +106,8 @@ func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
 	gauge(ch, descPool, float64(sl.PoolLive), w, "live")
 	gauge(ch, descPool, float64(sl.PoolIdle), w, "idle")
 	gauge(ch, descRSS, float64(sl.RSS), w)
+	gauge(ch, descUpgraded, float64(sl.Upgraded), w)
+	counter(ch, descUpgrades, float64(sl.Total.UpgradedTotal), w)
 }
 
 // collectWorkers reports the series about the worker set: exits, rolls,

@@ -38,6 +38,12 @@ type WorkerStatus struct {
 	LastExit      string  `json:"last_exit,omitempty"`
 	CrashLoop     bool    `json:"crash_loop,omitempty"`
 
+	// Upgraded is this process's open upgraded connections (WebSockets
+	// relayed to the upstream; they count in InFlight too), UpgradedTotal
+	// those it opened.
+	Upgraded      int64  `json:"upgraded"`
+	UpgradedTotal uint64 `json:"upgraded_total"`
+
 	// LatencyBuckets counts this process's requests per LatencyBounds
 	// bucket (then +Inf), cumulative over its life: two snapshots give the
 	// latency distribution in between (wasmcluster top's p99).

@@ -32,6 +32,20 @@
 // hijacked) is a stream, not a request: a drain leaves it open until the
 // drain timeout and then ends it by canceling its request's context
 // (http.Server does not track hijacked connections). That end is expected,
-// so it is not reported as requests cut off. The meter counts it as 101.
-// Nor does a stream hold its plugin: Swap does not wait for it.
+// so it is not reported as requests cut off. The meter counts it as 101
+// when it ends; [Metrics] has the open ones (a gauge) and a total. Nor
+// does a stream hold its plugin: Swap does not wait for it. Just before
+// the cap closes them, each WebSocket gets a close frame 1001 "going
+// away", written between two relayed frames (streams.go follows the frame
+// boundaries), and the streams get a moment to close cleanly.
+//
+// # The client
+//
+// With Options.TrustedProxies set, a request whose peer is trusted has its
+// RemoteAddr replaced, before anything else reads it, by the client that
+// the peer's Forwarded or X-Forwarded-For names (workers/clientaddr), and
+// carries the vouched hops to the upstream proxy in its context
+// (host.WithForwarding). With Options.ProxyProtocol the listener reads a
+// PROXY protocol header from trusted peers first. Without trusted proxies
+// requests are not touched.
 package httpserve

@@ -33,6 +33,10 @@ type Metrics struct {
 	// Outbound is host.Stats.Outbound: outbound HTTP calls keyed
 	// "host result".
 	Outbound map[string]uint64 `json:"outbound,omitempty"`
+	// Upgraded is the upgraded connections (WebSockets) open now, a gauge
+	// Add does not sum; UpgradedTotal those ever opened.
+	Upgraded      int64  `json:"upgraded,omitempty"`
+	UpgradedTotal uint64 `json:"upgraded_total,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -66,6 +70,7 @@ func (m *Metrics) Add(o *Metrics) {
 	m.Timeouts += o.Timeouts
 	m.PoolWaits += o.PoolWaits
 	m.PoolRejected += o.PoolRejected
+	m.UpgradedTotal += o.UpgradedTotal
 	for c, n := range o.Upstream {
 		if m.Upstream == nil {
 			m.Upstream = make(map[string]uint64, len(o.Upstream))

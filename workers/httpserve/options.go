@@ -51,6 +51,16 @@ type Options struct {
 	// more keeps it from serving. Empty: no request, the load is the
 	// check (a synthetic request may have side effects).
 	SelfTestPath string `json:"self_test_path,omitempty"`
+
+	// TrustedProxies are the proxies (CIDR prefixes or addresses) whose
+	// Forwarded or X-Forwarded-For names the client (edge.go). Empty: the
+	// connection's peer is the client. Validated by the caller; an entry
+	// that does not parse makes the server trust no one.
+	TrustedProxies []string `json:"trusted_proxies,omitempty"`
+
+	// ProxyProtocol accepts a PROXY protocol v1/v2 header in front of
+	// connections from TrustedProxies.
+	ProxyProtocol bool `json:"proxy_protocol,omitempty"`
 }
 
 func (o Options) withDefaults() Options {

@@ -32,6 +32,7 @@ type Server struct {
 	streams  atomic.Int64 // of inFlight, upgraded connections (hijacked: a WebSocket)
 	meter    meter
 	access   *accessLog // nil: no access log
+	edge     edge       // edge.go: trusted proxies, PROXY protocol, upgraded streams
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
@@ -66,6 +67,7 @@ type connKey struct{}
 func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 	s := &Server{opts: opts.withDefaults(), conns: make(map[net.Conn]*connInfo), served: make(chan error, 1)}
 	s.access = newAccessLog(s.opts.AccessLog, access)
+	s.edge = newEdge(s.opts, log)
 	s.cur.Store(&generation{p: p})
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.srv = &http.Server{
@@ -84,6 +86,7 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 // Serve starts serving ln in the background.
 func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
+	ln = s.edge.listener(ln)
 	go func() { s.served <- s.srv.Serve(trackListener{ln}) }()
 }
 
@@ -153,13 +156,16 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if s.edge.trust != nil {
+		r = s.edge.client(r)
+	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	if s.closeAfter(r) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	rw := &respWriter{ResponseWriter: w, s: s, g: g}
+	rw := &respWriter{ResponseWriter: w, s: s, g: g, r: r}
 	defer rw.done()
 	s.observe(rw, r, g.p)
 	if !rw.hijacked && !rw.wrote && s.draining.Load() {
@@ -191,7 +197,11 @@ func (s *Server) Requests() uint64 { return s.requests.Load() }
 func (s *Server) InFlight() int64  { return s.inFlight.Load() }
 
 // Metrics snapshots the meter and the current plugin's counters.
-func (s *Server) Metrics() *Metrics { return s.meter.snapshot(s.Plugin()) }
+func (s *Server) Metrics() *Metrics {
+	m := s.meter.snapshot(s.Plugin())
+	m.Upgraded, m.UpgradedTotal = s.streams.Load(), s.edge.streams.total.Load()
+	return m
+}
 
 // respWriter is the one wrapper a request's writer gets (one allocation per
 // request): it records the status and body size for the meter and the
@@ -202,6 +212,8 @@ type respWriter struct {
 	http.ResponseWriter
 	s        *Server
 	g        *generation // the plugin serving the request, until a hijack
+	r        *http.Request
+	stream   *streamConn // the hijacked connection (streams.go)
 	code     int         // the final status (not 1xx); 0 until one is known
 	bytes    int64
 	wrote    bool // headers (or a 1xx) went out
@@ -217,6 +229,9 @@ type respWriter struct {
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
+		w.stream = &streamConn{Conn: c, ws: isWebSocket(w.r)}
+		w.s.edge.streams.add(w.stream)
+		c = w.stream
 		w.hijacked = true
 		w.s.streams.Add(1)
 		w.g.refs.Add(-1)
@@ -230,6 +245,7 @@ func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // done ends the request's hold on its plugin, or its stream.
 func (w *respWriter) done() {
 	if w.hijacked {
+		w.s.edge.streams.remove(w.stream)
 		w.s.streams.Add(-1)
 	} else {
 		w.g.refs.Add(-1)
@@ -380,6 +396,7 @@ func (s *Server) Drain(ctx context.Context) error {
 // cut short are an error.
 func (s *Server) cut(n int) error {
 	requests := s.inFlight.Load() - s.streams.Load()
+	s.endStreams()
 	s.closeAll()
 	if n == 0 && requests <= 0 {
 		return nil

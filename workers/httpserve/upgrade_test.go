@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/internal/testkit/wstest"
 )
@@ -40,8 +42,8 @@ func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
 	if err := roundTrip(); err != nil {
 		t.Fatalf("before the drain: %v", err)
 	}
-	if m := s.Metrics(); m.Codes[http.StatusSwitchingProtocols] != 0 {
-		t.Fatalf("the WebSocket was metered before it ended: %v", m.Codes)
+	if m := s.Metrics(); m.Codes[http.StatusSwitchingProtocols] != 0 || m.Upgraded != 1 || m.UpgradedTotal != 1 {
+		t.Fatalf("the WebSocket was metered before it ended (%v), or is not counted as open (%d of %d)", m.Codes, m.Upgraded, m.UpgradedTotal)
 	}
 	// The stream does not hold its plugin: a swap hands the old one back
 	// without waiting for the WebSocket to close.
@@ -64,15 +66,16 @@ func TestDrainEndsUpgradedConnectionsAtItsCap(t *testing.T) {
 	if err := <-drained; err != nil || dctx.Err() == nil {
 		t.Fatalf("drain: %v before its cap: %v; want nil at the cap (the WebSocket stays open until then)", err, dctx.Err())
 	}
-	// After the cap the connection ends: the read fails with a closed
-	// connection, not with the test's own deadline.
+	// After the cap the connection ends with a close frame 1001 "going
+	// away", not with the test's own deadline.
 	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer rcancel()
 	_, _, err = c.Read(rctx)
-	if err == nil || rctx.Err() != nil {
-		t.Fatalf("read after the drain's cap: %v (test deadline: %v); want the connection closed", err, rctx.Err())
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway || rctx.Err() != nil {
+		t.Fatalf("read after the drain's cap: %v (test deadline: %v); want close status 1001 going away", err, rctx.Err())
 	}
 	testkit.WaitFor(t, 10*time.Second, "the WebSocket metered as 101", func() bool {
-		return s.Metrics().Codes[http.StatusSwitchingProtocols] == 1
+		m := s.Metrics()
+		return m.Codes[http.StatusSwitchingProtocols] == 1 && m.Upgraded == 0 && m.UpgradedTotal == 1
 	})
 }

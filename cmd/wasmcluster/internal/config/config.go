@@ -29,6 +29,8 @@ type Config struct {
 	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache and plugin snapshots, private to the server's user (refused if group or others can write it); empty means <user cache dir>/wasmcluster, \"off\" disables the cache (snapshots then go to a temporary directory removed at exit)"`
 	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
 	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
+	TrustedProxies    []string      `toml:"trusted_proxies" help:"proxies and load balancers (CIDR prefixes or addresses, e.g. [\"10.0.0.0/8\", \"::1\"]; a flag may be repeated or comma-separated) whose Forwarded or X-Forwarded-For names the client: the rightmost address that is not itself trusted; empty means the connection's peer is the client"`
+	ProxyProtocol     bool          `toml:"proxy_protocol" help:"accept a PROXY protocol v1 or v2 header (TCP load balancers) in front of connections from trusted_proxies; other peers are served as plain HTTP"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
 
 	Plugin  PluginConfig  `toml:"plugin"`
@@ -162,6 +164,7 @@ func (e *fieldErrors) bad(key, value, format string, args ...any) {
 func (c Config) validate() []*FieldError {
 	var errs fieldErrors
 	c.validateServer(&errs)
+	c.validateEdge(&errs)
 	c.validatePlugin(&errs)
 	c.validateGrants(&errs)   // grants.go
 	c.validateOutbound(&errs) // outbound.go

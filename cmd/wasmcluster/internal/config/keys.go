@@ -152,6 +152,8 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		}
 		v.SetInt(int64(n))
 		return text, nil
+	case listType:
+		return k.setList(c, raw) // list.go
 	}
 	switch k.typ.Kind() {
 	case reflect.String:
@@ -161,12 +163,7 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		}
 		v.SetString(s)
 	case reflect.Bool:
-		b, ok := raw.(bool)
-		if s, isStr := raw.(string); isStr {
-			var err error
-			b, err = strconv.ParseBool(strings.TrimSpace(s))
-			ok = err == nil
-		}
+		b, ok := toBool(raw)
 		if !ok {
 			return fail("want true or false")
 		}
@@ -188,6 +185,15 @@ func (k Key) set(c *Config, raw any) (string, error) {
 		panic("config: unsupported field type " + k.typ.String() + " for " + k.Name)
 	}
 	return text, nil
+}
+
+func toBool(raw any) (bool, bool) {
+	if s, isStr := raw.(string); isStr {
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		return b, err == nil
+	}
+	b, ok := raw.(bool)
+	return b, ok
 }
 
 func toInt(raw any) (int64, bool) {

@@ -71,6 +71,7 @@ func Load(v *viper.Viper, fs *pflag.FlagSet, file string) (Config, error) {
 
 	c, undecoded, decodeErrs := decode(v, source)
 	errs = append(errs, decodeErrs...)
+	c.TrustedProxies = splitCommas(c.TrustedProxies) // edge.go
 	for _, e := range c.validate() {
 		if undecoded[e.Key] {
 			continue // already reported; the field still holds its default
