@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"plugins":   {"abi", "host", "plugins", "internal/digest", "internal/fsfail", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
 	// The primary and the worker process's side of the protocol; each other
 	// job of the process layer is a package below it.
-	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "golang.org/x/sys"},
+	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/tlscert", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {"internal/digest", "internal/unixsock"},
 	// The serving path of workers and --workers 0: host only for the
@@ -30,6 +30,8 @@ var allowed = map[string][]string{
 	"workers/httpserve": {"host", "workers/control"},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	// Serving certificates: read, checked, watched, chosen by SNI.
+	"workers/tlscert": {"github.com/fsnotify/fsnotify"},
 	// sd_notify and unit files, written against the protocol.
 	"workers/systemd": {"golang.org/x/sys"},
 	"examples":        {"abi"},
@@ -39,7 +41,7 @@ var allowed = map[string][]string{
 	"internal/testkit/wstest": {"github.com/coder/websocket"},
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "workers/tlscert"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

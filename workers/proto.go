@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
 
 // The primary↔worker protocol: newline-delimited JSON on a socketpair
@@ -24,6 +25,7 @@ const (
 	msgBeat     = "hb"       // worker → primary: Requests, InFlight
 	msgDraining = "draining" // worker → primary: stopped accepting
 	msgFatal    = "fatal"    // worker → primary: Error, then exits
+	msgTLS      = "tls"      // primary → worker: TLS, the new serving certificates (tls.go)
 )
 
 // workerEnv marks a process as a worker started by a primary; its value is
@@ -47,6 +49,8 @@ type hello struct {
 	// Hold: after loading and self-testing, wait for msgServe before
 	// accepting (the primary's Gate has not passed yet).
 	Hold bool `json:"hold,omitempty"`
+	// TLS, when set, is terminated by the worker with these pairs (tls.go).
+	TLS []tlscert.PEM `json:"tls,omitempty"`
 }
 
 type message struct {
@@ -58,6 +62,7 @@ type message struct {
 	Error    string `json:"error,omitempty"`
 
 	Metrics *httpserve.Metrics `json:"metrics,omitempty"` // hb: the server's counts
+	TLS     []tlscert.PEM      `json:"tls,omitempty"`     // tls: the new certificates
 }
 
 // conn is one end of the protocol; writes are serialized.

@@ -26,7 +26,7 @@ type unavailable struct {
 
 // startUnavailable serves 503 on a duplicate of ln, whose close leaves ln
 // and the workers' copies open.
-func startUnavailable(ln net.Listener) (*unavailable, error) {
+func startUnavailable(ln net.Listener, t *serverTLS) (*unavailable, error) {
 	f, err := dupListener(ln)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func startUnavailable(ln net.Listener) (*unavailable, error) {
 		WriteTimeout:      5 * time.Second,
 	}
 	u.srv.SetKeepAlivesEnabled(false) // the next connection may find a worker
-	go u.srv.Serve(dup)
+	go u.srv.Serve(t.listener(dup))
 	return u, nil
 }
 
@@ -74,7 +74,7 @@ func (pr *Primary) setUnavailable() {
 	on = on && failing
 	switch {
 	case on && pr.down == nil:
-		u, err := startUnavailable(pr.ln)
+		u, err := startUnavailable(pr.ln, pr.tls)
 		if err != nil {
 			// Retried on every pass of the loop (out of descriptors, say);
 			// logged once per run of failures.

@@ -59,6 +59,10 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		return serve.Options{}, usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
 			Msg: "needs worker processes (--workers 1 or more): with --workers 0 a guest that overruns its deadline could never be stopped"})
 	}
+	pairs, err := tlsPairs(cfg) // tls.go
+	if err != nil {
+		return serve.Options{}, err
+	}
 	admin := cfg.Admin
 	if admin == "off" {
 		admin = ""
@@ -75,6 +79,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		Workers:     cfg.Workers,
 		ControlPath: cfg.Control,
 		Listen:      cfg.Listen,
+		TLS:         pairs,
 		Admin:       admin,
 		// The default address being taken (another instance on this
 		// machine) only disables the admin listener, as the control socket
@@ -86,6 +91,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
 			AccessLog:         accessLogFormat(cfg),
+			H2C:               cfg.H2C,
 		},
 		Recycle:          recycleOptions(cfg),
 		DrainTimeout:     cfg.DrainTimeout,
@@ -117,8 +123,13 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 				Msg: fmt.Sprintf("cannot create %s (%v); set cache_dir (--cache-dir) to a writable directory", cacheDir, errors.Unwrap(err))})
 		}
 	}
+	ca, err := upstreamCA(cfg) // tls.go
+	if err != nil {
+		return host.Config{}, err
+	}
 	return host.Config{
 		Name:                name,
+		UpstreamCA:          ca,
 		CacheDir:            cacheDir,
 		GuestConfig:         guestConfig,
 		Upstream:            cfg.UpstreamURL(),

@@ -74,6 +74,7 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		Protocols:         s.opts.protocols(),
 		ConnContext:       s.connContext,
 		ConnState:         s.connState,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -125,7 +126,7 @@ func (c *trackedConn) CloseWrite() error {
 
 // quietSince reports whether c has read nothing since t.
 func quietSince(c net.Conn, t time.Time) bool {
-	tc, ok := c.(*trackedConn)
+	tc, ok := plainConn(c).(*trackedConn)
 	return !ok || tc.lastRead.Load() < t.UnixNano()
 }
 

@@ -31,9 +31,14 @@ type Config struct {
 	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
 
+	// TLS and HTTP/2 at the edge (tls.go).
+	UpstreamCA string `toml:"upstream_ca" help:"PEM file of CA certificates an https upstream's certificate may chain to, besides the system's roots (the upstream's certificate is always verified)"`
+	H2C        bool   `toml:"h2c" help:"also serve HTTP/2 without TLS (prior knowledge), for a trusted proxy in front that speaks it; over TLS, HTTP/2 is negotiated by ALPN anyway"`
+
 	Plugin  PluginConfig  `toml:"plugin"`
 	Log     LogConfig     `toml:"log"`
 	Recycle RecycleConfig `toml:"recycle"`
+	TLS     TLSConfig     `toml:"tls"`
 }
 
 // RecycleConfig is the [recycle] section: when a worker is replaced by a
@@ -156,6 +161,7 @@ func (c Config) validate() []*FieldError {
 	c.validateServer(&errs)
 	c.validatePlugin(&errs)
 	c.validateOps(&errs)
+	c.validateTLS(&errs) // tls.go
 	return errs
 }
 
