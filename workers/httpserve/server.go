@@ -22,6 +22,7 @@ var ErrDrainTimeout = errors.New("requests still running at the drain timeout (d
 type Server struct {
 	opts     Options
 	srv      *http.Server
+	h2       *http.Server // HTTP/2's handlers and its GOAWAY (tls.go)
 	ln       net.Listener
 	served   chan error // Serve's result
 	draining atomic.Bool
@@ -79,6 +80,7 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 		ConnState:         s.connState,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	s.setupH2()
 	return s
 }
 
@@ -332,6 +334,7 @@ func (s *Server) Plugin() Plugin { return s.cur.Load().p }
 // and returns when none remain or ctx ends (then it closes everything).
 func (s *Server) Drain(ctx context.Context) error {
 	s.draining.Store(true)
+	s.goAwayH2()
 	start := time.Now()
 	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("close listener: %w", err)

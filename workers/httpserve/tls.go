@@ -1,6 +1,7 @@
 package httpserve
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -35,3 +36,36 @@ func plainConn(c net.Conn) net.Conn {
 	}
 	return c
 }
+
+// HTTP/2 connections are drained with a GOAWAY, which tells the client to
+// open a new connection (to another worker) for its next requests and lets
+// the streams in flight finish. net/http sends it only from Shutdown, which
+// also closes idle HTTP/1 connections under clients' feet (see doc.go). So
+// HTTP/2 is set up on a server of its own that never serves (h2): the
+// serving server uses its handlers (TLSNextProto), and h2.Shutdown reaches
+// exactly the HTTP/2 connections.
+
+// setupH2 gives s.srv the HTTP/2 handlers of a server that only exists to
+// be shut down.
+func (s *Server) setupH2() {
+	var all http.Protocols
+	all.SetHTTP1(true)
+	all.SetHTTP2(true)
+	all.SetUnencryptedHTTP2(true)
+	s.h2 = &http.Server{IdleTimeout: s.srv.IdleTimeout, MaxHeaderBytes: s.srv.MaxHeaderBytes, Protocols: &all}
+	s.h2.Serve(noListener{}) // sets up HTTP/2 (TLSNextProto), then returns
+	s.srv.TLSNextProto = s.h2.TLSNextProto
+}
+
+// goAwayH2 sends every HTTP/2 connection a GOAWAY; each closes once its
+// streams are done.
+func (s *Server) goAwayH2() {
+	go s.h2.Shutdown(context.Background()) // it tracks no connection: returns at once
+}
+
+// noListener accepts nothing.
+type noListener struct{}
+
+func (noListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (noListener) Close() error              { return nil }
+func (noListener) Addr() net.Addr            { return &net.TCPAddr{} }
