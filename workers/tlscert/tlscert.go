@@ -212,8 +212,6 @@ func (s *Store) ServerConfig() *tls.Config {
 	}
 }
 
-func sha256Of(s string) [32]byte { return sha256.Sum256([]byte(s)) }
-
 // HasCertificate reports whether b holds at least one PEM certificate
 // that parses (a CA file).
 func HasCertificate(b []byte) bool {

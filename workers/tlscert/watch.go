@@ -2,6 +2,7 @@ package tlscert
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -171,9 +172,8 @@ func (w *Watcher) check(asked bool) (bool, error) {
 	w.stats = w.fingerprint()
 	pems, err := Read(w.pairs)
 	if err != nil {
-		// A file missing or half written has no content hash; a refusal
-		// of the same error is not repeated unless asked.
-		h := sha256Of(err.Error())
+		// The same refusal (error and bytes) is not repeated unless asked.
+		h := w.refusalID(err)
 		if asked || h != w.refused {
 			w.refused = h
 			w.opts.OnRefuse(err)
@@ -187,4 +187,20 @@ func (w *Watcher) check(asked bool) (bool, error) {
 	w.serving, w.refused = h, [32]byte{}
 	w.opts.OnChange(pems)
 	return true, nil
+}
+
+// refusalID identifies a refused content: the error and the bytes of the
+// files that could be read.
+func (w *Watcher) refusalID(err error) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(err.Error()))
+	for _, p := range w.pairs {
+		for _, f := range []string{p.Cert, p.Key} {
+			b, _ := os.ReadFile(f)
+			h.Write(b)
+		}
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
