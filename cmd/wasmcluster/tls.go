@@ -3,9 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
 
@@ -50,4 +54,19 @@ func upstreamCA(cfg config.Config) ([]byte, error) {
 		return nil, runtimeError(&config.FieldError{Key: "upstream_ca", Value: cfg.UpstreamCA, Msg: err.Error()})
 	}
 	return b, nil
+}
+
+// printTLS adds the serving certificates and the last refused replacement
+// to status's text.
+func printTLS(w io.Writer, st *control.Status) {
+	if st.TLS == nil {
+		return
+	}
+	for _, c := range st.TLS.Certificates {
+		fmt.Fprintf(w, "tls: %s (%s) serial %s, expires %s\n", c.Subject, strings.Join(c.Names, ", "), c.Serial,
+			c.NotAfter.UTC().Format(time.DateOnly))
+	}
+	if r := st.TLS.LastRefused; r != nil {
+		fmt.Fprintf(w, "tls: new certificate refused at %s, serving the one above: %s\n", r.At.UTC().Format(time.DateTime), r.Error)
+	}
 }

@@ -149,6 +149,10 @@ func TestTLSReplaceUnderLoad(t *testing.T) {
 		len(st.TLS.Certificates) != 1 || st.TLS.Certificates[0].Serial != fmt.Sprintf("%x", next.Serial) {
 		t.Errorf("status after a refused pair: %v\n%s%s", err, r.stdout, r.stderr)
 	}
+	if r := runBin(t, nil, "status", "--control", sock); !strings.Contains(r.stdout, "tls: new certificate refused at") ||
+		!strings.Contains(r.stdout, fmt.Sprintf("serial %x, expires", next.Serial)) {
+		t.Errorf("status text after a refused pair:\n%s%s", r.stdout, r.stderr)
+	}
 	fixed := ts.ca.WriteLeaf(t, ts.dir, "site")
 	waitServing(t, ts.ca, ts.s.Addr, "", fixed.Serial)
 }
