@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,5 +222,31 @@ func TestH2C(t *testing.T) {
 	}
 	if resp, _ := get(t, client, s.URL()+"/"); resp.ProtoMajor != 1 {
 		t.Errorf("HTTP/1.1 client: %s", resp.Proto)
+	}
+}
+
+// SIGHUP (both modes) and `wasmcluster reload` read the files again: a
+// broken pair the watcher refused once is reported again on each, and the
+// serving pair stays.
+func TestTLSReloadRereadsFiles(t *testing.T) {
+	for _, workers := range []string{"1", "0"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			sock := filepath.Join(testkit.SocketDir(t), "c.sock")
+			ts := startTLS(t, wat(t, "hello"), "--workers", workers, "--control", sock)
+			testkit.WriteAtomic(t, filepath.Join(ts.dir, "site.pem"), ts.ca.Leaf(t).CertPEM)
+			refusals := func() int { return strings.Count(ts.s.Log.String(), "new TLS certificate refused") }
+			testkit.WaitFor(t, 15*time.Second, "the watcher's refusal", func() bool { return refusals() == 1 })
+			ts.s.Signal(syscall.SIGHUP)
+			testkit.WaitFor(t, 15*time.Second, "the refusal again after SIGHUP", func() bool { return refusals() == 2 })
+			if workers != "0" {
+				if r := runBin(t, nil, "reload", "--control", sock); r.code != 0 {
+					t.Errorf("reload: exit %d\n%s", r.code, r.stderr)
+				}
+				testkit.WaitFor(t, 15*time.Second, "the refusal again after reload", func() bool { return refusals() == 3 })
+			}
+			if got, err := testkit.TLSServing(ts.ca, ts.s.Addr, ""); err != nil || got.Cmp(ts.leaf.Serial) != 0 {
+				t.Errorf("serving %v (%v), want the first pair %v", got, err, ts.leaf.Serial)
+			}
+		})
 	}
 }
