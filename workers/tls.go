@@ -129,7 +129,7 @@ func (pr *Primary) startTLS() (stop func()) {
 	if pr.tls == nil {
 		return func() {}
 	}
-	pr.tls.apply = func(pems []tlscert.PEM) {
+	apply := func(pems []tlscert.PEM) {
 		pr.do(func() {
 			for p := range pr.procs {
 				if p.state != stateExited {
@@ -138,6 +138,9 @@ func (pr *Primary) startTLS() (stop func()) {
 			}
 		})
 	}
+	pr.tls.mu.Lock() // a control socket reload may check already
+	pr.tls.apply = apply
+	pr.tls.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	go pr.tls.run(ctx)
 	return cancel
