@@ -51,6 +51,9 @@ type hello struct {
 	Hold bool `json:"hold,omitempty"`
 	// TLS, when set, is terminated by the worker with these pairs (tls.go).
 	TLS []tlscert.PEM `json:"tls,omitempty"`
+	// TicketKeys are the TLS session ticket keys, newest first, shared by
+	// every worker (tls_tickets.go).
+	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
 }
 
 type message struct {
@@ -63,6 +66,8 @@ type message struct {
 
 	Metrics *httpserve.Metrics `json:"metrics,omitempty"` // hb: the server's counts
 	TLS     []tlscert.PEM      `json:"tls,omitempty"`     // tls: the new certificates
+	// tls: the new session ticket keys, newest first
+	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
 }
 
 // conn is one end of the protocol; writes are serialized.

@@ -28,6 +28,7 @@ type serverTLS struct {
 	watcher *tlscert.Watcher
 	store   *tlscert.Store // the primary's own handshakes (503s; in-process: all)
 	apply   func([]tlscert.PEM)
+	tickets *ticketKeys // session ticket keys shared by the workers (tls_tickets.go)
 
 	mu       sync.Mutex
 	pems     []tlscert.PEM
@@ -49,7 +50,7 @@ func newServerTLS(pairs []tlscert.Pair, log *slog.Logger) (*serverTLS, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &serverTLS{log: log, store: store, pems: pems, loadedAt: time.Now()}
+	t := &serverTLS{log: log, store: store, pems: pems, loadedAt: time.Now(), tickets: newTicketKeys()}
 	t.watcher = tlscert.NewWatcher(pairs, pems, tlscert.WatchOptions{OnChange: t.changed, OnRefuse: t.refuse, Logger: log})
 	log.Info("TLS certificates loaded", "certificates", tlscert.Describe(pems))
 	return t, nil
@@ -129,48 +130,55 @@ func (pr *Primary) startTLS() (stop func()) {
 	if pr.tls == nil {
 		return func() {}
 	}
-	apply := func(pems []tlscert.PEM) {
-		pr.do(func() {
-			for p := range pr.procs {
-				if p.state != stateExited {
-					p.ctrl.send(message{Type: msgTLS, TLS: pems})
-				}
-			}
-		})
-	}
+	apply := func(pems []tlscert.PEM) { pr.broadcast(message{Type: msgTLS, TLS: pems}) }
 	pr.tls.mu.Lock() // a control socket reload may check already
 	pr.tls.apply = apply
 	pr.tls.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	go pr.tls.run(ctx)
+	go pr.rotateTickets(ctx.Done())
 	return cancel
 }
 
-// workerTLS is a worker's certificates: the primary's latest set.
+// workerTLS is a worker's certificates and session ticket keys: the
+// primary's latest.
 type workerTLS struct {
 	store *tlscert.Store
+	cfg   *tls.Config // what the listener serves with
 	log   *slog.Logger
 }
 
-// newWorkerTLS is the store of the hello's set; nil without TLS.
-func newWorkerTLS(pems []tlscert.PEM, log *slog.Logger) (*workerTLS, error) {
-	if len(pems) == 0 {
+// newWorkerTLS is the configuration of the hello's set and ticket keys;
+// nil without TLS.
+func newWorkerTLS(h hello, log *slog.Logger) (*workerTLS, error) {
+	if len(h.TLS) == 0 {
 		return nil, nil
 	}
-	s, err := tlscert.NewStore(pems)
+	s, err := tlscert.NewStore(h.TLS)
 	if err != nil {
 		return nil, err
 	}
-	return &workerTLS{store: s, log: log}, nil
+	w := &workerTLS{store: s, cfg: s.ServerConfig(), log: log}
+	if len(h.TicketKeys) > 0 {
+		w.cfg.SetSessionTicketKeys(h.TicketKeys)
+	}
+	return w, nil
 }
 
-// set installs a set the primary sent; a set that does not parse (the
-// primary checked it: not expected) leaves the serving one.
-func (w *workerTLS) set(pems []tlscert.PEM) {
+// update installs what the primary sent: a new set (a set that does not
+// parse, which the primary checked, leaves the serving one) or new ticket
+// keys.
+func (w *workerTLS) update(m message) {
 	if w == nil {
 		return // serving without TLS: nothing to replace
 	}
-	if err := w.store.Set(pems); err != nil {
+	if len(m.TicketKeys) > 0 {
+		w.cfg.SetSessionTicketKeys(m.TicketKeys)
+	}
+	if len(m.TLS) == 0 {
+		return
+	}
+	if err := w.store.Set(m.TLS); err != nil {
 		w.log.Error("TLS certificates from the primary refused; the serving ones stay", keyErr, err)
 		return
 	}
@@ -191,4 +199,12 @@ func (ip *inProcess) serveListener() {
 		cancel()
 	}()
 	go ip.tls.run(ctx)
+}
+
+// ticketKeys is what a new worker's hello carries; nil-safe.
+func (t *serverTLS) ticketKeys() [][32]byte {
+	if t == nil {
+		return nil
+	}
+	return t.tickets.current()
 }

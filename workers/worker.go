@@ -49,7 +49,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		return err
 	}
 	defer w.nc.Close()
-	if w.tls, err = newWorkerTLS(w.hello.TLS, w.log); err != nil {
+	if w.tls, err = newWorkerTLS(w.hello, w.log); err != nil {
 		return fatal(w.ctrl, fmt.Errorf("worker: TLS certificates: %w", err))
 	}
 	ln, err := inheritListener()
@@ -160,7 +160,7 @@ func (w *worker) readCommands() {
 			return
 		}
 		if m.Type == msgTLS {
-			w.tls.set(m.TLS)
+			w.tls.update(m)
 			continue
 		}
 		w.cmds <- m.Type
@@ -219,7 +219,7 @@ func (w *worker) serve(ln net.Listener) (*httpserve.Server, error) {
 	s := httpserve.New(w.hello.Server, w.plugin, w.log, os.Stderr) // access lines: the primary relays stderr
 	w.srv.Store(s)
 	if w.tls != nil {
-		s.ServeTLS(ln, w.tls.store.ServerConfig())
+		s.ServeTLS(ln, w.tls.cfg)
 	} else {
 		s.Serve(ln)
 	}
