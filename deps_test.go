@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"plugins":   {"abi", "host", "plugins", "internal/digest", "internal/fsfail", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
 	// The primary and the worker process's side of the protocol; each other
 	// job of the process layer is a package below it.
-	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/clientaddr", "golang.org/x/sys"},
+	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/clientaddr", "workers/tlscert", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {"internal/digest", "internal/unixsock"},
 	// The serving path of workers and --workers 0: host only for the
@@ -32,6 +32,8 @@ var allowed = map[string][]string{
 	"workers/clientaddr": {},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	// Serving certificates: read, checked, watched, chosen by SNI.
+	"workers/tlscert": {"github.com/fsnotify/fsnotify"},
 	// sd_notify and unit files, written against the protocol.
 	"workers/systemd": {"golang.org/x/sys"},
 	"examples":        {"abi"},
@@ -44,7 +46,7 @@ var allowed = map[string][]string{
 	// A plugin's imports, exports and grants, read from the compiled module
 	// without running it: the ABI's names and wazero only.
 	"plugins/inspect":                {"abi", "github.com/tetratelabs/wazero"},
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound", "workers/tlscert"},
 	// Outbound HTTP's policy and client: host defines the interface it
 	// needs (host.Outbound); cmd wires this package in.
 	"outbound": {"abi"},

@@ -35,6 +35,11 @@ type Config struct {
 	// URL as a string (see MarshalJSON).
 	Upstream *url.URL `json:"-"`
 
+	// UpstreamCA is PEM: certificates an https Upstream's certificate may
+	// chain to besides the system's roots (a private CA). The upstream's
+	// certificate is always verified. Defaults to none.
+	UpstreamCA []byte `json:"upstream_ca,omitempty"`
+
 	// Next overrides the next handler (used by tests and embedders). It takes
 	// precedence over Upstream.
 	Next http.Handler `json:"-"`

@@ -27,6 +27,7 @@ func fullConfig(t *testing.T) host.Config {
 		CacheDir:            "/var/cache/wasmcluster",
 		GuestConfig:         []byte("{\"k\":\"v\"}\x00\xff"),
 		Upstream:            up,
+		UpstreamCA:          []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
 		Next:                http.NotFoundHandler(),
 		PoolSize:            7,
 		MemoryBudget:        512 << 20,

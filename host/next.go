@@ -36,7 +36,9 @@ func nextHandler(cfg Config, log *slog.Logger) http.Handler {
 	case cfg.Next != nil:
 		return cfg.Next
 	case cfg.Upstream != nil:
-		return newUpstreamProxy(cfg.Upstream, log)
+		u := newUpstreamProxy(cfg.Upstream, log)
+		u.rp.Transport = upstreamTransport(cfg.UpstreamCA, log) // upstream_tls.go
+		return u
 	default:
 		return http.NotFoundHandler()
 	}
@@ -115,6 +117,7 @@ func (u *upstreamProxy) failed(w http.ResponseWriter, r *http.Request, err error
 	}
 	attrs := []slog.Attr{slog.String("cause", c.String()), slog.String("upstream", u.target.Redacted()),
 		slog.String("method", r.Method), slog.String("uri", r.RequestURI), slog.Any("err", err)}
+	attrs = append(attrs, upstreamTLSHint(err)...) // upstream_tls.go
 	if c.upstreamFault() {
 		u.warn.warn(c.String(), "upstream request failed", attrs...)
 	} else {

@@ -97,6 +97,9 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 // error is New's.
 func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.checkUpstreamCA(); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256(wasm)
 	p := &Plugin{cfg: cfg, hash: hex.EncodeToString(sum[:]), mem: newMemAllocator()}
 	p.log = cfg.Logger.With(slog.String("plugin", cfg.Name), slog.String("version", digest.Short(p.hash)))

@@ -78,4 +78,13 @@
 // listener, control socket, notifications and signals; there is nothing to
 // supervise, and HUP swaps the plugin in place once the new one loaded (and
 // passed its self-test, when a path is set).
+//
+// # TLS
+//
+// With PrimaryOptions.TLS the listener speaks TLS, terminated where
+// requests are served (tls.go). The primary reads and checks the pairs,
+// watches their files, and sends the accepted PEM bytes to every worker
+// (in the hello, then in a tls message per change; reload and HUP re-read
+// the files); a worker installs them for its next handshakes. A broken
+// replacement is refused (log, status) and the serving pair stays.
 package workers

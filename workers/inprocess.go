@@ -29,6 +29,7 @@ type inProcess struct {
 	log     *slog.Logger
 	ln      net.Listener
 	srv     *httpserve.Server
+	tls     *serverTLS // nil without TLS (tls.go)
 	sd      *notifier
 	ctlPath string
 	started time.Time
@@ -52,13 +53,17 @@ func runInProcess(ctx context.Context, opts PrimaryOptions, ln net.Listener) err
 	}
 	ip := &inProcess{loop: newLoop(), opts: opts, ln: ln, spec: opts.Spec,
 		log: opts.Logger.With(keyWorker, 0, keyPID, os.Getpid())}
+	var err error
+	if ip.tls, err = newServerTLS(opts.TLS, ip.log); err != nil {
+		return err
+	}
 	p, ver, err := ip.load(ctx, opts.Spec)
 	if err != nil {
 		return err
 	}
 	// Access lines go through the log as a worker's relayed stderr does.
 	ip.srv, ip.version, ip.started = httpserve.New(opts.Server, p, ip.log, relayWriter{ip.log}), ver, time.Now()
-	ip.srv.Serve(ln)
+	ip.serveListener()
 	ip.log.Info("serving in-process", keyAddr, ln.Addr().String(), keyVersion, ver)
 	sigs, stopSignals := catchSignals(opts.IgnoreSignals)
 	defer stopSignals()
@@ -149,6 +154,7 @@ func (ip *inProcess) serve(ctx, rctx context.Context, sigs <-chan os.Signal) (fa
 			case syscall.SIGQUIT:
 				return true
 			case syscall.SIGHUP:
+				go ip.tls.check()
 				go ip.reload(rctx)
 			default:
 				ip.log.Warn("TTIN/TTOU ignored: serving in-process (--workers 0)")

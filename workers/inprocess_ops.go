@@ -80,6 +80,7 @@ func (ip *inProcess) status() control.Status {
 	up := time.Since(ip.started).Seconds()
 	m := ip.srv.Metrics()
 	return control.Status{
+		TLS: ip.tls.status(),
 		PID: os.Getpid(), Listen: ip.ln.Addr().String(), Control: ip.ctlPath, UptimeSeconds: up,
 		InProcess: true, Version: ip.version, Stopping: ip.stopping,
 		Workers: []control.WorkerStatus{{

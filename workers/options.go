@@ -10,6 +10,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 
 	"github.com/wasmcluster/wasmcluster/workers/control"
+	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
 
 // Spec is what a worker loads: a plugin version. It is sent to every worker
@@ -113,6 +114,14 @@ type PrimaryOptions struct {
 	// Server tunes the HTTP server inside each worker. Its AccessLog lines
 	// go to the worker's stderr, which the primary relays into its log.
 	Server httpserve.Options
+
+	// TLS, when set, terminates TLS on the listener with these certificate
+	// and key files (several: chosen by SNI), in every worker or
+	// in-process. The primary watches the files and hands a new pair that
+	// passes its check to every worker for its next handshakes; a broken
+	// one is refused (log, status) and the serving pair stays. Reload
+	// (SIGHUP, the control socket) re-reads them too.
+	TLS []tlscert.Pair
 
 	// Admin, when set, serves /metrics, /healthz and /readyz (package
 	// admin), with worker processes and in-process alike; the primary

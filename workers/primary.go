@@ -36,6 +36,7 @@ type Primary struct {
 	events  chan event
 	spawnCh chan spawnReq
 	rq      *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
+	tls     *serverTLS // nil without TLS (tls.go)
 	started time.Time
 
 	// supervisor-owned
@@ -161,6 +162,10 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
 	}
+	if pr.tls, err = newServerTLS(opts.TLS, opts.Logger); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if pr.ctl, err = control.Open(opts.ControlPath, pr.controlHandlers()); err != nil {
 		f.Close()
 		return nil, err
@@ -194,6 +199,7 @@ func (pr *Primary) startServices() (stop func()) {
 	pr.sd = openNotifier(pr.log, &pr.loop) // before the roller, which notifies
 	stops = append(stops, pr.sd.close)
 	go pr.roller()
+	stops = append(stops, pr.startTLS())
 	if pr.opts.Admin != nil {
 		a := admin.Serve(pr.opts.Admin, adminSource{pr}, pr.ln)
 		stops = append(stops, func() { a.Close() })
@@ -338,6 +344,7 @@ func (pr *Primary) onSignal(sig os.Signal) {
 // queues a roll to it.
 func (pr *Primary) reload() {
 	var spec Spec
+	pr.tls.check()
 	pr.sd.reloading("reloading: checking the plugin")
 	if pr.opts.Reload != nil {
 		s, err := pr.opts.Reload(context.Background())

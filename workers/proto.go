@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
 
 // The primary↔worker protocol: newline-delimited JSON on a socketpair
@@ -24,6 +25,7 @@ const (
 	msgBeat     = "hb"       // worker → primary: Requests, InFlight
 	msgDraining = "draining" // worker → primary: stopped accepting
 	msgFatal    = "fatal"    // worker → primary: Error, then exits
+	msgTLS      = "tls"      // primary → worker: TLS, the new serving certificates (tls.go)
 )
 
 // workerEnv marks a process as a worker started by a primary; its value is
@@ -47,6 +49,11 @@ type hello struct {
 	// Hold: after loading and self-testing, wait for msgServe before
 	// accepting (the primary's Gate has not passed yet).
 	Hold bool `json:"hold,omitempty"`
+	// TLS, when set, is terminated by the worker with these pairs (tls.go).
+	TLS []tlscert.PEM `json:"tls,omitempty"`
+	// TicketKeys are the TLS session ticket keys, newest first, shared by
+	// every worker (tls_tickets.go).
+	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
 }
 
 type message struct {
@@ -58,6 +65,9 @@ type message struct {
 	Error    string `json:"error,omitempty"`
 
 	Metrics *httpserve.Metrics `json:"metrics,omitempty"` // hb: the server's counts
+	TLS     []tlscert.PEM      `json:"tls,omitempty"`     // tls: the new certificates
+	// tls: the new session ticket keys, newest first
+	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
 }
 
 // conn is one end of the protocol; writes are serialized.

@@ -19,6 +19,7 @@ func (pr *Primary) controlReload(ctx context.Context, raw json.RawMessage) (any,
 		}
 	}
 	var spec Spec
+	pr.tls.check()
 	if pr.opts.Reload != nil {
 		s, err := pr.opts.Reload(ctx)
 		if err != nil {

@@ -32,6 +32,7 @@ func (pr *Primary) status() control.Status {
 		Desired: pr.desired, Version: pr.spec.Version, Stopping: pr.stopping, LastRoll: pr.lastRoll,
 	}
 	pr.rollStatus(&st) // roll_control.go
+	st.TLS = pr.tls.status()
 	seen := make(map[*proc]bool)
 	for _, s := range pr.slots {
 		ws := control.WorkerStatus{ID: s.id, Restarts: s.restarts, LastExit: s.lastExit, CrashLoop: s.crashLoop, State: "backoff"}

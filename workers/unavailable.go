@@ -29,9 +29,9 @@ type unavailable struct {
 
 // startUnavailable serves 503 on a duplicate of ln, whose close leaves ln
 // and the workers' copies open. With the PROXY protocol on (so), it reads
-// the header as the workers do, so a load balancer's connection gets the
-// 503, not a 400.
-func startUnavailable(ln net.Listener, so httpserve.Options) (*unavailable, error) {
+// the header as the workers do (before TLS, as they do), so a load
+// balancer's connection gets the 503, not a 400.
+func startUnavailable(ln net.Listener, so httpserve.Options, t *serverTLS) (*unavailable, error) {
 	f, err := dupListener(ln)
 	if err != nil {
 		return nil, err
@@ -42,8 +42,8 @@ func startUnavailable(ln net.Listener, so httpserve.Options) (*unavailable, erro
 		return nil, fmt.Errorf("listener for 503s: %w", err)
 	}
 	if so.ProxyProtocol {
-		if t, err := clientaddr.Parse(so.TrustedProxies); err == nil {
-			dup = clientaddr.Listen(dup, t, 5*time.Second)
+		if trusted, err := clientaddr.Parse(so.TrustedProxies); err == nil {
+			dup = clientaddr.Listen(dup, trusted, 5*time.Second)
 		}
 	}
 	u := &unavailable{}
@@ -54,7 +54,7 @@ func startUnavailable(ln net.Listener, so httpserve.Options) (*unavailable, erro
 		WriteTimeout:      5 * time.Second,
 	}
 	u.srv.SetKeepAlivesEnabled(false) // the next connection may find a worker
-	go u.srv.Serve(dup)
+	go u.srv.Serve(t.listener(dup))
 	return u, nil
 }
 
@@ -84,7 +84,7 @@ func (pr *Primary) setUnavailable() {
 	on = on && failing
 	switch {
 	case on && pr.down == nil:
-		u, err := startUnavailable(pr.ln, pr.opts.Server)
+		u, err := startUnavailable(pr.ln, pr.opts.Server, pr.tls)
 		if err != nil {
 			// Retried on every pass of the loop (out of descriptors, say);
 			// logged once per run of failures.

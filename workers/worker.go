@@ -49,6 +49,9 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		return err
 	}
 	defer w.nc.Close()
+	if w.tls, err = newWorkerTLS(w.hello, w.log); err != nil {
+		return fatal(w.ctrl, fmt.Errorf("worker: TLS certificates: %w", err))
+	}
 	ln, err := inheritListener()
 	if err != nil {
 		return fatal(w.ctrl, err)
@@ -89,6 +92,7 @@ type worker struct {
 	cmds   chan string // message types from the primary; "eof" once it is gone
 	srv    atomic.Pointer[httpserve.Server]
 	plugin httpserve.Plugin
+	tls    *workerTLS // nil without TLS (tls.go)
 }
 
 // workerSignals ignores the signals meant for the primary and delivers
@@ -155,6 +159,10 @@ func (w *worker) readCommands() {
 			w.cmds <- "eof"
 			return
 		}
+		if m.Type == msgTLS {
+			w.tls.update(m)
+			continue
+		}
 		w.cmds <- m.Type
 	}
 }
@@ -210,7 +218,11 @@ func (w *worker) waitServe(ctx context.Context, term <-chan os.Signal) (serve bo
 func (w *worker) serve(ln net.Listener) (*httpserve.Server, error) {
 	s := httpserve.New(w.hello.Server, w.plugin, w.log, os.Stderr) // access lines: the primary relays stderr
 	w.srv.Store(s)
-	s.Serve(ln)
+	if w.tls != nil {
+		s.ServeTLS(ln, w.tls.cfg)
+	} else {
+		s.Serve(ln)
+	}
 	if err := w.ctrl.send(message{Type: msgReady, Version: versionOf(w.plugin, w.hello.Spec)}); err != nil {
 		s.Stop()
 		w.closePlugin()

@@ -59,6 +59,10 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		return serve.Options{}, usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
 			Msg: "needs worker processes (--workers 1 or more): with --workers 0 a guest that overruns its deadline could never be stopped"})
 	}
+	pairs, err := tlsPairs(cfg) // tls.go
+	if err != nil {
+		return serve.Options{}, err
+	}
 	admin := cfg.Admin
 	if admin == "off" {
 		admin = ""
@@ -75,6 +79,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		Workers:     cfg.Workers,
 		ControlPath: cfg.Control,
 		Listen:      cfg.Listen,
+		TLS:         pairs,
 		Admin:       admin,
 		// The default address being taken (another instance on this
 		// machine) only disables the admin listener, as the control socket
@@ -88,6 +93,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 			AccessLog:         accessLogFormat(cfg),
 			TrustedProxies:    cfg.TrustedProxies,
 			ProxyProtocol:     cfg.ProxyProtocol,
+			H2C:               cfg.H2C,
 		},
 		Recycle:          recycleOptions(cfg),
 		DrainTimeout:     cfg.DrainTimeout,
@@ -123,10 +129,15 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 	if err != nil {
 		return host.Config{}, err
 	}
+	ca, err := upstreamCA(cfg) // tls.go
+	if err != nil {
+		return host.Config{}, err
+	}
 	return host.Config{
 		Name:                name,
 		Env:                 env,
 		Mounts:              mounts,
+		UpstreamCA:          ca,
 		CacheDir:            cacheDir,
 		GuestConfig:         guestConfig,
 		Upstream:            cfg.UpstreamURL(),

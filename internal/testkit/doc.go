@@ -55,6 +55,13 @@
 // tmpfs for the test (skipping where mounting is not permitted) and
 // FullDir is a directory on one filled to the last byte.
 //
+// TLS. NewCA makes a certificate authority for one test (ECDSA P-256, in
+// memory); its Leaf signs a server pair for given names with a fresh
+// serial number, WriteLeaf writes one as NAME.pem and NAME.key (renamed
+// over what was there, as certificate tools do), ClientConfig trusts only
+// the CA, and TLSServing reports the serial a new connection is served.
+// LoadOptions.TLS and HTTP2 put an https server under strict load.
+//
 // WebSockets are in the wstest package below this one, which may import
 // a WebSocket library; testkit itself stays stdlib-only.
 package testkit

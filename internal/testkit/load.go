@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,14 @@ type LoadOptions struct {
 	// Pause is how long each client waits after an answer before its next
 	// request: for a steady trickle rather than a flood. Defaults to 0.
 	Pause time.Duration
+
+	// TLS is the client TLS configuration for an https URL (CA.ClientConfig).
+	// Defaults to nil: Go's defaults.
+	TLS *tls.Config
+
+	// HTTP2 makes the clients speak HTTP/2 over TLS (ALPN h2); without it
+	// an https load speaks HTTP/1.1. Defaults to false.
+	HTTP2 bool
 }
 
 // Load is strict HTTP load: requests that net/http cannot retry and
@@ -110,7 +119,7 @@ func StartLoad(url string, opts LoadOptions) *Load {
 
 func (l *Load) client(i int) {
 	defer l.wg.Done()
-	tr := &http.Transport{MaxIdleConnsPerHost: 1}
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, TLSClientConfig: l.opts.TLS.Clone(), ForceAttemptHTTP2: l.opts.HTTP2}
 	if l.opts.NoKeepAlive != nil {
 		tr.DisableKeepAlives = l.opts.NoKeepAlive(i)
 	}

@@ -48,4 +48,15 @@
 // (host.WithForwarding). With Options.ProxyProtocol the listener reads a
 // PROXY protocol header from trusted peers first. Without trusted proxies
 // requests are not touched.
+// so it is not reported as requests cut off. The meter counts it as 101.
+// Nor does a stream hold its plugin: Swap does not wait for it.
+//
+// # TLS and HTTP/2
+//
+// [Server.ServeTLS] terminates TLS with a tls.Config whose GetCertificate
+// may change the certificate between handshakes (workers/tlscert), and
+// offers HTTP/2 by ALPN; Options.H2C adds HTTP/2 without TLS. HTTP/2's
+// handlers come from a second http.Server that never serves, so a drain
+// can send every HTTP/2 connection a GOAWAY through that server's
+// Shutdown without touching HTTP/1 connections (tls.go).
 package httpserve

@@ -46,6 +46,11 @@ type Options struct {
 	// "combined" or "json" (accesslog.go).
 	AccessLog string `json:"access_log,omitempty"`
 
+	// H2C serves HTTP/2 without TLS (with prior knowledge: no Upgrade dance)
+	// beside HTTP/1.1, for a trusted proxy in front that speaks it.
+	// Defaults to false. Over TLS, HTTP/2 is negotiated by ALPN regardless.
+	H2C bool `json:"h2c,omitempty"`
+
 	// SelfTestPath, when set, is requested in-process (preflight.SelfTest)
 	// before a freshly loaded plugin takes traffic; an answer of 500 or
 	// more keeps it from serving. Empty: no request, the load is the

@@ -22,6 +22,7 @@ var ErrDrainTimeout = errors.New("requests still running at the drain timeout (d
 type Server struct {
 	opts     Options
 	srv      *http.Server
+	h2       *http.Server // HTTP/2's handlers and its GOAWAY (tls.go)
 	ln       net.Listener
 	served   chan error // Serve's result
 	draining atomic.Bool
@@ -76,10 +77,12 @@ func New(opts Options, p Plugin, log *slog.Logger, access io.Writer) *Server {
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		Protocols:         s.opts.protocols(),
 		ConnContext:       s.connContext,
 		ConnState:         s.connState,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	s.setupH2()
 	return s
 }
 
@@ -128,7 +131,7 @@ func (c *trackedConn) CloseWrite() error {
 
 // quietSince reports whether c has read nothing since t.
 func quietSince(c net.Conn, t time.Time) bool {
-	tc, ok := c.(*trackedConn)
+	tc, ok := plainConn(c).(*trackedConn)
 	return !ok || tc.lastRead.Load() < t.UnixNano()
 }
 
@@ -347,6 +350,7 @@ func (s *Server) Plugin() Plugin { return s.cur.Load().p }
 // and returns when none remain or ctx ends (then it closes everything).
 func (s *Server) Drain(ctx context.Context) error {
 	s.draining.Store(true)
+	s.goAwayH2()
 	start := time.Now()
 	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("close listener: %w", err)

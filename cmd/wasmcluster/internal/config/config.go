@@ -33,11 +33,16 @@ type Config struct {
 	ProxyProtocol     bool          `toml:"proxy_protocol" help:"accept a PROXY protocol v1 or v2 header (TCP load balancers) in front of connections from trusted_proxies; other peers are served as plain HTTP"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
 
+	// TLS and HTTP/2 at the edge (tls.go).
+	UpstreamCA string `toml:"upstream_ca" help:"PEM file of CA certificates an https upstream's certificate may chain to, besides the system's roots (the upstream's certificate is always verified)"`
+	H2C        bool   `toml:"h2c" help:"also serve HTTP/2 without TLS (prior knowledge), for a trusted proxy in front that speaks it; over TLS, HTTP/2 is negotiated by ALPN anyway"`
+
 	Plugin  PluginConfig  `toml:"plugin"`
 	Log     LogConfig     `toml:"log"`
 	Recycle RecycleConfig `toml:"recycle"`
 
 	Outbound OutboundConfig `toml:"outbound"` // outbound.go
+	TLS      TLSConfig      `toml:"tls"`
 }
 
 // RecycleConfig is the [recycle] section: when a worker is replaced by a
@@ -169,6 +174,7 @@ func (c Config) validate() []*FieldError {
 	c.validateGrants(&errs)   // grants.go
 	c.validateOutbound(&errs) // outbound.go
 	c.validateOps(&errs)
+	c.validateTLS(&errs) // tls.go
 	return errs
 }
 

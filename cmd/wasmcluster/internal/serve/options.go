@@ -10,6 +10,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
+	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
 
 // Options configure Run. They are plain values: the CLI maps its
@@ -67,6 +68,11 @@ type Options struct {
 	// with a warning instead of failing Run: for a default address that
 	// several instances on one machine compete for.
 	AdminIfFree bool
+
+	// TLS, when set, terminates TLS with these certificate and key files
+	// (several: chosen by SNI), watched and replaced while serving
+	// (workers.PrimaryOptions.TLS).
+	TLS []tlscert.Pair
 
 	// Server tunes the HTTP server of each worker.
 	Server httpserve.Options

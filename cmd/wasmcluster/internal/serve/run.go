@@ -256,6 +256,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		Reload:        in.reload,
 		ControlPath:   o.ControlPath,
 		DrainTimeout:  o.DrainTimeout,
+		TLS:           o.TLS,
 		Server:        in.serverOptions(),
 		Recycle:       o.Recycle,
 		IgnoreSignals: o.IgnoreSignals,
@@ -267,7 +268,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 			if u := o.Host.Upstream; u != nil {
 				upstream = u.String()
 			}
-			in.log.Info("serving", "addr", listenerAddr(ln), "workers", o.Workers, "upstream", upstream)
+			in.log.Info("serving", "addr", listenerAddr(ln), "workers", o.Workers, "upstream", upstream, "tls", len(o.TLS) > 0)
 			if o.Workers != workers.InProcess {
 				releaseMemory() // the preflight's plugin, once workers serve
 			}
