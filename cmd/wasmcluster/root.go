@@ -91,6 +91,7 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newConfigCmd(v, stdout),
 		newVersionCmd(stdout),
 		newBuildCmd(),         // build.go, owned by the guest SDK
+		newNewCmd(),           // new.go: scaffold a plugin
 		newStatusCmd(stdout),  // status.go, owned by workers
 		newWorkerCmd(stderr),  // workercmd.go, owned by workers (hidden)
 		newStartupCmd(stdout), // startup.go: systemd units
