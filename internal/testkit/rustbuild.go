@@ -67,3 +67,11 @@ func requireRustToolchain(tb testing.TB) string {
 	}
 	return debianRustc
 }
+
+// RequireRust returns Debian's rustc once it and its wasm32 standard
+// library are installed; else the test is skipped (failed under CI=true)
+// naming the packages.
+func RequireRust(tb testing.TB) string {
+	tb.Helper()
+	return requireRustToolchain(tb)
+}
