@@ -24,17 +24,25 @@ func TestHello(t *testing.T) {
 	})
 }
 
-// The issue's promise: `wasmcluster serve ./examples/hello` builds the
-// package directory and serves it.
-func TestServePackageDir(t *testing.T) {
+// `wasmcluster serve DIR` builds a source directory (Go, C with the
+// embedded header, Rust with Debian's rustc) and serves it.
+func TestServeSourceDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the wasmcluster binary")
 	}
-	example(t, "hello") // warms the Go build cache
-	base := serveBinary(t, "./hello", "", upstream(t).URL)
-	resp, body := do(t, "GET", base+"/", "")
-	if resp.StatusCode != 200 || body != "hello from wasm\n" {
-		t.Fatalf("got %d %q", resp.StatusCode, body)
+	for _, tt := range []struct{ dir, want string }{
+		{"hello", "hello from wasm\n"},
+		{"hello-c", "hello from c\n"},
+		{"hello-rust", "hello from rust\n"},
+	} {
+		t.Run(tt.dir, func(t *testing.T) {
+			example(t, tt.dir) // warms the Go build cache; skips without the toolchain
+			base := serveBinary(t, "./"+tt.dir, "", upstream(t).URL)
+			resp, body := do(t, "GET", base+"/", "")
+			if resp.StatusCode != 200 || body != tt.want {
+				t.Fatalf("got %d %q", resp.StatusCode, body)
+			}
+		})
 	}
 }
 
@@ -208,7 +216,7 @@ func TestBuildCommand(t *testing.T) {
 
 	// Not a package directory: a usage error (exit 2).
 	b, err := exec.Command(testkit.Wasmcluster(t), "build", "README.md").CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "not a directory with Go files") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "build README.md: not a directory") {
 		t.Errorf("build README.md: err %v, output:\n%s", err, b)
 	}
 

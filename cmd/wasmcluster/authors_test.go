@@ -208,6 +208,9 @@ func TestDevLoopUnderLoad(t *testing.T) {
 			if b := buildStatus(t, ctl); !strings.Contains(b.LastError, tc.file+":") || b.Failures != 1 {
 				t.Errorf("status build: %+v, want the compiler's error naming %s", b, tc.file)
 			}
+			if r := runBin(t, nil, "status", "--control", ctl); !strings.Contains(r.stdout, "last build failed") || !strings.Contains(r.stdout, tc.file+":") {
+				t.Errorf("status lacks the failed build:\n%s%s", r.stdout, r.stderr)
+			}
 			if _, body := getUA(t, srv.URL()+"/", "t"); body != v2 {
 				t.Errorf("after the failed build: got %q, want %q", body, v2)
 			}
@@ -215,5 +218,34 @@ func TestDevLoopUnderLoad(t *testing.T) {
 				t.Errorf("load: %v", res)
 			}
 		})
+	}
+}
+
+// With the plugin file not watched, `reload --wait` rebuilds the sources
+// first; a broken build fails the reload with the compiler's output.
+func TestReloadRebuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin and runs the binary")
+	}
+	requireLang(t, "c")
+	dir := newPlugin(t, "reload-c", "c")
+	ctl := filepath.Join(t.TempDir(), "ctl.sock")
+	srv := startServe(t, nil, dir, "--listen", "127.0.0.1:0", "--workers", "1", "--control", ctl,
+		"--cache-dir", filepath.Join(testkit.Dir(t), "cache"), "--plugin-watch=false")
+	src := filepath.Join(dir, "plugin.c")
+	orig, _ := os.ReadFile(src)
+	os.WriteFile(src, []byte(strings.Replace(string(orig), "hello from", "reloaded", 1)), 0o644)
+	if r := runBin(t, nil, "reload", "--wait", "--control", ctl); r.code != 0 {
+		t.Fatalf("reload: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, body := getUA(t, srv.URL()+"/", "t"); body != "reloaded reload-c\n" {
+		t.Errorf("after reload: %q", body)
+	}
+	os.WriteFile(src, []byte("int broken( {\n"), 0o644)
+	if r := runBin(t, nil, "reload", "--wait", "--control", ctl); r.code == 0 || !strings.Contains(r.stderr, "plugin.c:1:") {
+		t.Errorf("reload of a broken build: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, body := getUA(t, srv.URL()+"/", "t"); body != "reloaded reload-c\n" {
+		t.Errorf("after a failed reload: %q", body)
 	}
 }

@@ -99,6 +99,11 @@ func (d *Dev) Rebuild(ctx context.Context) (Result, error) {
 	d.st.Builds++
 	d.st.At = time.Now()
 	if err == nil {
+		if prev := d.st.Version; prev != "" && prev != res.Hash {
+			// Output holds it no more and the server snapshotted it: a
+			// day of saves should not leave a day of modules behind.
+			os.Remove(filepath.Join(filepath.Dir(res.Path), prev+".wasm"))
+		}
 		d.st.Kind, d.st.Version, d.st.LastError = p.Kind, res.Hash, ""
 	} else {
 		d.st.Failures++
