@@ -21,7 +21,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
-// runServe builds the plugin when it is a Go package directory, maps the
+// runServe builds the plugin when it is a source directory, maps the
 // configuration onto serve.Options and runs it (package serve: preflight,
 // listen, the primary and its workers, hot swap) until ctx is done or a
 // stop signal arrives. Every error serve returns is a runtime failure.

@@ -22,7 +22,7 @@ type Options struct {
 	Plugin string
 
 	// Source is what the user asked to serve when Plugin was made from it
-	// (a Go package directory built into Plugin); logs and errors name it.
+	// (a source directory built into Plugin); logs and errors name it.
 	// Defaults to Plugin.
 	Source string
 
