@@ -222,7 +222,8 @@ func TestDevLoopUnderLoad(t *testing.T) {
 }
 
 // With the plugin file not watched, `reload --wait` rebuilds the sources
-// first; a broken build fails the reload with the compiler's output.
+// first; a broken build fails the reload with the compiler's output. The
+// builds, like the snapshots, follow --cache-dir.
 func TestReloadRebuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a plugin and runs the binary")
@@ -230,8 +231,14 @@ func TestReloadRebuilds(t *testing.T) {
 	requireLang(t, "c")
 	dir := newPlugin(t, "reload-c", "c")
 	ctl := filepath.Join(t.TempDir(), "ctl.sock")
-	srv := startServe(t, nil, dir, "--listen", "127.0.0.1:0", "--workers", "1", "--control", ctl,
+	userCache := t.TempDir() // --cache-dir is elsewhere: nothing may land here
+	srv := startServe(t, []string{"XDG_CACHE_HOME=" + userCache}, dir, "--listen", "127.0.0.1:0", "--workers", "1", "--control", ctl,
 		"--cache-dir", filepath.Join(testkit.Dir(t), "cache"), "--plugin-watch=false")
+	defer func() {
+		if entries, _ := os.ReadDir(userCache); len(entries) > 0 {
+			t.Errorf("the user cache dir got %v although --cache-dir points elsewhere", entries)
+		}
+	}()
 	src := filepath.Join(dir, "plugin.c")
 	orig, _ := os.ReadFile(src)
 	os.WriteFile(src, []byte(strings.Replace(string(orig), "hello from", "reloaded", 1)), 0o644)
