@@ -133,6 +133,15 @@ func TestBuildKinds(t *testing.T) {
 	if r := build(c, "PATH="+t.TempDir()); r.code != 1 || !strings.Contains(r.stderr, "apt-get install clang lld wasi-libc") {
 		t.Errorf("no clang: exit %d\n%s", r.code, r.stderr)
 	}
+	// serve of a project that does not build: exit 1 with the compiler's
+	// message, before binding anything.
+	if testkit.RequireC(t) != "" {
+		os.WriteFile(filepath.Join(c, "plugin.c"), []byte("int broken( {\n"), 0o644)
+		r := runBin(t, nil, "serve", c, "--listen", "127.0.0.1:0", "--control", "-", "--cache-dir", cache)
+		if r.code != 1 || !strings.Contains(r.stderr, "plugin.c:1:") {
+			t.Errorf("serve of a broken build: exit %d\n%s", r.code, r.stderr)
+		}
+	}
 	t.Run("cargo", func(t *testing.T) {
 		requireLang(t, "cargo")
 		testkit.Require(t, "/usr/bin/cargo")
