@@ -24,17 +24,25 @@ func TestHello(t *testing.T) {
 	})
 }
 
-// The issue's promise: `wasmcluster serve ./examples/hello` builds the
-// package directory and serves it.
-func TestServePackageDir(t *testing.T) {
+// `wasmcluster serve DIR` builds a source directory (Go, C with the
+// embedded header, Rust with Debian's rustc) and serves it.
+func TestServeSourceDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the wasmcluster binary")
 	}
-	example(t, "hello") // warms the Go build cache
-	base := serveBinary(t, "./hello", "", upstream(t).URL)
-	resp, body := do(t, "GET", base+"/", "")
-	if resp.StatusCode != 200 || body != "hello from wasm\n" {
-		t.Fatalf("got %d %q", resp.StatusCode, body)
+	for _, tt := range []struct{ dir, want string }{
+		{"hello", "hello from wasm\n"},
+		{"hello-c", "hello from c\n"},
+		{"hello-rust", "hello from rust\n"},
+	} {
+		t.Run(tt.dir, func(t *testing.T) {
+			example(t, tt.dir) // warms the Go build cache; skips without the toolchain
+			base := serveBinary(t, "./"+tt.dir, "", upstream(t).URL)
+			resp, body := do(t, "GET", base+"/", "")
+			if resp.StatusCode != 200 || body != tt.want {
+				t.Fatalf("got %d %q", resp.StatusCode, body)
+			}
+		})
 	}
 }
 
@@ -50,36 +58,48 @@ func TestWATHello(t *testing.T) {
 // The C example, built from source with clang: its two routes, the
 // buffer rule at work on a header too long for its buffer.
 func TestCHello(t *testing.T) {
-	forEachTarget(t, "hello-c", "", func(t *testing.T, base, _ string) {
-		long := strings.Repeat("x", 600)
-		for _, tt := range []struct {
-			path, agent string
-			status      int
-			want        string
-		}{
-			{"/", "", 200, "hello from c\n"},
-			{"/?q=1", "", 200, "hello from c\n"},
-			{"/agent", "curl/8.0 (x86_64)", 200, "your user-agent: curl/8.0 (x86_64)\n"},
-			{"/agent", long, 431, "User-Agent too long\n"},
-			{"/nope", "", 404, "not found\n"},
-		} {
-			resp, body := do(t, "GET", base+tt.path, "", "User-Agent", tt.agent)
-			if resp.StatusCode != tt.status || body != tt.want || resp.Header.Get("content-type") != "text/plain; charset=utf-8" {
-				t.Errorf("GET %s (agent %.20q): got %d %q %v, want %d %q", tt.path, tt.agent, resp.StatusCode, body, resp.Header, tt.status, tt.want)
-			}
+	forEachTarget(t, "hello-c", "", func(t *testing.T, base, _ string) { checkAgentRoutes(t, base, "c") })
+}
+
+// The Rust example (no_std), built from source with Debian's rustc: the
+// same routes as the C one.
+func TestRustHello(t *testing.T) {
+	forEachTarget(t, "hello-rust", "", func(t *testing.T, base, _ string) { checkAgentRoutes(t, base, "rust") })
+}
+
+// checkAgentRoutes checks the routes of hello-c and hello-rust: "/" says
+// hello from lang, "/agent" echoes the User-Agent (431 when longer than
+// the guest's buffer, 400 without one), anything else is a 404.
+func checkAgentRoutes(t *testing.T, base, lang string) {
+	t.Helper()
+	long := strings.Repeat("x", 600)
+	for _, tt := range []struct {
+		path, agent string
+		status      int
+		want        string
+	}{
+		{"/", "", 200, "hello from " + lang + "\n"},
+		{"/?q=1", "", 200, "hello from " + lang + "\n"},
+		{"/agent", "curl/8.0 (x86_64)", 200, "your user-agent: curl/8.0 (x86_64)\n"},
+		{"/agent", long, 431, "User-Agent too long\n"},
+		{"/nope", "", 404, "not found\n"},
+	} {
+		resp, body := do(t, "GET", base+tt.path, "", "User-Agent", tt.agent)
+		if resp.StatusCode != tt.status || body != tt.want || resp.Header.Get("content-type") != "text/plain; charset=utf-8" {
+			t.Errorf("GET %s (agent %.20q): got %d %q %v, want %d %q", tt.path, tt.agent, resp.StatusCode, body, resp.Header, tt.status, tt.want)
 		}
-		// An empty User-Agent makes Go's client send none.
-		req, _ := http.NewRequest("GET", base+"/agent", nil)
-		req.Header.Set("User-Agent", "")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 400 {
-			t.Errorf("no User-Agent: got %d, want 400", resp.StatusCode)
-		}
-	})
+	}
+	// An empty User-Agent makes Go's client send none.
+	req, _ := http.NewRequest("GET", base+"/agent", nil)
+	req.Header.Set("User-Agent", "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("no User-Agent: got %d, want 400", resp.StatusCode)
+	}
 }
 
 func TestEcho(t *testing.T) {
@@ -205,7 +225,7 @@ func TestBuildCommand(t *testing.T) {
 
 	// Not a package directory: a usage error (exit 2).
 	b, err := exec.Command(testkit.Wasmcluster(t), "build", "README.md").CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "not a directory with Go files") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(b), "build README.md: not a directory") {
 		t.Errorf("build README.md: err %v, output:\n%s", err, b)
 	}
 

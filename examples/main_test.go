@@ -25,13 +25,17 @@ import (
 func TestMain(m *testing.M) { testkit.Main(m) }
 
 // example returns the module file of the named example, built once: the C
-// files of a C example (with the README's flags), an AssemblyScript example
+// files of a C example (with the README's flags), the lib.rs of a Rust
+// example (no_std, Debian's rustc), an AssemblyScript example
 // (a package.json) built with its build script, the one .wat file of a wat-
 // example, or else a Go package stripped like `wasmcluster build` does.
 func example(t testing.TB, name string) string {
 	t.Helper()
 	if c, _ := filepath.Glob(filepath.Join(name, "*.c")); len(c) > 0 {
 		return testkit.TempFile(t, name+".wasm", testkit.CWasm(t, name))
+	}
+	if _, err := os.Stat(filepath.Join(name, "lib.rs")); err == nil {
+		return testkit.TempFile(t, name+".wasm", testkit.RustWasm(t, name))
 	}
 	if _, err := os.Stat(filepath.Join(name, "package.json")); err == nil {
 		return testkit.TempFile(t, name+".wasm", testkit.AssemblyScript(t, name))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -52,11 +53,11 @@ shown, only the names granted.`,
 }
 
 func runInspect(cmd *cobra.Command, path string, cfg config.Config, asJSON bool, stdout io.Writer) error {
-	file, err := pluginFile(cmd.Context(), path) // build.go
+	src, err := pluginFile(cmd.Context(), path, cfg, slog.New(slog.DiscardHandler)) // build.go
 	if err != nil {
 		return err
 	}
-	wasm, err := os.ReadFile(file)
+	wasm, err := os.ReadFile(src.file)
 	if err != nil {
 		return runtimeError(fmt.Errorf("inspect: %w", err))
 	}

@@ -86,4 +86,5 @@ func printRoll(w io.Writer, st *control.Status) {
 	if r := p.LastRefused; r != nil {
 		fmt.Fprintf(w, "last refused: %s (%s ago): %s\n", shortHash(r.Version), fmtSeconds(time.Since(r.At).Seconds()), r.Error)
 	}
+	printBuild(w, p.Build) // build.go
 }

@@ -91,6 +91,7 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newConfigCmd(v, stdout),
 		newVersionCmd(stdout),
 		newBuildCmd(),            // build.go, owned by the guest SDK
+		newNewCmd(),              // new.go: scaffold a plugin
 		newStatusCmd(stdout),     // status.go, owned by workers
 		newWorkerCmd(stderr),     // workercmd.go, owned by workers (hidden)
 		newStartupCmd(stdout),    // startup.go: systemd units
@@ -117,12 +118,15 @@ func loadConfig(v *viper.Viper, cmd *cobra.Command) (config.Config, error) {
 
 func newServeCmd(v *viper.Viper, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve PLUGIN.wasm|GO_PACKAGE_DIR",
+		Use:   "serve PLUGIN.wasm|DIR",
 		Short: "Serve a plugin over HTTP",
 		Long: `Serve a plugin over HTTP. The plugin is a WebAssembly module exporting
-handle_request and handle_response (http-wasm handler ABI), or a Go package
-directory, which is built first (see wasmcluster build). When the plugin calls
-next, the request goes to --upstream if set, else to a built-in 404.
+handle_request and handle_response (http-wasm handler ABI), or a plugin's
+source directory in any language "wasmcluster build" knows, which is built
+first and then rebuilt on every save of its sources (the dev loop: a failed
+build is logged and shown in status, and the running version keeps serving;
+reload rebuilds too). When the plugin calls next, the request goes to
+--upstream if set, else to a built-in 404.
 
 One worker process per usable CPU serves (--workers; 0 serves in this
 process). SIGINT or SIGTERM stops gracefully: the listener closes, in-flight
@@ -135,7 +139,7 @@ SIGTTIN/SIGTTOU add/remove a worker.
 "wasmcluster status" shows the workers.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("serve takes exactly one plugin (a .wasm file or a Go package directory), got %d arguments", len(args))
+				return fmt.Errorf("serve takes exactly one plugin (a .wasm file or a source directory), got %d arguments", len(args))
 			}
 			return nil
 		},

@@ -15,23 +15,28 @@ import (
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/plugins/build"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
-// runServe builds the plugin when it is a Go package directory, maps the
+// runServe builds the plugin when it is a source directory, maps the
 // configuration onto serve.Options and runs it (package serve: preflight,
 // listen, the primary and its workers, hot swap) until ctx is done or a
 // stop signal arrives. Every error serve returns is a runtime failure.
 func runServe(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
-	file, err := pluginFile(ctx, pluginPath) // build.go
+	src, err := pluginFile(ctx, pluginPath, cfg, log) // build.go
 	if err != nil {
 		return err
 	}
-	opts, err := serveOptions(pluginPath, file, cfg, log)
+	opts, err := serveOptions(pluginPath, src.file, cfg, log)
 	if err != nil {
 		return err
+	}
+	if src.dev != nil {
+		stop := startDevLoop(ctx, src.dev, &opts, log)
+		defer stop()
 	}
 	err = serve.Run(ctx, opts)
 	var fast *workers.FastStopError
@@ -45,6 +50,35 @@ func runServe(ctx context.Context, pluginPath string, cfg config.Config, log *sl
 		}
 	}
 	return runtimeErrorOrNil(err)
+}
+
+// startDevLoop wires the dev loop of a plugin served from its sources:
+// status shows its builds, reload rebuilds first, and, when the plugin
+// file is watched (worker processes, plugin.watch), a save rebuilds and the
+// watcher swaps the new module in like any write of the file.
+func startDevLoop(ctx context.Context, dev *build.Dev, opts *serve.Options, log *slog.Logger) (stop func()) {
+	opts.Build = devStatus(dev)
+	opts.BeforeReload = func(ctx context.Context) error {
+		_, err := dev.Rebuild(ctx)
+		return err
+	}
+	if !opts.Watch || opts.Workers == workers.InProcess {
+		log.Info("not rebuilding on save: the plugin file is not watched (plugin.watch off or --workers 0); wasmcluster reload rebuilds", "dir", dev.Dir())
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := dev.Run(ctx); err != nil {
+			log.Error("not rebuilding on save any more; wasmcluster reload still rebuilds", "dir", dev.Dir(), "err", err)
+		}
+	}()
+	log.Info("rebuilding on save", "dir", dev.Dir())
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // serveOptions maps the CLI's configuration onto serve's plain structs.

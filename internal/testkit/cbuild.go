@@ -73,3 +73,11 @@ func requireCToolchain(tb testing.TB) string {
 	}
 	return clang
 }
+
+// RequireC returns clang's path once the whole C toolchain of CWasm is
+// installed (clang, wasm-ld, wasi-libc, the wasm32 runtime); else the test
+// is skipped (failed under CI=true) naming the packages.
+func RequireC(tb testing.TB) string {
+	tb.Helper()
+	return requireCToolchain(tb)
+}

@@ -22,6 +22,7 @@ var debianPackage = map[string]string{
 	"wasm-ld":                 "lld",
 	"node":                    "nodejs",
 	"npm":                     "npm",
+	"/usr/bin/cargo":          "cargo", // Debian's, by path: rustup's has no wasm target
 }
 
 // CI reports whether the tests run under CI (CI=true), where every tool

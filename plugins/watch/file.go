@@ -100,7 +100,7 @@ func ReadFile(ctx context.Context, path string, r Rules) ([]byte, error) {
 // checkRegular refuses what is not a regular file within the size cap.
 func checkRegular(path string, st fs.FileInfo, r Rules) error {
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (it is %s); serve takes a .wasm file or a Go package directory", path, ErrNotRegular, describeMode(st.Mode()))
+		return fmt.Errorf("%s: %w (it is %s); serve takes a .wasm file or a plugin source directory", path, ErrNotRegular, describeMode(st.Mode()))
 	}
 	if st.Size() > r.maxSize() {
 		return fmt.Errorf("%s: %w: %d bytes, over the limit of %d bytes (raise plugin.max_size)", path, ErrTooLarge, st.Size(), r.maxSize())

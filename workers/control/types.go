@@ -100,6 +100,21 @@ type PluginStatus struct {
 	NErrors   uint64 `json:"errors_total"` // file unreadable, snapshot I/O
 	// LastRefused is the last content preflight refused, nil if none.
 	LastRefused *Refusal `json:"last_refused,omitempty"`
+	// Build is the dev loop's outcome when the plugin is built from a
+	// source directory (serve DIR), nil otherwise.
+	Build *BuildStatus `json:"build,omitempty"`
+}
+
+// BuildStatus is the dev loop of a plugin served from its sources: each
+// save rebuilds it; a failed build leaves the running version serving.
+type BuildStatus struct {
+	Dir       string    `json:"dir"`
+	Kind      string    `json:"kind"`
+	Builds    uint64    `json:"builds_total"`
+	Failures  uint64    `json:"failures_total"`
+	At        time.Time `json:"at"`                   // end of the last build
+	Version   string    `json:"version,omitempty"`    // last module built
+	LastError string    `json:"last_error,omitempty"` // the last build's failure; "" when it succeeded
 }
 
 // Refusal is a plugin content that must not take traffic, and why.

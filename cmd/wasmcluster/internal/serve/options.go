@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 	"github.com/wasmcluster/wasmcluster/workers/tlscert"
 )
@@ -21,7 +23,7 @@ type Options struct {
 	Plugin string
 
 	// Source is what the user asked to serve when Plugin was made from it
-	// (a Go package directory built into Plugin); logs and errors name it.
+	// (a source directory built into Plugin); logs and errors name it.
 	// Defaults to Plugin.
 	Source string
 
@@ -51,6 +53,15 @@ type Options struct {
 	// default path (control.DefaultPath, or one beside it when
 	// another instance holds that), "-" none.
 	ControlPath string
+
+	// Build, when set, reports the dev loop of a plugin built from its
+	// sources, for status.
+	Build func() *control.BuildStatus
+
+	// BeforeReload, when set, runs before every reload (SIGHUP,
+	// `wasmcluster reload`) reads the plugin: the dev loop rebuilds it
+	// there. Its error fails the reload.
+	BeforeReload func(context.Context) error
 
 	// Listener, when set, is the socket to serve (Run closes it). Else
 	// the socket systemd passed (LISTEN_FDS), else Listen is bound, after

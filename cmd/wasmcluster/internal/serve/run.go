@@ -144,7 +144,7 @@ func (in *instance) prepare(ctx context.Context) error {
 	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
 		return err
 	}
-	in.sw = &swapper{mgr: in.mgr, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log}
+	in.sw = &swapper{mgr: in.mgr, build: in.o.Build, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log}
 	return in.stage(ctx)
 }
 
@@ -282,6 +282,11 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 // reload is PrimaryOptions.Reload (SIGHUP, `wasmcluster reload`): the
 // plugin file's content now, checked.
 func (in *instance) reload(ctx context.Context) (workers.Spec, error) {
+	if in.o.BeforeReload != nil {
+		if err := in.o.BeforeReload(ctx); err != nil {
+			return workers.Spec{}, err
+		}
+	}
 	ev := in.mgr.Reload(ctx)
 	if ev.Err != nil {
 		return workers.Spec{}, ev.Err

@@ -45,6 +45,7 @@ func (s *stager) onStage(v plugins.Version, trig plugins.Trigger) {
 // swapper connects the plugin Manager to the primary's roll.
 type swapper struct {
 	mgr      *plugins.Manager
+	build    func() *control.BuildStatus // Options.Build
 	cacheDir string
 	// storesRoot holds the snapshot store of every plugin sharing the
 	// cache directory, ours as configured included.
@@ -117,6 +118,9 @@ func (sw *swapper) status() *control.PluginStatus {
 	}
 	if r := s.LastRefusal; r != nil && r.Err != nil {
 		ps.LastRefused = &control.Refusal{Version: r.Hash, Error: r.Err.Error(), Trigger: string(r.Trigger), At: r.At}
+	}
+	if sw.build != nil {
+		ps.Build = sw.build()
 	}
 	return ps
 }
