@@ -107,7 +107,8 @@ func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
 		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
-		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold}
+		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold,
+		Procs: workerProcs(pr.opts.WorkerProcs, UsableCPUs(), pr.opts.Workers, append(os.Environ(), pr.opts.WorkerEnv...))}
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 	pr.watch(p, logR)

@@ -47,6 +47,8 @@ type hello struct {
 	// Hold: after loading and self-testing, wait for msgServe before
 	// accepting (the primary's Gate has not passed yet).
 	Hold bool `json:"hold,omitempty"`
+	// Procs is the worker's GOMAXPROCS once it serves; 0 leaves Go's.
+	Procs int `json:"procs,omitempty"`
 }
 
 type message struct {
