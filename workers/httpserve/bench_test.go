@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
@@ -15,7 +17,9 @@ import (
 // The serving path's own cost per request, over real loopback sockets,
 // against plain net/http serving the same handler (the WAT hello's bytes).
 // The client writes a fixed request and reads into a fixed buffer, so
-// allocs/op is the server's:
+// allocs/op is the server's. cpu-ns/op is the process's user+system CPU
+// time per request (getrusage), client and server together, the client's
+// share the same in every case: steadier than ns/op on a shared box.
 //
 //	go test ./workers/httpserve -run '^$' -bench Serve -benchmem -cpu 1
 func BenchmarkServe(b *testing.B) {
@@ -35,17 +39,25 @@ func BenchmarkServe(b *testing.B) {
 	})
 	// The worker's whole path: this server and package host serving the
 	// WAT hello (the guest's own work is two host calls).
-	b.Run("httpserve+host", func(b *testing.B) {
-		p, err := host.New(context.Background(), testkit.WATFile(b, "../../bench/guests/hello.wat"), host.Config{Name: "hello"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ln := benchListener(b)
-		s := New(Options{}, p, testLogger(), nil)
-		s.Serve(ln)
-		defer s.Stop()
-		benchClients(b, ln.Addr().String())
-	})
+	// plugin.interrupt = false: without wazero's goroutine per guest call
+	// (three allocations: its closure, channel and cancel func).
+	for _, c := range []struct {
+		name string
+		cfg  host.Config
+	}{{"httpserve+host", host.Config{Name: "hello"}}, {"httpserve+host-nointerrupt", host.Config{Name: "hello", Uninterruptible: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			p, err := host.New(context.Background(), testkit.WATFile(b, "../../bench/guests/hello.wat"), c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(context.Background())
+			ln := benchListener(b)
+			s := New(Options{}, p, testLogger(), nil)
+			s.Serve(ln)
+			defer s.Stop()
+			benchClients(b, ln.Addr().String())
+		})
+	}
 }
 
 // helloPlugin answers like bench/guests/hello.wat, natively.
@@ -71,7 +83,10 @@ func benchListener(b *testing.B) net.Listener {
 func benchClients(b *testing.B, addr string) {
 	req := []byte("GET /bench?q=1 HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\n\r\n")
 	b.ReportAllocs()
+	b.SetParallelism(16)
+	cpu0 := processCPU(b)
 	b.ResetTimer()
+	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 4096)
 		var c net.Conn
@@ -113,4 +128,13 @@ func roundTrip(c net.Conn, req, buf []byte) bool {
 			return false
 		}
 	}
+}
+
+// processCPU is this process's user+system CPU time so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
