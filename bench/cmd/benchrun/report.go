@@ -309,7 +309,7 @@ func renderChart(w *bytes.Buffer, cfg config, r *results) error {
 		p := allPlugins[pn]
 		rps := chart.Panel{Title: p.title + ": req/s vs conns", XLabels: xl}
 		p99 := chart.Panel{Title: p.title + ": p99 ms vs conns", XLabels: xl}
-		cpu := chart.Panel{Title: p.title + ": CPU µs/request vs conns", XLabels: xl}
+		cpu := chart.Panel{Title: p.title + ": CPU us/request vs conns", XLabels: xl}
 		for i, s := range r.Systems {
 			a := chart.Series{Name: s.Label, Color: palette[i%len(palette)]}
 			q, u := a, a
