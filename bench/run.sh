@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--ab-bin) ab_bin=$2; shift ;;
 	--ab-label) ab_label=$2; shift ;;
 	--timeout) timeout_all=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
