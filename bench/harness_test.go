@@ -19,7 +19,7 @@ func TestHarnessQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a dozen servers; skipped with -short")
 	}
-	for _, tool := range []string{"wrk", "wat2wasm"} {
+	for _, tool := range []string{"wrk", "wat2wasm", "node", "npm"} {
 		testkit.Require(t, tool)
 	}
 	out := t.TempDir()
@@ -33,7 +33,10 @@ func TestHarnessQuick(t *testing.T) {
 		Points  []struct {
 			System, Plugin, Error string
 			Conns                 int
-			Wrk                   struct{ Requests int64 }
+			Wrk                   struct {
+				Requests int64
+				CPU      float64 `json:"cpu_us_per_req"`
+			}
 		}
 		Memory []struct{ System string }
 		Cold   []struct {
@@ -51,16 +54,27 @@ func TestHarnessQuick(t *testing.T) {
 	if len(res.Systems) < 3 {
 		t.Fatalf("want native, refhost and at least one wasmcluster system, got %+v", res.Systems)
 	}
+	var koa bool
 	for _, s := range res.Systems {
-		n := 0
+		n, cpu := 0, 0
 		for _, p := range res.Points {
 			if p.System == s.Name && p.Error == "" && p.Wrk.Requests > 0 {
 				n++
+				if p.Wrk.CPU > 0 {
+					cpu++
+				}
 			}
 		}
 		if n == 0 {
 			t.Errorf("system %s: no successful load point", s.Name)
 		}
+		if cpu < n {
+			t.Errorf("system %s: CPU per request measured at %d of %d load points", s.Name, cpu, n)
+		}
+		koa = koa || s.Name == "koa"
+	}
+	if !koa {
+		t.Errorf("Koa under node:cluster is not among the systems: %+v", res.Systems)
 	}
 	if len(res.Memory) == 0 || len(res.Cold) == 0 {
 		t.Errorf("memory (%d samples) and cold start (%d) must be measured", len(res.Memory), len(res.Cold))
@@ -69,7 +83,7 @@ func TestHarnessQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### WAT hello", "req/s ×native", "### Targets", "### Cold start"} {
+	for _, want := range []string{"### WAT hello", "req/s ×native", "CPU µs/req", "### Targets", "### CPU per request targets", "### Cold start"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q", want)
 		}

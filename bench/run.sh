@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# One-command benchmark: native Go vs the reference http-wasm host vs
-# wasmcluster (--workers cores, 1, 0), on loopback with wrk. See BENCHMARKS.md.
+# One-command benchmark: native Go vs the reference http-wasm host vs Koa
+# under node:cluster vs wasmcluster (--workers cores, 1, 0), on loopback with
+# wrk: req/s, latency and the server's CPU time per request. See BENCHMARKS.md.
 #
-#   bash bench/run.sh                 # full run (~8 min on 2 cores)
+#   bash bench/run.sh                 # full run (~15 min on 2 cores)
 #   bash bench/run.sh --quick         # harness check for CI (seconds; numbers meaningless)
 #   bash bench/run.sh --duration 10s --conns 1,16,64,256 --out /tmp/bench-out
 #
 # Options: --quick, --duration D (per point, default 5s), --conns LIST,
-# --plugins LIST (hello-wat,hello-sdk,echo), --systems LIST
-# (native,refhost,wc-cores,wc-nointr,wc-1,wc-0), --out DIR (default bench/out),
-# --rounds N (rounds per point, median kept; default 1), --timeout D (whole
-# run bound, default 30m), --ab-bin PATH [--ab-label TEXT] (also measure
-# another wasmcluster binary, e.g. a candidate fix, as system wc-ab).
+# --plugins LIST (hello-wat,hello-raw,hello-sdk,echo), --systems LIST
+# (native,refhost,koa,wc-cores,wc-nointr,wc-1,wc-0), --out DIR (default
+# bench/out), --rounds N (rounds per point, median kept; default 1), --timeout
+# D (whole run bound, default 40m), --ab-bin PATH [--ab-label TEXT] (also
+# measure another wasmcluster binary, e.g. a candidate fix, as system wc-ab).
+# System koa runs `npm ci` (bench/koa's package-lock.json) in the out dir.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,13 +23,13 @@ cd "$root"
 quick=0
 duration=5s
 conns=1,16,64,256
-plugins=hello-wat,hello-sdk,echo
-systems=native,refhost,wc-cores,wc-nointr,wc-1,wc-0
+plugins=hello-wat,hello-raw,hello-sdk,echo
+systems=native,refhost,koa,wc-cores,wc-nointr,wc-1,wc-0
 out=$root/bench/out
 rounds=1
 ab_bin=
 ab_label="wasmcluster A/B build"
-timeout_all=30m
+timeout_all=40m
 command_line="bash bench/run.sh$(printf " %q" "$@")"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -57,6 +59,10 @@ need_apt() { # command package
 }
 need_apt wrk wrk
 need_apt wat2wasm wabt
+if [[ ",$systems," == *,koa,* ]]; then
+	need_apt node nodejs
+	need_apt npm npm
+fi
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -81,12 +87,22 @@ gowasm() { # out pkg [ldflags]
 }
 if [ "$quick" = 0 ]; then
 	gowasm "$wasm/hello-sdk.wasm" ./examples/hello
+	gowasm "$wasm/hello-raw.wasm" ./abi/guest/testdata/raw
 	gowasm "$wasm/echo.wasm" ./bench/guests/echo
 fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit+uncommitted changes"
 args=(-bin "$bin" -wasm "$wasm" -out "$out" -command "$command_line" -commit "$commit")
+if [[ ",$systems," == *,koa,* ]]; then
+	# The seed's stack, installed from the committed lock file (no global
+	# installs), outside the source tree.
+	echo "run.sh: npm ci for Koa into $out/koa" >&2
+	mkdir -p "$out/koa"
+	cp bench/koa/package.json bench/koa/package-lock.json bench/koa/server.js "$out/koa/"
+	(cd "$out/koa" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	args+=(-koa "$out/koa")
+fi
 if [ "$quick" = 1 ]; then
 	# Harness check: every system and measurement kind once, briefly, with
 	# the WAT guest only (no Go guest to compile).

@@ -156,16 +156,31 @@ func (rq *request) headerName(mod api.Module, fn string, ptr, n uint32) string {
 }
 
 // headerValue reads a header value, refusing bytes that would let a guest
-// inject headers or split the response.
-func headerValue(mod api.Module, fn string, ptr, n uint32) string {
+// inject headers or split the response. Short values are kept (bounded,
+// like names) so a guest that sets the same content-type on every request
+// does not allocate it every time.
+func (rq *request) headerValue(mod api.Module, fn string, ptr, n uint32) string {
 	b := readMem(mod, fn, ptr, n)
+	if v, ok := rq.values[string(b)]; ok {
+		return v
+	}
 	for _, c := range b {
 		if c == '\r' || c == '\n' || c == 0 {
 			fault("%s: header value contains CR, LF or NUL", fn)
 		}
 	}
-	return string(b)
+	v := string(b)
+	if len(v) <= maxCachedValue && len(rq.values) < maxCanonCache {
+		if rq.values == nil {
+			rq.values = make(map[string]string)
+		}
+		rq.values[v] = v
+	}
+	return v
 }
+
+// maxCachedValue is the longest header value headerValue keeps.
+const maxCachedValue = 64
 
 // get_header_names(kind, buf, buf_limit) -> count<<32|len
 func (p *Plugin) getHeaderNames(ctx context.Context, mod api.Module, stack []uint64) {
@@ -195,7 +210,7 @@ func (p *Plugin) setHeaderValue(ctx context.Context, mod api.Module, stack []uin
 	const fn = abi.FuncSetHeaderValue
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), true)
-	v.set(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
+	v.set(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), rq.headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
 }
 
 // add_header_value(kind, name, name_len, value, value_len)
@@ -203,7 +218,7 @@ func (p *Plugin) addHeaderValue(ctx context.Context, mod api.Module, stack []uin
 	const fn = abi.FuncAddHeaderValue
 	rq := requestOf(ctx, fn)
 	v := rq.headers(fn, abi.HeaderKind(uint32(stack[0])), true)
-	v.add(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
+	v.add(rq.headerName(mod, fn, uint32(stack[1]), uint32(stack[2])), rq.headerValue(mod, fn, uint32(stack[3]), uint32(stack[4])))
 }
 
 // remove_header(kind, name, name_len)

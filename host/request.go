@@ -100,6 +100,8 @@ type request struct {
 
 	scratch []byte            // reused for multi-value results
 	canon   map[string]string // guest header name -> canonical, kept across requests
+	values  map[string]string // short guest header values, kept across requests
+	clen    [1]string         // the last Content-Length value finish set
 }
 
 // readRequestBody reads into dst (a view of guest memory) and reports EOF.
@@ -221,7 +223,12 @@ func (rq *request) finish() {
 	// trust a Content-Length set by next before the guest rewrote the body.
 	h.Del("Transfer-Encoding")
 	if bodyAllowed(status) && !hasTrailers(h) {
-		h.Set("Content-Length", strconv.Itoa(len(rq.respBody)))
+		// One value slice per instance, not one per request: WriteHeader
+		// copies the header before anything reads it.
+		if n := strconv.Itoa(len(rq.respBody)); n != rq.clen[0] {
+			rq.clen[0] = n
+		}
+		h["Content-Length"] = rq.clen[:1:1]
 	} else {
 		h.Del("Content-Length")
 	}
@@ -384,7 +391,7 @@ func (rq *request) detach() *request {
 	d.newBody = bytes.Clone(rq.newBody)
 	d.respBody = bytes.Clone(rq.respBody)
 	d.big = nil // never set before next, when requests are detached
-	d.scratch, d.canon = nil, nil
+	d.scratch, d.canon, d.values = nil, nil, nil
 	return &d
 }
 
@@ -406,6 +413,8 @@ func (rq *request) reset(w http.ResponseWriter, r *http.Request, features abi.Fe
 		respBody: keep(rq.respBody),
 		scratch:  keep(rq.scratch),
 		canon:    rq.canon,
+		values:   rq.values,
+		clen:     rq.clen,
 	}
 }
 

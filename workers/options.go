@@ -88,6 +88,12 @@ type PrimaryOptions struct {
 	// WorkerEnv is added to the worker's environment (after os.Environ()).
 	WorkerEnv []string
 
+	// WorkerProcs is each worker's GOMAXPROCS once it serves (it loads
+	// with all usable CPUs). 0: the usable CPUs shared out over Workers,
+	// rounded up (1 with one worker per core); negative: Go's default. A
+	// GOMAXPROCS in the environment or WorkerEnv always wins.
+	WorkerProcs int
+
 	// ControlPath is the control socket. Defaults to control.DefaultPath(),
 	// or control-<pid>.sock beside it when another instance holds that;
 	// "-" disables the control socket. A given path in use is an error.

@@ -108,7 +108,8 @@ func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
 		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold,
-		TLS: pr.tls.current(), TicketKeys: pr.tls.ticketKeys()}
+		TLS: pr.tls.current(), TicketKeys: pr.tls.ticketKeys(),
+		Procs: workerProcs(pr.opts.WorkerProcs, UsableCPUs(), pr.opts.Workers, append(os.Environ(), pr.opts.WorkerEnv...))}
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 	pr.watch(p, logR)

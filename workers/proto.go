@@ -54,6 +54,8 @@ type hello struct {
 	// TicketKeys are the TLS session ticket keys, newest first, shared by
 	// every worker (tls_tickets.go).
 	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
+	// Procs is the worker's GOMAXPROCS once it serves; 0 leaves Go's.
+	Procs int `json:"procs,omitempty"`
 }
 
 type message struct {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -216,6 +217,9 @@ func (w *worker) waitServe(ctx context.Context, term <-chan os.Signal) (serve bo
 
 // serve starts serving the inherited listener and reports ready.
 func (w *worker) serve(ln net.Listener) (*httpserve.Server, error) {
+	if w.hello.Procs > 0 {
+		runtime.GOMAXPROCS(w.hello.Procs) // loaded with every CPU; serves with its share
+	}
 	s := httpserve.New(w.hello.Server, w.plugin, w.log, os.Stderr) // access lines: the primary relays stderr
 	w.srv.Store(s)
 	if w.tls != nil {

@@ -58,6 +58,7 @@ type connInfo struct {
 	reqs  atomic.Int64
 	state http.ConnState // guarded by Server.mu
 	since time.Time      // when state last changed; guarded by Server.mu
+	rw    respWriter     // the writer wrapper of the connection's HTTP/1 requests, one at a time
 }
 
 type connKey struct{}
@@ -164,11 +165,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
-	if s.closeAfter(r) {
+	ci, _ := r.Context().Value(connKey{}).(*connInfo)
+	if s.closeAfter(ci) {
 		w.Header().Set("Connection", "close")
 	}
 	g := s.acquire()
-	rw := &respWriter{ResponseWriter: w, s: s, g: g, r: r}
+	var rw *respWriter
+	if ci != nil && r.ProtoMajor == 1 {
+		// HTTP/1 serves a connection's requests one after another, and
+		// nothing keeps the wrapper past ServeHTTP: reuse the connection's.
+		ci.rw = respWriter{ResponseWriter: w, s: s, g: g, r: r}
+		rw = &ci.rw
+	} else {
+		rw = &respWriter{ResponseWriter: w, s: s, g: g, r: r}
+	}
 	defer rw.done()
 	s.observe(rw, r, g.p)
 	if !rw.hijacked && !rw.wrote && s.draining.Load() {
@@ -206,9 +216,9 @@ func (s *Server) Metrics() *Metrics {
 	return m
 }
 
-// respWriter is the one wrapper a request's writer gets (one allocation per
-// request): it records the status and body size for the meter and the
-// access log, and adds "Connection: close" to a response whose headers go
+// respWriter is the one wrapper a request's writer gets (kept in its
+// connection's connInfo for HTTP/1, so no allocation per request): it
+// records the status and body size for the meter and the access log, and adds "Connection: close" to a response whose headers go
 // out after the drain began, so a keep-alive connection busy when the
 // drain started ends cleanly instead of being closed while idle.
 type respWriter struct {
@@ -275,6 +285,14 @@ func (w *respWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// WriteString keeps io.WriteString from copying s into a new []byte.
+func (w *respWriter) WriteString(s string) (int, error) {
+	w.implicitOK()
+	n, err := io.WriteString(w.ResponseWriter, s)
+	w.bytes += int64(n)
+	return n, err
+}
+
 func (w *respWriter) Flush() {
 	w.implicitOK()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
@@ -298,11 +316,10 @@ func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // closeAfter says whether this response should end its connection: while
 // draining, and past the per-connection request or age cap (so long-lived
 // clients rebalance over workers).
-func (s *Server) closeAfter(r *http.Request) bool {
+func (s *Server) closeAfter(ci *connInfo) bool {
 	if s.draining.Load() {
 		return true
 	}
-	ci, _ := r.Context().Value(connKey{}).(*connInfo)
 	if ci == nil {
 		return false
 	}

@@ -37,6 +37,7 @@ type config struct {
 	quick      bool
 	command    string // how the run was started, for the report
 	commit     string // source revision, for the report
+	koaDir     string // bench/koa with node_modules installed (system koa)
 	abBin      string // a second wasmcluster binary measured as system wc-ab
 	abLabel    string
 	reportOnly bool // rewrite results.md and chart.png from results.json
@@ -80,8 +81,8 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each load point (whole seconds)")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "load before the first point of each system")
 	conns := fs.String("conns", "1,16,64,256", "connection counts")
-	plugins := fs.String("plugins", "hello-wat,hello-sdk,echo", "plugins to load")
-	systems := fs.String("systems", "native,refhost,wc-cores,wc-nointr,wc-1,wc-0", "systems to measure")
+	plugins := fs.String("plugins", "hello-wat,hello-raw,hello-sdk,echo", "plugins to load")
+	systems := fs.String("systems", "native,refhost,koa,wc-cores,wc-nointr,wc-1,wc-0", "systems to measure")
 	fs.IntVar(&cfg.rounds, "rounds", 1, "rounds over every system at each connection count; a point keeps the median round")
 	fs.IntVar(&cfg.memConns, "mem-conns", 64, "sample RSS under load at this connection count (or the nearest below)")
 	fs.IntVar(&cfg.coldRuns, "cold-runs", 3, "cold-start repetitions (0 skips)")
@@ -93,6 +94,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.reportOnly, "report-only", false, "only rewrite results.md and chart.png in -out from its results.json")
 	fs.StringVar(&cfg.command, "command", "", "command line recorded in the report")
 	fs.StringVar(&cfg.commit, "commit", "", "source revision recorded in the report")
+	fs.StringVar(&cfg.koaDir, "koa", "", "directory of the Koa app (bench/koa, after npm ci), for system koa")
 	fs.StringVar(&cfg.abBin, "ab-bin", "", "another wasmcluster binary (e.g. with a candidate fix), measured as system wc-ab with --workers = cores")
 	fs.StringVar(&cfg.abLabel, "ab-label", "wasmcluster A/B build", "label of the wc-ab system in the report")
 	if err := fs.Parse(args); err != nil {
@@ -146,6 +148,7 @@ type plugin struct {
 
 var allPlugins = map[string]plugin{
 	"hello-wat": {name: "hello-wat", wasm: "hello-wat.wasm", native: "hello-wat", title: "WAT hello"},
+	"hello-raw": {name: "hello-raw", wasm: "hello-raw.wasm", native: "hello-sdk", title: "raw-ABI Go hello"},
 	"hello-sdk": {name: "hello-sdk", wasm: "hello-sdk.wasm", native: "hello-sdk", title: "SDK Go hello"},
 	"echo":      {name: "echo", wasm: "echo.wasm", native: "echo", post: true, title: "JSON echo (4 KiB body)"},
 }
@@ -212,6 +215,15 @@ func systemsFor(cfg config) ([]system, error) {
 			}
 			out = append(out, system{name: n, label: fmt.Sprintf("wasmcluster --workers %d, plugin.interrupt=false", cfg.cores), wc: true,
 				argv: func(p plugin) []string { return append(wc(cfg.cores)(p), "--plugin-interrupt=false") }})
+		case "koa":
+			// The seed's stack: Koa under node:cluster, one worker per CPU.
+			if cfg.koaDir == "" {
+				return nil, fmt.Errorf("system koa needs -koa (bench/koa after npm ci)")
+			}
+			script := filepath.Join(cfg.koaDir, "server.js")
+			out = append(out, system{name: n, label: fmt.Sprintf("Koa + node:cluster (%d workers)", cfg.cores), argv: func(p plugin) []string {
+				return []string{"node", script, "--listen", "{addr}", "--plugin", p.name}
+			}})
 		case "wc-ab":
 			if cfg.abBin == "" {
 				return nil, fmt.Errorf("system wc-ab needs -ab-bin")

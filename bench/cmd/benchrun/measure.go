@@ -180,7 +180,9 @@ func loadPlugin(ctx context.Context, cfg config, log *slog.Logger, res *results,
 						}
 					}()
 				}
+				cpu := startCPU(r.srv.cmd.Process.Pid)
 				w, out, err := runWrk(ctx, cfg.wrk, script, r.url, c, cfg.duration, cfg.cores)
+				w.CPU = cpu.perRequest(w.Requests)
 				wg.Wait()
 				pt := point{System: r.sys.name, Plugin: p.name, Conns: c, Wrk: w}
 				if err != nil {
@@ -191,12 +193,14 @@ func loadPlugin(ctx context.Context, cfg config, log *slog.Logger, res *results,
 					errs = append(errs, fmt.Errorf("%s/%s/%d: no requests completed:\n%s", r.sys.name, p.name, c, out))
 				}
 				log.Info("point", "plugin", p.name, "system", r.sys.name, "conns", c, "round", round, "rps", int(w.RPS),
-					"p99_ms", w.P99/1000, "errors", w.Errors(), "non2xx", w.Status)
+					"p99_ms", w.P99/1000, "cpu_us", int(w.CPU), "errors", w.Errors(), "non2xx", w.Status)
 				rounds[r.sys.name] = append(rounds[r.sys.name], pt)
 			}
 		}
 		for _, r := range live {
-			res.Points = append(res.Points, medianPoint(rounds[r.sys.name]))
+			pt := medianPoint(rounds[r.sys.name])
+			cpuSummary(&pt, rounds[r.sys.name])
+			res.Points = append(res.Points, pt)
 		}
 	}
 	for _, r := range live {

@@ -92,7 +92,9 @@ func markdown(cfg config, r *results) string {
 	w("Each point: wrk for %s after a %s warm-up per system, threads = min(connections, %d), keep-alive, loopback; "+
 		"all systems of a plugin run at once (idle but one) and are loaded in turn at each connection count, %d round(s), median round kept. "+
 		"Latencies in ms. errors = socket errors (connect, read, write, timeout); non-2xx from wrk's status count. "+
-		"Ratios: req/s and p99 of each wasmcluster row against native and the reference host at the same connections.\n\n",
+		"Ratios: req/s and p99 of each wasmcluster row against native and the reference host at the same connections. "+
+		"CPU µs/req: user+system time of the server's whole process tree (from /proc, before and after the point) over the requests completed, "+
+		"the median over the rounds with their range in brackets; CPU ×native for every row.\n\n",
 		cfg.duration, cfg.warmup, cfg.cores, cfg.rounds)
 	if cfg.quick {
 		w("**Quick mode: a harness check, the numbers mean nothing.**\n\n")
@@ -103,29 +105,33 @@ func markdown(cfg config, r *results) string {
 	for _, pn := range cfg.plugins {
 		p := allPlugins[pn]
 		w("### %s (`%s`)\n\n", p.title, p.wasm)
-		w("| conns | system | req/s | p50 | p99 | p99.9 | errors | non-2xx | req/s ×native | req/s ×ref | p99 ×native | p99 ×ref |\n")
-		w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| conns | system | req/s | CPU µs/req | p50 | p99 | p99.9 | errors | non-2xx | req/s ×native | req/s ×ref | CPU ×native | p99 ×native | p99 ×ref |\n")
+		w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range cfg.conns {
 			nat, _ := r.find("native", pn, c)
 			ref, _ := r.find("refhost", pn, c)
 			for _, s := range r.Systems {
 				x, ok := r.find(s.Name, pn, c)
 				if !ok {
-					w("| %d | %s | failed | | | | | | | | | |\n", c, s.Label)
+					w("| %d | %s | failed | | | | | | | | | | | |\n", c, s.Label)
 					continue
 				}
-				rn, rr, pn99, pr99 := "", "", "", ""
+				rn, rr, pn99, pr99, cn := "", "", "", "", ""
+				if s.Name != "native" {
+					cn = ratio(x.CPU, nat.CPU)
+				}
 				if s.WC {
 					rn, rr = ratio(x.RPS, nat.RPS), ratio(x.RPS, ref.RPS)
 					pn99, pr99 = ratio(x.P99, nat.P99), ratio(x.P99, ref.P99)
 				}
-				w("| %d | %s | %.0f | %s | %s | %s | %d | %d | %s | %s | %s | %s |\n", c, s.Label, x.RPS,
-					msStr(x.P50), msStr(x.P99), msStr(x.P999), x.Errors(), x.Status, rn, rr, pn99, pr99)
+				w("| %d | %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s |\n", c, s.Label, x.RPS, cpuSpread(x),
+					msStr(x.P50), msStr(x.P99), msStr(x.P999), x.Errors(), x.Status, rn, rr, cn, pn99, pr99)
 			}
 		}
 		w("\n")
 	}
 	writeTargets(&b, cfg, r)
+	writeCPUTargets(&b, cfg, r)
 	writeMemory(&b, r)
 	writeCold(&b, r)
 	writeSwap(&b, r)
@@ -288,6 +294,9 @@ var palette = []color.RGBA{
 	{44, 160, 44, 255},  // wc 1
 	{255, 127, 14, 255}, // wc 0
 	{148, 103, 189, 255},
+	{140, 86, 75, 255},   // brown
+	{227, 119, 194, 255}, // pink
+	{23, 190, 207, 255},  // teal
 }
 
 func renderChart(w *bytes.Buffer, cfg config, r *results) error {
@@ -300,26 +309,30 @@ func renderChart(w *bytes.Buffer, cfg config, r *results) error {
 		p := allPlugins[pn]
 		rps := chart.Panel{Title: p.title + ": req/s vs conns", XLabels: xl}
 		p99 := chart.Panel{Title: p.title + ": p99 ms vs conns", XLabels: xl}
+		cpu := chart.Panel{Title: p.title + ": CPU us/request vs conns", XLabels: xl}
 		for i, s := range r.Systems {
 			a := chart.Series{Name: s.Label, Color: palette[i%len(palette)]}
-			q := a
+			q, u := a, a
 			for _, c := range cfg.conns {
 				x, ok := r.find(s.Name, pn, c)
 				if !ok {
 					a.Y = append(a.Y, math.NaN())
 					q.Y = append(q.Y, math.NaN())
+					u.Y = append(u.Y, math.NaN())
 					continue
 				}
 				a.Y = append(a.Y, x.RPS)
 				q.Y = append(q.Y, x.P99/1000)
+				u.Y = append(u.Y, nanIfZero(x.CPU))
 			}
 			rps.Series = append(rps.Series, a)
 			p99.Series = append(p99.Series, q)
+			cpu.Series = append(cpu.Series, u)
 		}
-		panels = append(panels, rps, p99)
+		panels = append(panels, rps, p99, cpu)
 	}
 	title := fmt.Sprintf("wasmcluster benchmark, %d CPUs, %s per point", r.Machine.CPUs, cfg.duration)
-	if err := chart.Render(w, title, 2, panels); err != nil {
+	if err := chart.Render(w, title, 3, panels); err != nil {
 		return fmt.Errorf("render chart: %w", err)
 	}
 	return nil

@@ -78,6 +78,10 @@ type wrkResult struct {
 	Max        float64 `json:"max"`
 	// RPS is wrk's own "Requests/sec" line when present, else computed.
 	RPS float64 `json:"rps"`
+	// CPU is the server's CPU µs per request (cpu.go), the median over
+	// the rounds in CPURounds; 0 when not measured.
+	CPU       float64   `json:"cpu_us_per_req,omitempty"`
+	CPURounds []float64 `json:"cpu_us_rounds,omitempty"`
 }
 
 // Errors counts socket-level failures (not non-2xx responses).

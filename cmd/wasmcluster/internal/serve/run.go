@@ -261,6 +261,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		Recycle:       o.Recycle,
 		IgnoreSignals: o.IgnoreSignals,
 		Logger:        in.log,
+		WorkerProcs:   workerProcs(o.Host.Uninterruptible),
 		PluginStatus:  in.sw.status,
 		AfterRoll:     in.sw.afterRoll,
 		OnReady: func(addr net.Addr) {
@@ -343,4 +344,15 @@ func listenerAddr(ln net.Listener) string {
 		return "unix:" + ln.Addr().String()
 	}
 	return ln.Addr().String()
+}
+
+// workerProcs keeps Go's default GOMAXPROCS in workers serving an
+// uninterruptible guest: one stuck in a loop holds its thread for good,
+// and the worker's own exit on a stuck guest needs another to run on.
+// Interruptible guests get the workers package's share of the cores.
+func workerProcs(uninterruptible bool) int {
+	if uninterruptible {
+		return -1
+	}
+	return 0
 }
