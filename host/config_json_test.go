@@ -39,11 +39,17 @@ func fullConfig(t *testing.T) host.Config {
 		Logger:              slog.New(slog.DiscardHandler),
 		Uninterruptible:     true,
 		OnStuck:             func(time.Duration) {},
+		KV:                  kvSentinel{},
+		KVMaxValue:          2 << 20,
+		KVTimeout:           750 * time.Millisecond,
 	}
 }
 
+// kvSentinel only marks Config.KV as set; it is never called.
+type kvSentinel struct{ host.KV }
+
 // notEncoded are the fields a process sets for itself.
-var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true}
+var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true, "KV": true}
 
 func TestConfigJSONRoundTrip(t *testing.T) {
 	in := fullConfig(t)

@@ -17,6 +17,7 @@ import (
 // check in checkModule.
 var extFuncs = concatFuncs(
 	commonExtFuncs,
+	kvFuncs,
 )
 
 // commonExtFuncs serve every extension.

@@ -50,6 +50,7 @@ type Plugin struct {
 type counters struct {
 	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
 	upstream                                                   [numCauses]atomic.Uint64
+	kv                                                         kvCounters
 }
 
 // Stats is a snapshot of a plugin's counters.
@@ -66,6 +67,10 @@ type Stats struct {
 	Live           int           // instances alive (idle + in use)
 	Idle           int           // instances waiting in the pool
 	Upstream       UpstreamStats // requests the upstream proxy could not complete, by cause
+	// KV counts the calls kv_* functions made to Config.KV, by op name
+	// ("get", "set", "delete", "incr", "cas", "keys"); ops never called are
+	// absent.
+	KV map[string]KVOpStats
 }
 
 // New compiles wasm, checks that it is an http-wasm handler, and prewarms
@@ -176,6 +181,7 @@ func (p *Plugin) Stats() Stats {
 		Live:           live,
 		Idle:           idle,
 		Upstream:       upstreamStats(&p.stats.upstream),
+		KV:             p.stats.kv.snapshot(),
 	}
 }
 

@@ -77,6 +77,8 @@ type request struct {
 	upgrade bool
 	// extErr explains the latest failed extension call (last_error).
 	extErr string
+	// kv is what the request read and wrote in the shared store (kv_state.go).
+	kv *kvState
 
 	// Request body as the guest reads it.
 	bodyEOF    bool
