@@ -105,7 +105,7 @@ type Config struct {
 	KVMaxValue int64 `json:"kv_max_value,omitempty"`
 
 	// KVTimeout bounds one store call (within the request's own deadline);
-	// past it the guest sees StatusTimeout. Defaults to 5s.
+	// past it the guest sees StatusTimeout. Defaults to 3s.
 	KVTimeout time.Duration `json:"kv_timeout,omitempty"`
 
 	// OnStuck is called (from a watchdog goroutine) when Uninterruptible is
@@ -125,7 +125,7 @@ const (
 	DefaultMemoryBudget     = 1 << 30
 	DefaultPoolWait         = time.Second
 	DefaultKVMaxValue       = 1 << 20
-	DefaultKVTimeout        = 5 * time.Second
+	DefaultKVTimeout        = 3 * time.Second
 )
 
 // MaxPoolInstances caps the pool whatever the memory budget: an instance

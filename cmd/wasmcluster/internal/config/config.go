@@ -34,6 +34,7 @@ type Config struct {
 	Plugin  PluginConfig  `toml:"plugin"`
 	Log     LogConfig     `toml:"log"`
 	Recycle RecycleConfig `toml:"recycle"`
+	KV      KVConfig      `toml:"kv"`
 }
 
 // RecycleConfig is the [recycle] section: when a worker is replaced by a
@@ -108,6 +109,7 @@ func Default() Config {
 		Log:     LogConfig{Level: "info", Format: "text", Access: "off"},
 		Admin:   "127.0.0.1:9180",
 		Recycle: RecycleConfig{MaxRSSFor: 5 * time.Second},
+		KV:      defaultKV(),
 	}
 }
 
@@ -156,6 +158,7 @@ func (c Config) validate() []*FieldError {
 	c.validateServer(&errs)
 	c.validatePlugin(&errs)
 	c.validateOps(&errs)
+	c.validateKV(&errs)
 	return errs
 }
 
