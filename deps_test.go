@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	// plugin's pool counters, control for the latency buckets.
 	"workers/httpserve": {"host", "workers/control"},
 	// The admin listener: Prometheus over a snapshot of either mode.
-	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/", "host"},
 	// sd_notify and unit files, written against the protocol.
 	"workers/systemd": {"golang.org/x/sys"},
 	"examples":        {"abi"},
@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/testkit/wstest": {"github.com/coder/websocket"},
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "kv"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

@@ -20,6 +20,7 @@ type Status struct {
 	LastGood      string         `json:"last_good,omitempty"` // version a crash-looping new one reverts to
 	Roll          *RollStatus    `json:"roll,omitempty"`      // the roll in progress, else the last one
 	Plugin        *PluginStatus  `json:"plugin,omitempty"`    // the plugin file (watcher, refusals)
+	KV            *KVStatus      `json:"kv,omitempty"`        // the shared store (kv.go); nil when off
 	Workers       []WorkerStatus `json:"workers"`
 }
 

@@ -30,6 +30,8 @@ type Metrics struct {
 	PoolRejected uint64         `json:"pool_rejected,omitempty"` // of those, answered 503: none freed up in time
 	// Upstream is host.Stats.Upstream by cause name (UpstreamStats.ByCause).
 	Upstream map[string]uint64 `json:"upstream,omitempty"`
+	// KV is host.Stats.KV: the plugin's calls to the shared store by op.
+	KV map[string]host.KVOpStats `json:"kv,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -68,6 +70,14 @@ func (m *Metrics) Add(o *Metrics) {
 			m.Upstream = make(map[string]uint64, len(o.Upstream))
 		}
 		m.Upstream[c] += n
+	}
+	for op, st := range o.KV {
+		if m.KV == nil {
+			m.KV = make(map[string]host.KVOpStats, len(o.KV))
+		}
+		cur := m.KV[op]
+		cur.Add(st)
+		m.KV[op] = cur
 	}
 }
 
@@ -111,7 +121,7 @@ func pluginCounters(p Plugin) *Metrics {
 	}
 	s := st.Stats()
 	return &Metrics{Traps: s.Traps, Timeouts: s.Timeouts, PoolWaits: s.Waits, PoolRejected: s.Rejected,
-		Upstream: s.Upstream.ByCause()}
+		Upstream: s.Upstream.ByCause(), KV: s.KV}
 }
 
 func (m *meter) observe(code int, d time.Duration) {
