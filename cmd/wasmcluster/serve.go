@@ -59,6 +59,10 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		return serve.Options{}, usageError(&config.FieldError{Key: "plugin.interrupt", Value: "false",
 			Msg: "needs worker processes (--workers 1 or more): with --workers 0 a guest that overruns its deadline could never be stopped"})
 	}
+	kvc, err := kvConfig(cfg) // kv.go
+	if err != nil {
+		return serve.Options{}, err
+	}
 	admin := cfg.Admin
 	if admin == "off" {
 		admin = ""
@@ -93,6 +97,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		PreflightPath:    cfg.Plugin.PreflightPath,
 		PreflightTimeout: cfg.Plugin.PreflightTimeout,
 		Logger:           log,
+		KV:               kvc,
 	}, nil
 }
 
@@ -132,6 +137,8 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		Uninterruptible:     !cfg.Plugin.Interrupt,
 		InitTimeout:         cfg.Plugin.InitTimeout,
 		Logger:              log,
+		KVMaxValue:          int64(cfg.KV.MaxValue),
+		KVTimeout:           cfg.KV.Timeout,
 	}, nil
 }
 
