@@ -40,6 +40,16 @@ var allowed = map[string][]string{
 	// serve is the CLI without its command line: plain structs in, no
 	// cobra, viper or config.
 	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "kv"},
+
+	// The shared store: kv is the interface, errors and config (stdlib and
+	// abi only); the backends below it use kv and their engine's client.
+	// host imports none of them (it defines host.KV); cmd/workers wire them.
+	"kv":          {"abi"},
+	"kv/embedded": {"abi", "kv", "github.com/nats-io/"},
+	"kv/natskv":   {"abi", "kv", "github.com/nats-io/"},
+	"kv/rediskv":  {"abi", "kv", "github.com/redis/go-redis/"},
+	"kv/kvopen":   {"abi", "kv", "kv/natskv", "kv/rediskv"},
+	"kv/kvtest":   {"abi", "kv", "internal/testkit"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each
@@ -49,6 +59,7 @@ var testOnly = map[string]bool{
 	"internal/testkit":          true,
 	"internal/testkit/wstest":   true,
 	"plugins/internal/testwasm": true,
+	"kv/kvtest":                 true, // the backends' conformance suite
 }
 
 func TestImportDirection(t *testing.T) {

@@ -276,7 +276,12 @@ func TestKVGuestBadInput(t *testing.T) {
 			t.Errorf("%s: HTTP %d %v %q, want %v %q", tt.name, r.code, got, r.msg, tt.status, tt.msg)
 		}
 	}
-XX, kvReq{fn: kvGet, args: []uint32{0xffffff00, 8, kvOut, 8, kvOut}}},
+	guestSet(t, p, "present", "hello", 0)
+	for _, tt := range []struct {
+		name string
+		req  kvReq
+	}{
+		{"key outside memory", kvReq{fn: kvGet, args: []uint32{0xffffff00, 8, kvOut, 8, kvOut}}},
 		{"rev_ptr outside memory", kvReq{fn: kvSet, args: []uint32{kvData, 1, kvData, 1, 0, 0xfffffffc}, data: []byte("z")}},
 		{"result_ptr past the end", kvReq{fn: kvIncr, args: []uint32{kvData, 1, 1, 0, 0xfffc}, data: []byte("z")}},
 		{"value buf past the end", kvReq{fn: kvGet, args: []uint32{kvData, 7, 0xfffe, 100, kvOut}, data: []byte("present")}},
