@@ -129,12 +129,15 @@ func guestSet(t *testing.T, p *host.Plugin, key, val string, ttlMs int32) uint64
 // limit bytes at buf) and the revision.
 func guestGet(t *testing.T, p *host.Plugin, key string, limit uint32) (abi.StatusLen, []byte, uint64, string) {
 	t.Helper()
-	r := callKV(t, p, kvReq{fn: kvGet, args: []uint32{kvData, uint32(len(key)), kvOut + 8, limit, kvOut},
-		dump: kvOut, n: 8 + limit, data: []byte(key)})
+	// Each limit gets a buffer of its own: guest memory keeps what earlier
+	// requests wrote.
+	buf := kvOut + 16 + 0x100*limit
+	r := callKV(t, p, kvReq{fn: kvGet, args: []uint32{kvData, uint32(len(key)), buf, limit, kvOut},
+		dump: kvOut, n: 16 + 0x100*limit + limit, data: []byte(key)})
 	if r.code != 200 {
 		t.Fatalf("kv_get(%q): HTTP %d", key, r.code)
 	}
-	return abi.StatusLen(r.result), r.dump[8:], binary.LittleEndian.Uint64(r.dump), r.msg
+	return abi.StatusLen(r.result), r.dump[buf-kvOut:], binary.LittleEndian.Uint64(r.dump), r.msg
 }
 
 func TestKVGuestRoundTrip(t *testing.T) {
@@ -221,8 +224,9 @@ func TestKVGuestKeys(t *testing.T) {
 		guestSet(t, p, k, "x", 0)
 	}
 	list := func(prefix, after string, limit uint32) (abi.KeysResult, []byte) {
-		r := callKV(t, p, kvReq{fn: kvKeys, args: []uint32{kvData, uint32(len(prefix)), kvData + uint32(len(prefix)), uint32(len(after)), kvOut, limit},
-			dump: kvOut, n: limit, data: []byte(prefix + after)})
+		buf := kvOut + 0x100*limit // a buffer of its own per limit, as in guestGet
+		r := callKV(t, p, kvReq{fn: kvKeys, args: []uint32{kvData, uint32(len(prefix)), kvData + uint32(len(prefix)), uint32(len(after)), buf, limit},
+			dump: buf, n: limit, data: []byte(prefix + after)})
 		return abi.KeysResult(r.result), r.dump
 	}
 	want := abi.AppendKeyList(nil, []byte("k/\x00c"), []byte("k/a"), []byte("k/b"))
