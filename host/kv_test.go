@@ -327,3 +327,38 @@ func TestKVRefusedWhenOff(t *testing.T) {
 		t.Fatalf("load without a store: %v", err)
 	}
 }
+
+// A kv_get whose value did not fit is retried with a bigger buffer without
+// a second call to the store, and a kv_get after the request's own kv_set
+// is answered from that write.
+func TestKVGuestRetryAndReadYourWrites(t *testing.T) {
+	store, _ := embeddedStore(t)
+	p := kvPlugin(t, store, 0)
+	val := strings.Repeat("0123456789", 10)
+	rev := guestSet(t, p, "big", val, 0)
+	calls := func(op string) uint64 { return p.Stats().KV[op].Results["ok"] }
+
+	gets := calls("get")
+	r := callKV(t, p, kvReq{fn: kvGet | (kvGet+1)<<8, args: []uint32{kvData, 3, kvOut + 8, 10, kvOut, 0, 0, 200},
+		dump: kvOut, n: 8 + 100, data: []byte("big")})
+	if abi.StatusLen(r.result) != abi.NewStatusLen(abi.StatusOK, 100) || string(r.dump[8:]) != val || binary.LittleEndian.Uint64(r.dump) != rev {
+		t.Fatalf("kv_get retried with a bigger buffer = %#x %q", r.result, r.dump)
+	}
+	if got := calls("get"); got != gets+1 {
+		t.Errorf("two kv_get calls for one value made %d store calls, want 1", got-gets)
+	}
+
+	sets, gets := calls("set"), calls("get")
+	r = callKV(t, p, kvReq{fn: kvSet | (kvGet+1)<<8, args: []uint32{kvData, 4, kvData + 4, 5, 0, kvOut, 0, 64},
+		data: []byte("mineworld")})
+	if abi.StatusLen(r.result) != abi.NewStatusLen(abi.StatusOK, 5) {
+		t.Fatalf("kv_get after kv_set in one request = %#x %q", r.result, r.msg)
+	}
+	if calls("set") != sets+1 || calls("get") != gets {
+		t.Errorf("kv_set then kv_get: %d set and %d get store calls, want 1 and 0", calls("set")-sets, calls("get")-gets)
+	}
+	// The next request asks the store again.
+	if sl, v, _, _ := guestGet(t, p, "mine", 8); sl.Len() != 5 || string(v[:5]) != "world" || calls("get") != gets+1 {
+		t.Errorf("next request's kv_get = %#x %q, store calls %d", uint64(sl), v, calls("get")-gets)
+	}
+}

@@ -6,7 +6,10 @@
 ;; body is at 0x100 during the call, so keys and values can be placed
 ;; there. Control word bits 0..7: function index, in the order kv_get,
 ;; kv_set, kv_delete, kv_incr, kv_cas, kv_keys, last_error (past the end:
-;; call nothing). The guest answers 200 with: the call's result (8 bytes,
+;; call nothing). Bits 8..15, when not 0: after the first call, call
+;; function (bits 8..15)-1 in the same request with the same arguments but
+;; argument 3 (a buf_limit or val_len) replaced by argument 7: a retry with
+;; a bigger buffer, or a read after a write. The guest answers 200 with: the call's result (8 bytes,
 ;; little-endian), then last_error's length (4 bytes) and message (at most
 ;; 176 bytes), then guest memory [dump_ptr, dump_ptr+dump_len) (bounded to
 ;; the page), e.g. a value kv_get wrote or a revision.
@@ -27,7 +30,7 @@
     (i32.load (i32.add (i32.const 4) (i32.mul (local.get $i) (i32.const 4)))))
   (func $arg64 (param $i i32) (result i64)
     (i64.extend_i32_s (call $arg (local.get $i))))
-  (func $dispatch (result i64)
+  (func $dispatch (param $fn i32) (result i64)
     (block $end
     (block $c6
     (block $c5
@@ -36,7 +39,7 @@
     (block $c2
     (block $c1
     (block $c0
-      (br_table $c0 $c1 $c2 $c3 $c4 $c5 $c6 $end (i32.and (i32.load (i32.const 0)) (i32.const 0xff))))
+      (br_table $c0 $c1 $c2 $c3 $c4 $c5 $c6 $end (local.get $fn)))
       (return (call $get (call $arg (i32.const 0)) (call $arg (i32.const 1)) (call $arg (i32.const 2))
         (call $arg (i32.const 3)) (call $arg (i32.const 4)))))
       (return (i64.extend_i32_u (call $set (call $arg (i32.const 0)) (call $arg (i32.const 1)) (call $arg (i32.const 2))
@@ -62,7 +65,12 @@
         (br_if $read (i32.ge_u (local.get $got) (i32.const 0xf000)))
         (br $more)))
     (memory.copy (i32.const 0) (i32.const 0x100) (i32.const 44))
-    (i64.store (i32.const 0x40) (call $dispatch))
+    (i64.store (i32.const 0x40) (call $dispatch (i32.and (i32.load (i32.const 0)) (i32.const 0xff))))
+    (local.set $got (i32.and (i32.shr_u (i32.load (i32.const 0)) (i32.const 8)) (i32.const 0xff)))
+    (if (local.get $got)
+      (then
+        (i32.store (i32.const 16) (i32.load (i32.const 32)))
+        (i64.store (i32.const 0x40) (call $dispatch (i32.sub (local.get $got) (i32.const 1))))))
     (local.set $got (call $last_error (i32.const 0x4c) (i32.const 176)))
     (i32.store (i32.const 0x48) (local.get $got))
     (if (i32.gt_u (local.get $got) (i32.const 176)) (then (local.set $got (i32.const 0))))
