@@ -91,6 +91,7 @@ const counterWAT = `(module
   (import "http_handler" "get_uri" (func $get_uri (param i32 i32) (result i32)))
   (import "http_handler" "write_body" (func $write_body (param i32 i32 i32)))
   (import "http_handler" "set_status_code" (func $set_status_code (param i32)))
+  (import "wasmcluster" "last_error" (func $last_error (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "hits")
   (func (export "handle_request") (result i64)
@@ -98,7 +99,10 @@ const counterWAT = `(module
     (if (i32.eq (call $get_uri (i32.const 64) (i32.const 64)) (i32.const 1))
       (then (local.set $delta (i64.const 1))))
     (if (call $incr (i32.const 0) (i32.const 4) (local.get $delta) (i64.const 0) (i32.const 16))
-      (then (call $set_status_code (i32.const 503)) (return (i64.const 0))))
+      (then
+        (call $set_status_code (i32.const 503))
+        (call $write_body (i32.const 1) (i32.const 256) (call $last_error (i32.const 256) (i32.const 1024)))
+        (return (i64.const 0))))
     (call $write_body (i32.const 1) (i32.const 16) (i32.const 8))
     (i64.const 0))
   (func (export "handle_response") (param i32 i32)))`
@@ -114,9 +118,11 @@ func TestIncrAcrossWorkersIsExact(t *testing.T) {
 		clients, each = 128, 500
 	}
 	wasm := testkit.TempFile(t, "counter.wasm", testkit.WAT(t, counterWAT))
-	srv := serveKV(t, wasm, 2, "--kv-dir", t.TempDir())
+	// A generous kv.timeout: this is about atomicity, on an overloaded box.
+	srv := serveKV(t, wasm, 2, "--kv-dir", t.TempDir(), "--kv-timeout", "20s", "--request-timeout", "60s")
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	var firstErr atomic.Value
 	for range clients {
 		wg.Go(func() {
 			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
@@ -125,19 +131,21 @@ func TestIncrAcrossWorkersIsExact(t *testing.T) {
 				resp, err := c.Get(srv.URL() + "/")
 				if err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %q", resp.StatusCode, b))
 				}
 			}
 		})
 	}
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d increments failed", n)
+		t.Fatalf("%d increments failed, the first: %v", n, firstErr.Load())
 	}
 	resp, err := http.Get(srv.URL() + "/read")
 	if err != nil {

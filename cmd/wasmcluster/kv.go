@@ -1,11 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/kv"
+	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
 // kvConfig maps the [kv] section onto the store's plain struct; nil when
@@ -26,4 +31,29 @@ func kvConfig(cfg config.Config) (*kv.Config, error) {
 		c.Token = strings.TrimSpace(string(b))
 	}
 	return c, nil
+}
+
+// printKV is status's line about the shared store: backend, health, where
+// the embedded one keeps its data, and the plugins' calls by op and result.
+func printKV(w io.Writer, st *control.KVStatus) {
+	if st == nil {
+		fmt.Fprintln(w, `kv store: off (kv.url = "off")`)
+		return
+	}
+	health := "healthy"
+	if !st.Healthy {
+		health = "UNAVAILABLE: " + st.Error
+	}
+	fmt.Fprintf(w, "kv store: %s, %s", st.Backend, health)
+	if st.Dir != "" {
+		fmt.Fprintf(w, ", data in %s", st.Dir)
+	}
+	fmt.Fprintln(w)
+	for _, op := range slices.Sorted(maps.Keys(st.Ops)) {
+		var parts []string
+		for _, r := range slices.Sorted(maps.Keys(st.Ops[op])) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, st.Ops[op][r]))
+		}
+		fmt.Fprintf(w, "  kv %s: %s\n", op, strings.Join(parts, ", "))
+	}
 }
