@@ -66,7 +66,7 @@ func printStatus(w io.Writer, st *control.Status) error {
 		fmt.Fprint(w, " (stopping)")
 	}
 	fmt.Fprintln(w)
-	printRoll(w, st) // reload.go: roll outcome, plugin refusals
+	printRoll(w, st)  // reload.go: roll outcome, plugin refusals
 	printKV(w, st.KV) // kv.go
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tRSS\tRESTARTS\tLAST EXIT")
