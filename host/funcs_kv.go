@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -48,6 +49,9 @@ func (p *Plugin) kvGet(ctx context.Context, mod api.Module, stack []uint64) {
 			val, rev, err = p.cfg.KV.Get(ctx, key)
 			return err
 		})
+		if s == abi.StatusNotFound {
+			rq.extErr = fmt.Sprintf("%s: key %q not found", fn, key) // the store's message does not name the key
+		}
 		if s != abi.StatusOK {
 			stack[0] = uint64(abi.NewStatusLen(s, 0))
 			return
