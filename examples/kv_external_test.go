@@ -91,13 +91,19 @@ func TestSessionsSharedThroughRedis(t *testing.T) {
 			t.Fatalf("visit %d on %s: %q, want %q", i+1, base, got, want)
 		}
 	}
-	_, metrics := get(t, admin+"/metrics")
-	for _, want := range []string{`wasmcluster_kv_up{backend="redis"} 1`, `wasmcluster_kv_ops_total{op="get",result="ok"}`,
-		`wasmcluster_kv_ops_total{op="cas",result="ok"}`, `wasmcluster_kv_op_duration_seconds_count{op="get"}`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics has no %s", want)
+	// Workers report their counters with each heartbeat (every second).
+	wants := []string{`wasmcluster_kv_up{backend="redis"} 1`, `wasmcluster_kv_ops_total{op="get",result="ok"}`,
+		`wasmcluster_kv_ops_total{op="cas",result="ok"}`, `wasmcluster_kv_op_duration_seconds_count{op="get"}`}
+	var metrics string
+	testkit.WaitFor(t, 15*time.Second, "the store's series in /metrics", func() bool {
+		_, metrics = get(t, admin+"/metrics")
+		for _, want := range wants {
+			if !strings.Contains(metrics, want) {
+				return false
+			}
 		}
-	}
+		return true
+	})
 }
 
 // serveKVAdmin is serveKV with one worker and an admin listener on a free
