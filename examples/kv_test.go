@@ -209,3 +209,14 @@ func TestKVOffAndBadDir(t *testing.T) {
 		t.Errorf("kv.dir under a file: exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// --workers 0 reaches the embedded store in-process (no TCP port).
+func TestSessionsInProcess(t *testing.T) {
+	srv := serveKV(t, example(t, "sessions"), 0, "--kv-dir", t.TempDir())
+	c := jarClient(t)
+	for i := 1; i <= 3; i++ {
+		if got, want := visit(t, c, srv.URL()), fmt.Sprintf("visits: %d\n", i); got != want {
+			t.Fatalf("visit %d: %q, want %q", i, got, want)
+		}
+	}
+}
