@@ -35,6 +35,12 @@ var _ kv.Store = (*Store)(nil)
 // the key is gone, short enough that deleted keys do not pile up.
 const limitMarkerTTL = time.Minute
 
+// headroom is what a message carries besides the value (its subject and
+// headers: message id, TTL, expiry, expected revision), allowed on top of
+// kv.max_value in the bucket's message size limit. A NATS server needs a
+// max_payload of at least kv.max_value plus this.
+const headroom = 64 << 10
+
 // Open connects to cfg.URL (a comma-separated list of nats:// URLs) or,
 // with cfg.InProcess, to a server in this process, and binds or creates
 // the bucket. A server that is unreachable does not fail Open: the
@@ -152,7 +158,7 @@ func (s *Store) bucketConfig() jetstream.KeyValueConfig {
 		History:        1,
 		Replicas:       s.cfg.Replicas,
 		Storage:        jetstream.FileStorage,
-		MaxValueSize:   int32(s.cfg.MaxValue),
+		MaxValueSize:   int32(s.cfg.MaxValue + headroom),
 		LimitMarkerTTL: limitMarkerTTL,
 	}
 }
