@@ -23,6 +23,8 @@ type Store struct {
 	pre  string // the bucket's subject prefix, "$KV.<bucket>."
 	name string // the bucket's stream, "KV_<bucket>"
 
+	incrLocks keyLocks
+
 	mu     sync.Mutex
 	bucket jetstream.KeyValue // nil until the bucket is bound
 	stream jetstream.Stream

@@ -99,6 +99,10 @@ func (s *Store) Incr(ctx context.Context, key []byte, delta int64, ttl time.Dura
 	ctx, cancel := kv.Op(ctx, s.cfg.Timeout)
 	defer cancel()
 	subj := s.pre + encodeKey(key)
+	if err := s.incrLocks.lock(ctx, subj); err != nil {
+		return 0, kv.Unavailable("nats: incr: waiting for this client's other increments", err)
+	}
+	defer s.incrLocks.unlock(subj)
 	for try := 0; ; try++ {
 		n, err := s.incrOnce(ctx, subj, delta, ttl)
 		if err == nil || !errors.Is(err, kv.ErrConflict) || try == maxIncrTries {
