@@ -146,11 +146,35 @@ func (s *Store) bound(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, s.mapErr("bind bucket "+s.cfg.Bucket, err)
 	}
 	st, err := s.js.Stream(ctx, s.name)
+	if err == nil {
+		st, err = s.tuneDuplicates(ctx, st)
+	}
 	if err != nil {
 		return nil, s.mapErr("bind bucket "+s.cfg.Bucket, err)
 	}
 	s.bucket, s.stream = b, st
 	return b, nil
+}
+
+// kvDefaultDuplicates is the duplicate window nats.go gives a new bucket.
+const kvDefaultDuplicates = 2 * time.Minute
+
+// tuneDuplicates sets the stream's duplicate window to what a resend
+// needs: publish sends a write again at most kv.timeout after the first
+// copy. The server keeps every message id for the window, so the KV
+// default of 2 minutes would cost memory in proportion to the write rate
+// for nothing; a window some other client raised is left alone.
+func (s *Store) tuneDuplicates(ctx context.Context, st jetstream.Stream) (jetstream.Stream, error) {
+	want := max(5*time.Second, 2*s.cfg.Timeout)
+	cfg := st.CachedInfo().Config
+	if cfg.Duplicates == want || (cfg.Duplicates > want && cfg.Duplicates != kvDefaultDuplicates) {
+		return st, nil
+	}
+	cfg.Duplicates = want
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("setting the duplicate window of %s to %v: %w", s.name, want, err)
+	}
+	return s.js.Stream(ctx, s.name)
 }
 
 func (s *Store) bucketConfig() jetstream.KeyValueConfig {
