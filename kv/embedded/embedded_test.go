@@ -34,7 +34,7 @@ func start(t *testing.T, dir string, log *testkit.Buffer) *embedded.Server {
 	return srv
 }
 
-func open(t *testing.T, cfg kv.Config) kv.Store {
+func open(t testing.TB, cfg kv.Config) kv.Store {
 	t.Helper()
 	st, err := kvopen.Open(context.Background(), cfg)
 	if err != nil {

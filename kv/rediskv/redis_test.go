@@ -18,7 +18,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/kv/rediskv"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +36,7 @@ type redisServer struct {
 
 // startRedis runs redis-server on 127.0.0.1:port, without persistence, and
 // waits until it answers PING.
-func startRedis(t *testing.T, port int) *redisServer {
+func startRedis(t testing.TB, port int) *redisServer {
 	t.Helper()
 	bin := testkit.Require(t, "redis-server")
 	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
@@ -84,7 +84,7 @@ func (r *redisServer) stop() {
 
 func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
 
-func open(t *testing.T, cfg kv.Config) *rediskv.Store {
+func open(t testing.TB, cfg kv.Config) *rediskv.Store {
 	t.Helper()
 	st, err := rediskv.Open(context.Background(), cfg)
 	if err != nil {
