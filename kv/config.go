@@ -20,6 +20,8 @@ const (
 const (
 	DefaultBucket  = "wasmcluster"
 	DefaultTimeout = 3 * time.Second
+	// MaxTimeout bounds kv.timeout: a store call holds a guest's request.
+	MaxTimeout = time.Minute
 )
 
 // Config selects and tunes a store. The zero value means: the embedded
@@ -99,8 +101,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("kv.replicas = %d: must be 1, 3 or 5", c.Replicas)
 	case c.MaxValue < 1 || c.MaxValue > MaxMaxValue:
 		return fmt.Errorf("kv.max_value = %d: must be 1..%d", c.MaxValue, MaxMaxValue)
-	case c.Timeout <= 0:
-		return fmt.Errorf("kv.timeout = %v: must be positive", c.Timeout)
+	case c.Timeout <= 0 || c.Timeout > MaxTimeout:
+		return fmt.Errorf("kv.timeout = %v: must be above 0 and at most %v", c.Timeout, MaxTimeout)
 	case !bucketRe.MatchString(c.Bucket):
 		return fmt.Errorf("kv.bucket = %q: must be letters, digits, '-' or '_'", c.Bucket)
 	}

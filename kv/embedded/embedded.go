@@ -42,8 +42,9 @@ type Server struct {
 const startWait = 30 * time.Second
 
 // payloadSlack is what a message carries besides the value: subject and
-// headers (TTL, expiry, message id).
-const payloadSlack = 64 << 10
+// headers (TTL, expiry, message id), with room to spare over the 64 KiB
+// natskv allows for them.
+const payloadSlack = 128 << 10
 
 // Start runs the server: JetStream with file storage under Options.Dir,
 // listening on 127.0.0.1 on a free port, a random token required of every

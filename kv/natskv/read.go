@@ -26,6 +26,7 @@ type entry struct {
 	value   []byte
 	seq     uint64    // the message's sequence: the revision when live
 	live    bool      // false: no message, a delete marker, or expired
+	msgID   string    // the writer's message id (publish's resend looks for it)
 	expires time.Time // zero: never
 }
 
@@ -58,6 +59,7 @@ func classify(m *jetstream.RawStreamMsg) entry {
 	if len(m.Header) == 0 {
 		return e
 	}
+	e.msgID = m.Header.Get(jetstream.MsgIDHeader)
 	if m.Header.Get(hdrKVOp) != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
 		e.live = false
 		return e

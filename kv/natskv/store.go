@@ -23,6 +23,8 @@ type Store struct {
 	pre  string // the bucket's subject prefix, "$KV.<bucket>."
 	name string // the bucket's stream, "KV_<bucket>"
 
+	incrLocks keyLocks
+
 	mu     sync.Mutex
 	bucket jetstream.KeyValue // nil until the bucket is bound
 	stream jetstream.Stream
@@ -34,6 +36,12 @@ var _ kv.Store = (*Store)(nil)
 // delete leaves: long enough for a CAS that read the old revision to see
 // the key is gone, short enough that deleted keys do not pile up.
 const limitMarkerTTL = time.Minute
+
+// headroom is what a message carries besides the value (its subject and
+// headers: message id, TTL, expiry, expected revision), allowed on top of
+// kv.max_value in the bucket's message size limit. A NATS server needs a
+// max_payload of at least kv.max_value plus this.
+const headroom = 64 << 10
 
 // Open connects to cfg.URL (a comma-separated list of nats:// URLs) or,
 // with cfg.InProcess, to a server in this process, and binds or creates
@@ -138,11 +146,35 @@ func (s *Store) bound(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, s.mapErr("bind bucket "+s.cfg.Bucket, err)
 	}
 	st, err := s.js.Stream(ctx, s.name)
+	if err == nil {
+		st, err = s.tuneDuplicates(ctx, st)
+	}
 	if err != nil {
 		return nil, s.mapErr("bind bucket "+s.cfg.Bucket, err)
 	}
 	s.bucket, s.stream = b, st
 	return b, nil
+}
+
+// kvDefaultDuplicates is the duplicate window nats.go gives a new bucket.
+const kvDefaultDuplicates = 2 * time.Minute
+
+// tuneDuplicates sets the stream's duplicate window to what a resend
+// needs: publish sends a write again at most kv.timeout after the first
+// copy. The server keeps every message id for the window, so the KV
+// default of 2 minutes would cost memory in proportion to the write rate
+// for nothing; a window some other client raised is left alone.
+func (s *Store) tuneDuplicates(ctx context.Context, st jetstream.Stream) (jetstream.Stream, error) {
+	want := max(5*time.Second, 2*s.cfg.Timeout)
+	cfg := st.CachedInfo().Config
+	if cfg.Duplicates == want || (cfg.Duplicates > want && cfg.Duplicates != kvDefaultDuplicates) {
+		return st, nil
+	}
+	cfg.Duplicates = want
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("setting the duplicate window of %s to %v: %w", s.name, want, err)
+	}
+	return s.js.Stream(ctx, s.name)
 }
 
 func (s *Store) bucketConfig() jetstream.KeyValueConfig {
@@ -152,7 +184,7 @@ func (s *Store) bucketConfig() jetstream.KeyValueConfig {
 		History:        1,
 		Replicas:       s.cfg.Replicas,
 		Storage:        jetstream.FileStorage,
-		MaxValueSize:   int32(s.cfg.MaxValue),
+		MaxValueSize:   int32(s.cfg.MaxValue + headroom),
 		LimitMarkerTTL: limitMarkerTTL,
 	}
 }

@@ -99,6 +99,10 @@ func (s *Store) Incr(ctx context.Context, key []byte, delta int64, ttl time.Dura
 	ctx, cancel := kv.Op(ctx, s.cfg.Timeout)
 	defer cancel()
 	subj := s.pre + encodeKey(key)
+	if err := s.incrLocks.lock(ctx, subj); err != nil {
+		return 0, kv.Unavailable("nats: incr: waiting for this client's other increments", err)
+	}
+	defer s.incrLocks.unlock(subj)
 	for try := 0; ; try++ {
 		n, err := s.incrOnce(ctx, subj, delta, ttl)
 		if err == nil || !errors.Is(err, kv.ErrConflict) || try == maxIncrTries {
@@ -153,34 +157,86 @@ func expiry(ttl time.Duration) time.Time {
 // publish writes value to subj, with an expiry (zero: none) and an
 // expected last revision (nil: any), and returns the new revision.
 //
-// Each write carries a new message id. When the first attempt gets no
-// answer within half the time left, the same message is sent again: the
-// server's duplicate window answers with the original revision if the
-// first one was applied, so a lost reply never applies a write twice.
+// Each write carries a new message id. When the first copy gets no answer
+// within half the time left, resend settles the outcome, so a lost reply
+// never applies a write twice and never turns an applied write into a
+// conflict.
 func (s *Store) publish(ctx context.Context, subj string, value []byte, expires time.Time, expect *uint64) (uint64, error) {
 	if _, err := s.bound(ctx); err != nil {
 		return 0, err
 	}
-	m := nats.NewMsg(subj)
-	m.Data = value
-	opts := []jetstream.PublishOpt{jetstream.WithMsgID(nuid.Next())}
-	if !expires.IsZero() {
-		m.Header.Set(hdrExpires, strconv.FormatInt(expires.UnixNano(), 10))
-		opts = append(opts, jetstream.WithMsgTTL(serverTTL(time.Until(expires))))
-	}
-	if expect != nil {
-		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*expect))
-	}
+	p := newPending(subj, value, expires, expect)
 	first, cancel := halfTime(ctx)
-	ack, err := s.js.PublishMsg(first, m, opts...)
+	ack, err := s.js.PublishMsg(first, p.msg, p.opts...)
 	cancel()
-	if err != nil && transient(err) && ctx.Err() == nil {
-		ack, err = s.js.PublishMsg(ctx, m, opts...)
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		return ack.Sequence, nil
+	case !transient(err) || ctx.Err() != nil:
 		return 0, s.mapErr("write", err)
 	}
-	return ack.Sequence, nil
+	return s.resend(ctx, p)
+}
+
+// pending is a write whose first copy got no answer.
+type pending struct {
+	msg    *nats.Msg
+	opts   []jetstream.PublishOpt
+	id     string  // its message id, stored with it
+	expect *uint64 // its expected last revision, nil if none
+}
+
+func newPending(subj string, value []byte, expires time.Time, expect *uint64) *pending {
+	m := nats.NewMsg(subj)
+	m.Data = value
+	p := &pending{msg: m, id: nuid.Next(), expect: expect}
+	p.opts = []jetstream.PublishOpt{jetstream.WithMsgID(p.id)}
+	if !expires.IsZero() {
+		m.Header.Set(hdrExpires, strconv.FormatInt(expires.UnixNano(), 10))
+		p.opts = append(p.opts, jetstream.WithMsgTTL(serverTTL(time.Until(expires))))
+	}
+	if expect != nil {
+		p.opts = append(p.opts, jetstream.WithExpectLastSequencePerSubject(*expect))
+	}
+	return p
+}
+
+// resend settles a pending write. An unconditional write is sent again:
+// the stream's duplicate window answers with the first copy's revision if
+// it was applied. A conditional one cannot rely on that (the server checks
+// the expected revision before duplicates), so the key is read: our
+// message id there means applied; the expected revision still there means
+// not applied, and it is sent again; anything else leaves the outcome
+// unknown, which is ErrUnavailable, never a conflict a caller would retry.
+func (s *Store) resend(ctx context.Context, p *pending) (uint64, error) {
+	if p.expect == nil {
+		ack, err := s.js.PublishMsg(ctx, p.msg, p.opts...)
+		if err != nil {
+			return 0, s.mapErr("write", err)
+		}
+		return ack.Sequence, nil
+	}
+	e, err := s.last(ctx, p.msg.Subject)
+	switch {
+	case err != nil:
+		return 0, unknownOutcome(err)
+	case e.msgID == p.id:
+		return e.seq, nil
+	case e.seq != *p.expect:
+		return 0, unknownOutcome(errors.New("the key changed meanwhile"))
+	}
+	ack, err := s.js.PublishMsg(ctx, p.msg, p.opts...)
+	if err == nil {
+		return ack.Sequence, nil
+	}
+	if e, rerr := s.last(ctx, p.msg.Subject); rerr == nil && e.msgID == p.id {
+		return e.seq, nil // the first copy landed after all
+	}
+	return 0, unknownOutcome(err)
+}
+
+func unknownOutcome(err error) error {
+	return kv.Unavailable("nats: write got no answer and may or may not have been applied", err)
 }
 
 // serverTTL rounds up to the server's resolution, whole seconds (at least

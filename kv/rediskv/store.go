@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -39,6 +41,7 @@ func Open(_ context.Context, cfg kv.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv.url = %q: %w", redact(cfg.URL), err)
 	}
+	quietOnce.Do(func() { redis.SetLogger(debugLogger{}) })
 	opts.MaxRetries = -1
 	opts.DialTimeout = cfg.Timeout
 	opts.ReadTimeout = cfg.Timeout
@@ -48,6 +51,17 @@ func Open(_ context.Context, cfg kv.Config) (*Store, error) {
 	opts.DisableIdentity = true
 	ns := "wasmcluster:{" + cfg.Bucket + "}:"
 	return &Store{cfg: cfg, rdb: redis.NewClient(opts), ns: ns, counter: ns + "rev"}, nil
+}
+
+// go-redis logs every failed dial to stderr through a process-wide logger;
+// those failures already reach callers as ErrUnavailable and Health, so
+// its log goes to slog at Debug.
+var quietOnce sync.Once
+
+type debugLogger struct{}
+
+func (debugLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "kv-redis")
 }
 
 func redact(raw string) string {
