@@ -56,8 +56,8 @@ func (c Config) validateKV(errs *fieldErrors) {
 	if k.MaxValue < 1 || k.MaxValue > 64<<20 {
 		bad("kv.max_value", k.MaxValue.String(), "must be between 1B and 64MiB")
 	}
-	if k.Timeout <= 0 {
-		bad("kv.timeout", formatDuration(k.Timeout), "must be positive")
+	if k.Timeout <= 0 || k.Timeout > time.Minute {
+		bad("kv.timeout", formatDuration(k.Timeout), "must be positive and at most 1m (a store call holds a request)")
 	}
 	if k.Bucket == "" || strings.Trim(k.Bucket, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
 		bad("kv.bucket", k.Bucket, "must be letters, digits, - or _")
