@@ -46,12 +46,14 @@ import (
 //
 //	(import "wasmcluster" "kv_get" (func $kv_get (param i32 i32 i32 i32 i32) (result i64)))
 //	(import "wasmcluster" "kv_incr" (func $kv_incr (param i32 i32 i64 i64 i32) (result i32)))
-//	;; key "hits" at 0, counter result at 16
-//	(call $kv_incr (i32.const 0) (i32.const 4) (i64.const 1) (i64.const 0) (i32.const 16))
-//	(if (i32.eqz) (then (i64.load (i32.const 16)) ...))  ;; the new count
-//	;; value of "hits" into [64, 64+256), its revision at 24
-//	(call $kv_get (i32.const 0) (i32.const 4) (i32.const 64) (i32.const 256) (i32.const 24))
-//	;; status = result >> 32, len = (i32.wrap_i64 result); len > 256: call again with a bigger buffer
+//	;; key "hits" at 0; add 1 with no TTL, the new count lands at 16
+//	(if (i32.eqz (call $kv_incr (i32.const 0) (i32.const 4) (i64.const 1) (i64.const 0) (i32.const 16)))
+//	  (then (local.set $count (i64.load (i32.const 16))))
+//	  (else ...))  ;; a Status: last_error says why
+//	;; the value of "hits" into [64, 64+256), its revision at 24
+//	(local.set $r (call $kv_get (i32.const 0) (i32.const 4) (i32.const 64) (i32.const 256) (i32.const 24)))
+//	;; status = $r >> 32; len = (i32.wrap_i64 $r); len > 256: call again with a
+//	;; buffer of len bytes (served from the first call's value, no second trip)
 
 // KVMaxKey is the longest key, in bytes.
 const KVMaxKey = 256

@@ -255,7 +255,7 @@ func (p *Plugin) kvCall(rq *request, op kvOp, fn string, call func(context.Conte
 	ctx, cancel := context.WithDeadline(rq.r.Context(), deadline)
 	err := call(ctx)
 	cancel()
-	s := kvStatus(err, ctx)
+	s := kvStatus(ctx, err)
 	p.stats.kv.observe(op, s, time.Since(start))
 	if s != abi.StatusOK {
 		return p.extFail(rq, s, "%s: %v", fn, err)
@@ -264,7 +264,7 @@ func (p *Plugin) kvCall(rq *request, op kvOp, fn string, call func(context.Conte
 }
 
 // kvStatus maps a store error to the status the guest sees.
-func kvStatus(err error, ctx context.Context) abi.Status {
+func kvStatus(ctx context.Context, err error) abi.Status {
 	var se StatusError
 	switch {
 	case err == nil:
