@@ -185,7 +185,8 @@ func TestRatelimitThroughBinary(t *testing.T) {
 }
 
 // kv.url = off: a plugin that imports the store's functions is refused,
-// naming the setting; an unusable kv.dir is a clear error, exit 1.
+// naming the setting; an unusable kv.dir, or one another instance uses, is
+// a clear error, exit 1.
 func TestKVOffAndBadDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the wasmcluster binary")
@@ -207,6 +208,14 @@ func TestKVOffAndBadDir(t *testing.T) {
 	stderr, code = run("--kv-dir", filepath.Join(file, "kv"))
 	if code != 1 || !strings.Contains(stderr, "kv.dir") {
 		t.Errorf("kv.dir under a file: exit %d, stderr:\n%s", code, stderr)
+	}
+	// A second instance on a kv.dir in use is refused: two embedded
+	// servers would both write its files.
+	dir := t.TempDir()
+	serveKV(t, wasm, 1, "--kv-dir", dir)
+	stderr, code = run("--kv-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "is in use by another wasmcluster instance") {
+		t.Errorf("second instance on one kv.dir: exit %d, stderr:\n%s", code, stderr)
 	}
 }
 

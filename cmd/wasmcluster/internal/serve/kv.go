@@ -39,6 +39,7 @@ const kvHealthEvery = 2 * time.Second
 type kvRuntime struct {
 	log    *slog.Logger
 	srv    *embedded.Server // embedded backend only
+	unlock func()           // releases kv.dir; embedded backend only
 	store  kv.Store
 	worker []byte // the workers' kv.Config as JSON
 
@@ -64,8 +65,14 @@ func startKV(ctx context.Context, cfg *kv.Config, inProcess bool, log *slog.Logg
 	r := &kvRuntime{log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	own, workerCfg := c, c
 	if c.Scheme() == kv.URLEmbedded {
+		unlock, err := lockKVDir(c.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("kv store: %w", err)
+		}
+		r.unlock = unlock
 		srv, err := embedded.Start(ctx, embedded.Options{Dir: c.Dir, Logger: log, MaxValue: c.MaxValue, NoListen: inProcess})
 		if err != nil {
+			unlock()
 			return nil, fmt.Errorf("kv store: %w (set kv.dir / --kv-dir to a writable directory, or kv.url to another store)", err)
 		}
 		r.srv = srv
@@ -172,6 +179,7 @@ func (r *kvRuntime) close() {
 func (r *kvRuntime) shutdownServer() {
 	if r.srv != nil {
 		r.srv.Shutdown()
+		r.unlock()
 	}
 }
 
