@@ -59,8 +59,11 @@ func Open(ctx context.Context, cfg kv.Config) (*Store, error) {
 		return nil, err
 	}
 	url := cfg.URL
-	if cfg.InProcess != nil || cfg.Scheme() != "nats" {
-		url = nats.DefaultURL // ignored by the in-process connection
+	switch {
+	case cfg.InProcess != nil:
+		url = nats.DefaultURL // unused by the in-process connection
+	case cfg.Scheme() != "nats":
+		return nil, fmt.Errorf("kv.url = %q: natskv needs nats:// URLs or an in-process server", redactURL(cfg.URL))
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
