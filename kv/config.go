@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -157,4 +158,32 @@ func DefaultDir() string {
 		return filepath.Join(home, ".local", "state", "wasmcluster", "kv")
 	}
 	return filepath.Join(os.TempDir(), "wasmcluster-kv")
+}
+
+// LogValue keeps secrets out of logs: slog prints a Config with its Token
+// as "***" and without InProcess.
+func (c Config) LogValue() slog.Value {
+	token := ""
+	if c.Token != "" {
+		token = "***"
+	}
+	return slog.GroupValue(
+		slog.String("url", RedactURL(c.URL)), slog.String("dir", c.Dir), slog.String("bucket", c.Bucket),
+		slog.Int("replicas", c.Replicas), slog.Int("max_value", c.MaxValue), slog.Duration("timeout", c.Timeout),
+		slog.String("creds_file", c.CredsFile), slog.String("nkey_file", c.NKeyFile), slog.String("token", token),
+		slog.Bool("embedded", c.Embedded))
+}
+
+// RedactURL hides user:password in each of a comma-separated list of URLs,
+// for errors and logs.
+func RedactURL(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		if scheme, rest, ok := strings.Cut(p, "://"); ok {
+			if at := strings.LastIndex(rest, "@"); at >= 0 {
+				parts[i] = scheme + "://***@" + rest[at+1:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -16,6 +16,13 @@
 // form); any other value, or an overflow, is ErrNotNumber. Keys lists in
 // byte order, paged by after/limit, at most MaxPage per call.
 //
+// Consistency, per key: a write that returned is visible to every later
+// Get from any client (read-your-writes), CompareAndSwap and Incr are
+// atomic across all clients, and a lost reply never applies a write twice:
+// success means applied once, ErrConflict not applied, ErrUnavailable
+// unknown (at most once). On a replicated NATS bucket, Keys may trail the
+// latest writes by the replication lag. RATIONALE.md has the reasoning.
+//
 // Every error a Store returns wraps one of the sentinels (ErrNotFound,
 // ErrConflict, ErrTooLarge, ErrUnavailable, ErrNotNumber, ErrInvalid), each
 // an *Error with the abi.Status the guest sees, so host.StatusError

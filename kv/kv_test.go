@@ -3,6 +3,7 @@ package kv_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/abi"
+	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/kv"
 )
 
@@ -146,5 +148,23 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("Validate(url %q) = %v", u, err)
 		}
+	}
+}
+
+// The host's view of the store is Store's first six methods: a Store is a
+// host.KV (kv itself must not import host).
+var _ host.KV = kv.Store(nil)
+
+func TestConfigLogHidesSecrets(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("kv", "config", kv.Config{URL: "redis://user:pw1@h:6379,nats://u:pw2@b:4222", Token: "tok3n"})
+	for _, secret := range []string{"pw1", "pw2", "tok3n"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Fatalf("log shows %q: %s", secret, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "h:6379") {
+		t.Fatalf("log lost the host: %s", buf.String())
 	}
 }

@@ -36,6 +36,7 @@ type Server struct {
 	ns    *server.Server
 	dir   string
 	token string
+	lock  *os.File // held on dir/LOCK until Shutdown
 }
 
 // startWait bounds the wait for a server without a ctx deadline.
@@ -49,7 +50,8 @@ const payloadSlack = 128 << 10
 // Start runs the server: JetStream with file storage under Options.Dir,
 // listening on 127.0.0.1 on a free port, a random token required of every
 // client. It returns once the server accepts connections. A Dir that cannot
-// be created or written is an error naming kv.dir.
+// be created or written, or that another server holds, is an error naming
+// kv.dir.
 func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Dir == "" {
 		return nil, errors.New("kv.dir is empty: the embedded store needs a directory")
@@ -58,6 +60,23 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := start(ctx, o, dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	srv.lock = lock
+	if o.Logger != nil {
+		o.Logger.Info("kv: embedded store started", "dir", dir, "url", srv.ClientURL())
+	}
+	return srv, nil
+}
+
+func start(ctx context.Context, o Options, dir string) (*Server, error) {
 	token, err := newToken()
 	if err != nil {
 		return nil, err
@@ -179,4 +198,7 @@ func (s *Server) InProcessConfig(cfg kv.Config) kv.Config {
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
+	if s.lock != nil {
+		s.lock.Close()
+	}
 }

@@ -172,6 +172,23 @@ func TestBadDir(t *testing.T) {
 	}
 }
 
+// TestDirInUse: a second server on a dir in use is refused; once the first
+// shuts down, the dir is free again.
+func TestDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	first, err := embedded.Start(context.Background(), embedded.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = embedded.Start(context.Background(), embedded.Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "kv.dir") {
+		first.Shutdown()
+		t.Fatalf("second Start on %s = %v, want kv.dir in use", dir, err)
+	}
+	first.Shutdown()
+	start(t, dir, nil)
+}
+
 func TestDirIsPrivate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "kv")
 	start(t, dir, nil)

@@ -34,17 +34,11 @@ func testArbitraryKeys(t *testing.T, s *suite) {
 			t.Fatalf("Get(%q) = %q, want %d", k, v, i)
 		}
 	}
-	got := listAll(t, st, s.key(""), 5)
-	want := sorted(keys)
-	if !equalKeys(got, want) {
-		t.Fatalf("Keys = %q\nwant %q", got, want)
-	}
+	waitKeys(t, st, s.key(""), 5, sorted(keys))
 	for _, k := range keys {
 		must(t, st.Delete(ctx(t), k))
 	}
-	if got := listAll(t, st, s.key(""), 5); len(got) != 0 {
-		t.Fatalf("Keys after deleting all = %q", got)
-	}
+	waitKeys(t, st, s.key(""), 5, nil)
 }
 
 func testKeyLimits(t *testing.T, s *suite) {

@@ -20,12 +20,26 @@ type ack struct {
 	key, value string
 }
 
-// TestFailover writes in a loop to a 3-replica bucket, shuts the bucket's
-// stream leader down, and keeps writing until 50 writes in a row succeed:
-// every acknowledged write is still readable, errors came only after the
-// kill and are ErrUnavailable, and the counter moved by the acknowledged
-// increments plus at most the ones whose outcome was unknown.
+// TestFailover writes in a loop to a 3-replica bucket, shuts a node down,
+// and keeps writing until 50 writes in a row succeed: every acknowledged
+// write is still readable, errors came only after the kill and are
+// ErrUnavailable, and the counter moved by the acknowledged increments
+// plus at most the ones whose outcome was unknown. The node is the
+// bucket's stream leader (a Raft election) or the one the store is
+// connected to (a reconnect to another URL).
 func TestFailover(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pick func(t *testing.T, nodes []*node) *node
+	}{
+		{"leader", func(t *testing.T, nodes []*node) *node { return leaderOf(t, nodes, "KV_failover") }},
+		{"connected", connectedNode},
+	} {
+		t.Run(tc.name, func(t *testing.T) { failover(t, tc.pick) })
+	}
+}
+
+func failover(t *testing.T, pick func(*testing.T, []*node) *node) {
 	nodes := startCluster(t, 3)
 	cfg := kv.Config{URL: clusterURL(nodes), Replicas: 3, Token: token, Bucket: "failover", Timeout: 2 * time.Second}
 	st := openStore(t, cfg)
@@ -41,14 +55,15 @@ func TestFailover(t *testing.T) {
 			t.Fatalf("no 50 writes in a row within 90s after the failover (%d errors)", errs)
 		}
 		if i == 100 {
-			killLeader(t, nodes, "KV_failover")
+			victim := pick(t, nodes)
+			t.Logf("shutting down %s", victim.opts.ServerName)
+			victim.stop()
 			killed = true
 		}
 		k, v := fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i)
 		_, err := st.Set(ctx, []byte(k), []byte(v), 0)
 		if err == nil {
-			_, err = st.Incr(ctx, []byte("counter"), 1, 0)
-			if err != nil {
+			if _, err = st.Incr(ctx, []byte("counter"), 1, 0); err != nil {
 				incrUnknown++
 			} else {
 				incrAcks++
@@ -89,15 +104,26 @@ func checkAcks(t *testing.T, st kv.Store, acks []ack, incrAcks, incrUnknown int)
 	}
 }
 
-// killLeader shuts down the node leading stream.
-func killLeader(t *testing.T, nodes []*node, stream string) {
+// leaderOf is the node leading stream.
+func leaderOf(t *testing.T, nodes []*node, stream string) *node {
 	t.Helper()
 	for _, n := range nodes {
 		if n.ns.JetStreamIsStreamLeader("$G", stream) {
-			t.Logf("shutting down %s, the leader of %s", n.opts.ServerName, stream)
-			n.stop()
-			return
+			return n
 		}
 	}
 	t.Fatalf("no node leads %s", stream)
+	return nil
+}
+
+// connectedNode is the node holding the test's only client connection.
+func connectedNode(t *testing.T, nodes []*node) *node {
+	t.Helper()
+	for _, n := range nodes {
+		if n.ns.NumClients() > 0 {
+			return n
+		}
+	}
+	t.Fatal("no node has the store's connection")
+	return nil
 }

@@ -52,7 +52,9 @@ func prefixFilters(prefix []byte) []string {
 // Keys lists the keys under prefix, sorted, after `after`, at most limit.
 // The server sends the latest message of each matching subject (headers
 // only, delete and expiry markers left out); a key whose TTL has passed may
-// still be listed until the server removes it (within a second or so).
+// still be listed until the server removes it (within a second or so). On
+// a replicated bucket the consumer may sit on a follower, so a listing can
+// trail the latest writes by the replication lag.
 func (s *Store) Keys(ctx context.Context, prefix, after []byte, limit int) ([][]byte, bool, error) {
 	limit, err := kv.CheckList(prefix, after, limit)
 	if err != nil {

@@ -74,6 +74,8 @@ func TestBadConfig(t *testing.T) {
 		{kv.Config{URL: "nats://127.0.0.1:1", NKeyFile: "/nonexistent/seed"}, `kv.nkey_file = "/nonexistent/seed"`},
 		{kv.Config{URL: "nats://127.0.0.1:1", Bucket: "a.b"}, `kv.bucket = "a.b"`},
 		{kv.Config{URL: "nats://127.0.0.1:1", MaxValue: -1}, "kv.max_value = -1"},
+		{kv.Config{URL: "embedded"}, `kv.url = "embedded": natskv needs`},
+		{kv.Config{URL: "redis://127.0.0.1:1"}, `kv.url = "redis://127.0.0.1:1": natskv needs`},
 	} {
 		_, err := openNoCleanup(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

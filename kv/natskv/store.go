@@ -59,12 +59,15 @@ func Open(ctx context.Context, cfg kv.Config) (*Store, error) {
 		return nil, err
 	}
 	url := cfg.URL
-	if cfg.InProcess != nil || cfg.Scheme() != "nats" {
-		url = nats.DefaultURL // ignored by the in-process connection
+	switch {
+	case cfg.InProcess != nil:
+		url = nats.DefaultURL // unused by the in-process connection
+	case cfg.Scheme() != "nats":
+		return nil, fmt.Errorf("kv.url = %q: natskv needs nats:// URLs or an in-process server", kv.RedactURL(cfg.URL))
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("kv.url = %q: %w", redactURL(cfg.URL), err)
+		return nil, fmt.Errorf("kv.url = %q: %w", kv.RedactURL(cfg.URL), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -119,19 +122,6 @@ func reconnectDelay(attempts int) time.Duration {
 	d := 50 * time.Millisecond << min(attempts, 6)
 	d = min(d, 2*time.Second)
 	return d/2 + rand.N(d/2+1)
-}
-
-// redactURL drops user:password from the URLs for error messages.
-func redactURL(u string) string {
-	parts := strings.Split(u, ",")
-	for i, p := range parts {
-		if scheme, rest, ok := strings.Cut(p, "://"); ok {
-			if at := strings.LastIndex(rest, "@"); at >= 0 {
-				parts[i] = scheme + "://***@" + rest[at+1:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // bound returns the bucket, binding it (or creating it) on first use.
@@ -231,7 +221,7 @@ func (s *Store) Health(ctx context.Context) error {
 	ctx, cancel := kv.Op(ctx, s.cfg.Timeout)
 	defer cancel()
 	if st := s.nc.Status(); st != nats.CONNECTED {
-		return fmt.Errorf("%w: nats: %s to %s", kv.ErrUnavailable, strings.ToLower(st.String()), redactURL(s.cfg.URL))
+		return fmt.Errorf("%w: nats: %s to %s", kv.ErrUnavailable, strings.ToLower(st.String()), kv.RedactURL(s.cfg.URL))
 	}
 	if _, err := s.bound(ctx); err != nil {
 		return err

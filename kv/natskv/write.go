@@ -105,8 +105,11 @@ func (s *Store) Incr(ctx context.Context, key []byte, delta int64, ttl time.Dura
 	defer s.incrLocks.unlock(subj)
 	for try := 0; ; try++ {
 		n, err := s.incrOnce(ctx, subj, delta, ttl)
-		if err == nil || !errors.Is(err, kv.ErrConflict) || try == maxIncrTries {
+		if err == nil || !errors.Is(err, kv.ErrConflict) {
 			return n, err
+		}
+		if try == maxIncrTries {
+			return 0, fmt.Errorf("incr: %d tries lost to other writers: %w", try+1, err)
 		}
 		// Contention: a little jitter lets the winner's reply land.
 		time.Sleep(rand.N(time.Duration(min(try+1, 20)) * 250 * time.Microsecond))
