@@ -214,7 +214,7 @@ func TestKVOffAndBadDir(t *testing.T) {
 	dir := t.TempDir()
 	serveKV(t, wasm, 1, "--kv-dir", dir)
 	stderr, code = run("--kv-dir", dir)
-	if code != 1 || !strings.Contains(stderr, "is in use by another wasmcluster instance") {
+	if code != 1 || !strings.Contains(stderr, "is in use by another wasmcluster") {
 		t.Errorf("second instance on one kv.dir: exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +37,6 @@ const kvHealthEvery = 2 * time.Second
 type kvRuntime struct {
 	log    *slog.Logger
 	srv    *embedded.Server // embedded backend only
-	unlock func()           // releases kv.dir; embedded backend only
 	store  kv.Store
 	worker []byte // the workers' kv.Config as JSON
 
@@ -65,21 +62,14 @@ func startKV(ctx context.Context, cfg *kv.Config, inProcess bool, log *slog.Logg
 	r := &kvRuntime{log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	own, workerCfg := c, c
 	if c.Scheme() == kv.URLEmbedded {
-		unlock, err := lockKVDir(c.Dir)
-		if err != nil {
-			return nil, fmt.Errorf("kv store: %w", err)
-		}
-		r.unlock = unlock
 		srv, err := embedded.Start(ctx, embedded.Options{Dir: c.Dir, Logger: log, MaxValue: c.MaxValue, NoListen: inProcess})
 		if err != nil {
-			unlock()
-			return nil, fmt.Errorf("kv store: %w (set kv.dir / --kv-dir to a writable directory, or kv.url to another store)", err)
+			return nil, fmt.Errorf("kv store: %w (give this instance a writable kv.dir of its own with --kv-dir, or share a store with kv.url)", err)
 		}
 		r.srv = srv
 		own, workerCfg = srv.InProcessConfig(c), srv.WorkerConfig(c)
-		log.Info("kv store: embedded NATS JetStream", "dir", srv.Dir(), "bucket", c.Bucket)
 	} else {
-		log.Info("kv store: external", "backend", c.Scheme(), "url", redactURL(c.URL), "bucket", c.Bucket)
+		log.Info("kv store: external", "backend", c.Scheme(), "url", kv.RedactURL(c.URL), "bucket", c.Bucket)
 	}
 	store, err := kvopen.Open(ctx, own)
 	if err != nil {
@@ -179,7 +169,6 @@ func (r *kvRuntime) close() {
 func (r *kvRuntime) shutdownServer() {
 	if r.srv != nil {
 		r.srv.Shutdown()
-		r.unlock()
 	}
 }
 
@@ -203,14 +192,3 @@ var workerKV = sync.OnceValues(func() (host.KV, error) {
 	}
 	return store, nil
 })
-
-// redactURL hides the passwords of the URLs in kv.url, for logs.
-func redactURL(raw string) string {
-	parts := strings.Split(raw, ",")
-	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
-			parts[i] = u.Redacted()
-		}
-	}
-	return strings.Join(parts, ",")
-}
