@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -126,7 +127,8 @@ func TestSessionsSharedThroughNATS(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 	token := testkit.TempFile(t, "nats.token", []byte(srv.Token()+"\n"))
 	flags := []string{"--kv-url", srv.ClientURL(), "--kv-token-file", token}
-	a, b := serveKV(t, wasm, 1, flags...), serveKV(t, wasm, 2, flags...)
+	sock := filepath.Join(t.TempDir(), "control.sock")
+	a, b := serveKV(t, wasm, 1, append(flags, "--control", sock)...), serveKV(t, wasm, 2, flags...)
 	c := jarClient(t)
 	for i, base := range []string{a.URL(), b.URL(), b.URL(), a.URL()} {
 		if got, want := visit(t, c, base), fmt.Sprintf("visits: %d\n", i+1); got != want {
@@ -135,5 +137,22 @@ func TestSessionsSharedThroughNATS(t *testing.T) {
 	}
 	if strings.Contains(a.Log.String(), srv.Token()) || strings.Contains(b.Log.String(), srv.Token()) {
 		t.Error("the NATS token is in a log")
+	}
+	// `wasmcluster status`: the backend, its health and the calls (which
+	// workers report with each heartbeat, every second).
+	var out string
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		cmd := exec.Command(testkit.Wasmcluster(t), "status", "--control", sock)
+		cmd.Env = testkit.Env(t)
+		var code int
+		out, _, code = testkit.Run(t, cmd)
+		if code == 0 && strings.Contains(out, "kv store: nats, healthy") && strings.Contains(out, "kv cas: ok ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status does not show the store and its calls within 15s:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
