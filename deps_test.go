@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	// Who a request came from (trusted proxies, PROXY protocol): stdlib only.
 	"workers/clientaddr": {},
 	// The admin listener: Prometheus over a snapshot of either mode.
-	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/"},
+	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/", "host"},
 	// Serving certificates: read, checked, watched, chosen by SNI.
 	"workers/tlscert": {"github.com/fsnotify/fsnotify"},
 	// sd_notify and unit files, written against the protocol.
@@ -46,10 +46,20 @@ var allowed = map[string][]string{
 	// A plugin's imports, exports and grants, read from the compiled module
 	// without running it: the ABI's names and wazero only.
 	"plugins/inspect":                {"abi", "github.com/tetratelabs/wazero"},
-	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound", "workers/tlscert"},
+	"cmd/wasmcluster/internal/serve": {"abi", "host", "plugins", "workers", "internal/digest", "outbound", "workers/tlscert", "kv"},
 	// Outbound HTTP's policy and client: host defines the interface it
 	// needs (host.Outbound); cmd wires this package in.
 	"outbound": {"abi"},
+
+	// The shared store: kv is the interface, errors and config (stdlib and
+	// abi only); the backends below it use kv and their engine's client.
+	// host imports none of them (it defines host.KV); cmd/workers wire them.
+	"kv":          {"abi"},
+	"kv/embedded": {"abi", "kv", "github.com/nats-io/"},
+	"kv/natskv":   {"abi", "kv", "github.com/nats-io/"},
+	"kv/rediskv":  {"abi", "kv", "github.com/redis/go-redis/"},
+	"kv/kvopen":   {"abi", "kv", "kv/natskv", "kv/rediskv"},
+	"kv/kvtest":   {"abi", "kv", "internal/testkit"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each
@@ -59,6 +69,7 @@ var testOnly = map[string]bool{
 	"internal/testkit":          true,
 	"internal/testkit/wstest":   true,
 	"plugins/internal/testwasm": true,
+	"kv/kvtest":                 true, // the backends' conformance suite
 }
 
 func TestImportDirection(t *testing.T) {

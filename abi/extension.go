@@ -40,6 +40,7 @@ package abi
 //	export wasmcluster_response_wanted(req_ctx i32) -> i32   ExportResponseWanted
 //	import wasmcluster.last_error(buf i32, buf_limit i32) -> i32   FuncLastError
 //	import wasmcluster.outbound_* (outbound HTTP)                  outbound.go
+//	import wasmcluster.kv_*: the shared key-value store (kv.go)
 
 // ExtModule is the import module name of wasmcluster's own host functions.
 const ExtModule = "wasmcluster"

@@ -122,6 +122,9 @@ func (p *Plugin) checkModule(r wazero.Runtime, m wazero.CompiledModule) error {
 				"remove the import or implement it inside the plugin",
 				mod, name, abi.HostModule, abi.ExtModule, abi.EnvModule, abi.FuncAbort)
 		}
+		if mod == abi.ExtModule && strings.HasPrefix(name, abi.KVPrefix) && p.cfg.KV == nil {
+			return refuse("imports %s.%s but %s", mod, name, kvOffReason)
+		}
 		if !want.matches(imp.ParamTypes(), imp.ResultTypes()) {
 			return refuse("imports %s.%s with signature %s: want %s", mod, name,
 				funcSig{imp.ParamTypes(), imp.ResultTypes()}, want)

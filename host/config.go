@@ -14,7 +14,7 @@ import (
 // default, so Config{} is valid.
 //
 // A Config is JSON-encodable, so it can travel as it is to another process
-// (a worker loading the same plugin): every field but Logger, Next and
+// (a worker loading the same plugin): every field but Logger, Next, KV and
 // OnStuck, which the receiving process sets itself.
 type Config struct {
 	// Name tags the plugin in logs (e.g. the file name). Defaults to "plugin".
@@ -111,6 +111,19 @@ type Config struct {
 	// are instantiate-time grants: they do not change what is compiled or
 	// its cache entry. Defaults to none.
 	Mounts []Mount `json:"mounts,omitempty"`
+	// KV is the shared key-value store behind the kv_* host functions
+	// (abi/kv.go), set by the process that creates the Plugin. When nil the
+	// store is off: a plugin importing any kv_* function is refused at load,
+	// naming the setting (kv.url = "off").
+	KV KV `json:"-"`
+
+	// KVMaxValue is the largest value kv_set and kv_cas accept, in bytes;
+	// larger is StatusTooLarge in the guest. Defaults to 1 MiB.
+	KVMaxValue int64 `json:"kv_max_value,omitempty"`
+
+	// KVTimeout bounds one store call (within the request's own deadline);
+	// past it the guest sees StatusTimeout. Defaults to 3s.
+	KVTimeout time.Duration `json:"kv_timeout,omitempty"`
 
 	// OnStuck is called (from a watchdog goroutine) when Uninterruptible is
 	// set and a request is stuck in the guest; see Uninterruptible. When nil
@@ -136,6 +149,8 @@ const (
 	DefaultMaxBufferedResp  = 32 << 20
 	DefaultMemoryBudget     = 1 << 30
 	DefaultPoolWait         = time.Second
+	DefaultKVMaxValue       = 1 << 20
+	DefaultKVTimeout        = 3 * time.Second
 )
 
 // MaxPoolInstances caps the pool whatever the memory budget: an instance
@@ -173,6 +188,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.InitTimeout <= 0 {
 		c.InitTimeout = DefaultInitTimeout
+	}
+	if c.KVMaxValue <= 0 {
+		c.KVMaxValue = DefaultKVMaxValue
+	}
+	if c.KVTimeout <= 0 {
+		c.KVTimeout = DefaultKVTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -45,6 +45,9 @@ func fullConfig(t *testing.T) host.Config {
 		Outbound:            noOutbound{},
 		OutboundGrant: host.OutboundGrant{Allow: []string{"https://api.example.com", "http://127.0.0.1:*"},
 			Timeout: 3 * time.Second, MaxResponseBody: 1 << 20, MaxConcurrent: 9},
+		KV:         kvSentinel{},
+		KVMaxValue: 2 << 20,
+		KVTimeout:  750 * time.Millisecond,
 	}
 }
 
@@ -54,8 +57,11 @@ type noOutbound struct{}
 func (noOutbound) Check(*http.Request) error                { return http.ErrNotSupported }
 func (noOutbound) Do(*http.Request) (*http.Response, error) { return nil, http.ErrNotSupported }
 
+// kvSentinel only marks Config.KV as set; it is never called.
+type kvSentinel struct{ host.KV }
+
 // notEncoded are the fields a process sets for itself.
-var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true, "Outbound": true}
+var notEncoded = map[string]bool{"Logger": true, "Next": true, "OnStuck": true, "Outbound": true, "KV": true}
 
 func TestConfigJSONRoundTrip(t *testing.T) {
 	in := fullConfig(t)

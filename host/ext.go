@@ -18,6 +18,7 @@ import (
 var extFuncs = concatFuncs(
 	commonExtFuncs,
 	outboundFuncs,
+	kvFuncs,
 )
 
 // commonExtFuncs serve every extension.

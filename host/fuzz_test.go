@@ -1,7 +1,9 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"testing"
@@ -65,6 +67,59 @@ func FuzzHostFunctions(f *testing.F) {
 		}
 		if s := p.Stats(); s.Live > s.PoolSize {
 			t.Fatalf("pool over its bound: %+v", s)
+		}
+	})
+}
+
+// FuzzKVFunctions calls kv_* function number fn (kvcall's order; past the
+// end calls nothing) with fuzz-chosen arguments and data through the kvcall
+// guest, against a real embedded store. Whatever the arguments, the host
+// must not panic and must answer 200 (the call returned a status) or 500
+// (the guest broke the ABI: memory outside its own), and a 200's status
+// must be one the ABI defines.
+//
+//	go test ./host -run '^$' -fuzz FuzzKVFunctions -fuzztime 60s
+func FuzzKVFunctions(f *testing.F) {
+	for fn := range uint8(kvLastError + 1) {
+		f.Add(fn, uint32(kvData), uint32(3), uint32(kvOut), uint32(64), uint32(0), uint32(kvOut+64), uint32(0), []byte("key"))
+		f.Add(fn, uint32(oob), uint32(huge), uint32(edge), uint32(32), uint32(0xffffffff), uint32(edge), uint32(7), []byte{})
+		f.Add(fn, uint32(kvData), uint32(300), uint32(kvData), uint32(0x7fffffff), uint32(1), uint32(0), uint32(0), bytes.Repeat([]byte{0}, 300))
+	}
+	store, _ := embeddedStore(f)
+	p := newPlugin(f, wat(f, "kvcall"), host.Config{PoolSize: 1, KV: store, KVMaxValue: 1 << 10, KVTimeout: 2 * time.Second})
+	f.Fuzz(func(t *testing.T, fn uint8, a0, a1, a2, a3, a4, a5, a6 uint32, data []byte) {
+		if len(data) > 0x8000 {
+			data = data[:0x8000]
+		}
+		c := kvReq{fn: uint32(fn), args: []uint32{a0, a1, a2, a3, a4, a5, a6, 0}, data: data}
+		rec, aborted := serveOrAbort(t, p, newReq(http.MethodPost, "/", c.body()))
+		if aborted {
+			t.Fatal("aborted")
+		}
+		switch rec.Code {
+		case http.StatusOK:
+			b := rec.Body.Bytes()
+			if len(b) < 12 {
+				t.Fatalf("short answer %q", b)
+			}
+			r := binary.LittleEndian.Uint64(b)
+			var s abi.Status
+			switch fn {
+			case kvGet:
+				s = abi.StatusLen(r).Status()
+			case kvKeys:
+				s = abi.KeysResult(r).Status()
+			case kvLastError:
+			default:
+				s = abi.Status(r)
+			}
+			if s > abi.StatusFailed {
+				t.Fatalf("fn %d answered status %d", fn, s)
+			}
+		case http.StatusInternalServerError:
+			checkGenericBody(t, rec.Body.String(), rec.Header().Get("X-Request-Id"))
+		default:
+			t.Fatalf("fn %d: HTTP %d", fn, rec.Code)
 		}
 	})
 }

@@ -52,6 +52,7 @@ type counters struct {
 	requests, traps, timeouts, tooLarge, instantiations, waits atomic.Uint64
 	upstream                                                   [numCauses]atomic.Uint64
 	outbound                                                   outboundStats
+	kv                                                         kvCounters
 }
 
 // Stats is a snapshot of a plugin's counters.
@@ -71,6 +72,10 @@ type Stats struct {
 	// Outbound counts outbound HTTP calls, keyed "host result" (result an
 	// abi.Status name); nil when none were made.
 	Outbound map[string]uint64
+	// KV counts the calls kv_* functions made to Config.KV, by op name
+	// ("get", "set", "delete", "incr", "cas", "keys"); ops never called are
+	// absent.
+	KV map[string]KVOpStats
 }
 
 // New compiles wasm, checks that it is an http-wasm handler, and prewarms
@@ -190,6 +195,7 @@ func (p *Plugin) Stats() Stats {
 		Idle:           idle,
 		Upstream:       upstreamStats(&p.stats.upstream),
 		Outbound:       p.stats.outbound.snapshot(),
+		KV:             p.stats.kv.snapshot(),
 	}
 }
 

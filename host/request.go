@@ -79,6 +79,8 @@ type request struct {
 	extErr string
 	// outbound are the request's open outbound HTTP calls (outbound.go).
 	outbound outboundCalls
+	// kv is what the request read and wrote in the shared store (kv_state.go).
+	kv *kvState
 
 	// Request body as the guest reads it.
 	bodyEOF    bool

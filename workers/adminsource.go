@@ -15,6 +15,7 @@ type adminSource struct{ pr *Primary }
 func (a adminSource) Snapshot() (admin.Snapshot, bool) {
 	var s admin.Snapshot
 	ok := a.pr.do(func() { s = a.pr.metricsSnapshot() })
+	s.KV = kvStatus(&a.pr.opts, s.Slots) // kv.go
 	return s, ok
 }
 
@@ -25,6 +26,7 @@ func (a adminSource) Readiness() admin.Readiness {
 	if !a.pr.do(func() { rd = a.pr.readiness(time.Now()) }) {
 		rd = admin.Readiness{Reason: "stopped"}
 	}
+	kvReadiness(&a.pr.opts, &rd) // kv.go
 	return rd
 }
 

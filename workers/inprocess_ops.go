@@ -88,6 +88,7 @@ func (ip *inProcess) status() control.Status {
 			Requests: ip.srv.Requests(), InFlight: ip.srv.InFlight(), RSSBytes: readRSS(os.Getpid()),
 			LatencyBuckets: slices.Clone(m.Buckets), Upgraded: m.Upgraded, UpgradedTotal: m.UpgradedTotal,
 		}},
+		KV: kvStatus(&ip.opts, ip.metricsSnapshot().Slots), // kv.go
 	}
 }
 
@@ -98,6 +99,7 @@ type inProcessSource struct{ ip *inProcess }
 func (a inProcessSource) Snapshot() (admin.Snapshot, bool) {
 	var s admin.Snapshot
 	ok := a.ip.do(func() { s = a.ip.metricsSnapshot() })
+	s.KV = kvStatus(&a.ip.opts, s.Slots) // kv.go
 	return s, ok
 }
 
@@ -114,6 +116,7 @@ func (a inProcessSource) Readiness() admin.Readiness {
 		}
 		rd.Ready, rd.Workers = true, 1
 	})
+	kvReadiness(&a.ip.opts, &rd) // kv.go
 	return rd
 }
 

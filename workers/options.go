@@ -156,6 +156,11 @@ type PrimaryOptions struct {
 	// refusal) to status. It must not block.
 	PluginStatus func() *control.PluginStatus
 
+	// KVStatus, if set, reports the shared store's backend and health
+	// (kv.go): shown in status and /metrics, and a store that is down makes
+	// /readyz answer 503. It must not block. nil: no store.
+	KVStatus func() *control.KVStatus
+
 	// OnReady, if set, is called once when the first worker set is ready
 	// (all slots ready) — used by tests and by sd_notify-style embedders.
 	OnReady func(addr net.Addr)

@@ -52,7 +52,8 @@ func (pr *Primary) status() control.Status {
 			st.Workers = append(st.Workers, ws)
 		}
 	}
-	pr.opsStatus(&st) // metrics.go
+	pr.opsStatus(&st)                                      // metrics.go
+	st.KV = kvStatus(&pr.opts, pr.metricsSnapshot().Slots) // kv.go
 	return st
 }
 

@@ -97,6 +97,10 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 	if err != nil {
 		return serve.Options{}, err
 	}
+	kvc, err := kvConfig(cfg) // kv.go
+	if err != nil {
+		return serve.Options{}, err
+	}
 	admin := cfg.Admin
 	if admin == "off" {
 		admin = ""
@@ -135,6 +139,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		PreflightPath:    cfg.Plugin.PreflightPath,
 		PreflightTimeout: cfg.Plugin.PreflightTimeout,
 		Logger:           log,
+		KV:               kvc,
 	}, nil
 }
 
@@ -186,6 +191,8 @@ func hostConfig(name string, cfg config.Config, log *slog.Logger) (host.Config, 
 		InitTimeout:         cfg.Plugin.InitTimeout,
 		Logger:              log,
 		OutboundGrant:       outboundGrant(cfg, log), // outbound.go
+		KVMaxValue:          int64(cfg.KV.MaxValue),
+		KVTimeout:           cfg.KV.Timeout,
 	}, nil
 }
 

@@ -66,8 +66,9 @@ func printStatus(w io.Writer, st *control.Status) error {
 		fmt.Fprint(w, " (stopping)")
 	}
 	fmt.Fprintln(w)
-	printRoll(w, st) // reload.go: roll outcome, plugin refusals
-	printTLS(w, st)  // tls.go: serving certificates, last refusal
+	printRoll(w, st)  // reload.go: roll outcome, plugin refusals
+	printTLS(w, st)   // tls.go: serving certificates, last refusal
+	printKV(w, st.KV) // kv.go
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tUPGRADED\tRSS\tRESTARTS\tLAST EXIT")
 	for _, x := range st.Workers {

@@ -99,7 +99,9 @@ var goCache memo[string]
 // without the developer's WASMCLUSTER_* settings (a config file, a
 // control socket), XDG_CACHE_HOME set to CacheHome, GOCACHE pinned to the
 // real Go build cache (moving XDG_CACHE_HOME would move it too, and a
-// plugin build would start cold), then extra ("KEY=value", later wins).
+// plugin build would start cold), XDG_STATE_HOME set to a directory of the
+// test's own (the embedded store's data), then extra ("KEY=value", later
+// wins).
 func Env(tb testing.TB, extra ...string) []string {
 	tb.Helper()
 	goTool := Require(tb, "go")
@@ -115,11 +117,15 @@ func Env(tb testing.TB, extra ...string) []string {
 	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WASMCLUSTER_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") && !strings.HasPrefix(kv, "GOCACHE=") {
+		if !strings.HasPrefix(kv, "WASMCLUSTER_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") && !strings.HasPrefix(kv, "GOCACHE=") &&
+			!strings.HasPrefix(kv, "XDG_STATE_HOME=") && !strings.HasPrefix(kv, "STATE_DIRECTORY=") {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "XDG_CACHE_HOME="+CacheHome(tb), "GOCACHE="+gocache)
+	// A state directory of the test's own: the embedded key-value store
+	// keeps its data there (kv.dir's default), and two servers must not
+	// share one by accident.
+	env = append(env, "XDG_CACHE_HOME="+CacheHome(tb), "GOCACHE="+gocache, "XDG_STATE_HOME="+tb.TempDir())
 	return append(env, extra...)
 }
 

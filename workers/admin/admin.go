@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wasmcluster/wasmcluster/workers/control"
+
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
@@ -33,8 +35,9 @@ type Snapshot struct {
 	RollDurations Histogram
 	States        map[string]int // worker processes by state (every reported state, zeros included)
 	Desired       int
-	Version       string         // the version new workers start
-	Versions      map[string]int // worker processes by version
+	Version       string            // the version new workers start
+	Versions      map[string]int    // worker processes by version
+	KV            *control.KVStatus // the shared store; nil when off
 }
 
 // Slot is one worker slot's aggregate: the counters of every process that

@@ -53,6 +53,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		collectSlot(ch, sl)
 	}
 	collectWorkers(ch, s)
+	collectKV(ch, s) // kv.go
 	if q, ok := backlog(c.lnInode); ok {
 		gauge(ch, descBacklog, float64(q))
 	}

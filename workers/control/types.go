@@ -21,6 +21,7 @@ type Status struct {
 	Roll          *RollStatus    `json:"roll,omitempty"`      // the roll in progress, else the last one
 	Plugin        *PluginStatus  `json:"plugin,omitempty"`    // the plugin file (watcher, refusals)
 	TLS           *TLSStatus     `json:"tls,omitempty"`       // serving certificates (tls.go)
+	KV            *KVStatus      `json:"kv,omitempty"`        // the shared store (kv.go); nil when off
 	Workers       []WorkerStatus `json:"workers"`
 }
 

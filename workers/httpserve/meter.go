@@ -37,6 +37,8 @@ type Metrics struct {
 	// Add does not sum; UpgradedTotal those ever opened.
 	Upgraded      int64  `json:"upgraded,omitempty"`
 	UpgradedTotal uint64 `json:"upgraded_total,omitempty"`
+	// KV is host.Stats.KV: the plugin's calls to the shared store by op.
+	KV map[string]host.KVOpStats `json:"kv,omitempty"`
 }
 
 // Count is the number of requests in m.
@@ -83,6 +85,14 @@ func (m *Metrics) Add(o *Metrics) {
 		}
 		m.Outbound[k] += n
 	}
+	for op, st := range o.KV {
+		if m.KV == nil {
+			m.KV = make(map[string]host.KVOpStats, len(o.KV))
+		}
+		cur := m.KV[op]
+		cur.Add(st)
+		m.KV[op] = cur
+	}
 }
 
 // meter counts requests.
@@ -125,7 +135,7 @@ func pluginCounters(p Plugin) *Metrics {
 	}
 	s := st.Stats()
 	return &Metrics{Traps: s.Traps, Timeouts: s.Timeouts, PoolWaits: s.Waits, PoolRejected: s.Rejected,
-		Upstream: s.Upstream.ByCause(), Outbound: s.Outbound}
+		Upstream: s.Upstream.ByCause(), Outbound: s.Outbound, KV: s.KV}
 }
 
 func (m *meter) observe(code int, d time.Duration) {

@@ -129,6 +129,9 @@ func writeService(w func(format string, args ...any), o UnitOptions) {
 	w("RestartSec=1")
 	w("RuntimeDirectory=%s", o.Name)
 	w("CacheDirectory=%s", o.Name)
+	// The embedded key-value store keeps its data there ($STATE_DIRECTORY/kv);
+	// ProtectSystem=strict leaves no other place writable.
+	w("StateDirectory=%s", o.Name)
 	switch {
 	case o.User != "":
 		w("User=%s", o.User)

@@ -43,6 +43,7 @@ type Config struct {
 
 	Outbound OutboundConfig `toml:"outbound"` // outbound.go
 	TLS      TLSConfig      `toml:"tls"`
+	KV       KVConfig       `toml:"kv"`
 }
 
 // RecycleConfig is the [recycle] section: when a worker is replaced by a
@@ -123,6 +124,7 @@ func Default() Config {
 		Recycle: RecycleConfig{MaxRSSFor: 5 * time.Second},
 
 		Outbound: defaultOutbound(), // outbound.go
+		KV:       defaultKV(),
 	}
 }
 
@@ -175,6 +177,7 @@ func (c Config) validate() []*FieldError {
 	c.validateOutbound(&errs) // outbound.go
 	c.validateOps(&errs)
 	c.validateTLS(&errs) // tls.go
+	c.validateKV(&errs)
 	return errs
 }
 

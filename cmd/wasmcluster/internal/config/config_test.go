@@ -414,3 +414,30 @@ func TestBoolKeys(t *testing.T) {
 		t.Errorf("env maybe: got %v, want an error naming %s", err, k.Name)
 	}
 }
+
+// Bad [kv] values are refused naming the key and the value.
+func TestKVValidation(t *testing.T) {
+	for _, tt := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.KV.URL = "http://x" }, `config: kv.url: "http://x": want empty (embedded), off`},
+		{func(c *Config) { c.KV.Replicas = 2 }, `config: kv.replicas: "2": must be 1, 3 or 5`},
+		{func(c *Config) { c.KV.MaxValue = 0 }, `config: kv.max_value: "0": must be between 1B and 64MiB`},
+		{func(c *Config) { c.KV.Timeout = 2 * time.Minute }, `config: kv.timeout: "2m": must be positive and at most 1m`},
+		{func(c *Config) { c.KV.Bucket = "a.b" }, `config: kv.bucket: "a.b": must be letters, digits, - or _`},
+	} {
+		c := Default()
+		tt.set(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate() = %v, want %q", err, tt.want)
+		}
+	}
+	for _, url := range []string{"", "off", "embedded", "nats://a:4222,nats://b:4222", "redis://127.0.0.1:6379", "rediss://h:1"} {
+		c := Default()
+		c.KV.URL = url
+		if err := c.Validate(); err != nil {
+			t.Errorf("kv.url %q: %v", url, err)
+		}
+	}
+}

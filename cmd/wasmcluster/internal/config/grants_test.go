@@ -73,8 +73,8 @@ func TestGrantKeysValidation(t *testing.T) {
 		}
 	}
 	c := Default()
-	c.Plugin.Env = []string{"TOKEN=secret", "HOME_DIR"}
-	if out := c.TOML(); !strings.Contains(out, `env = ["TOKEN", "HOME_DIR"]`) || strings.Contains(out, "secret") {
+	c.Plugin.Env = []string{"TOKEN=s3cr3tvalue", "HOME_DIR"}
+	if out := c.TOML(); !strings.Contains(out, `env = ["TOKEN", "HOME_DIR"]`) || strings.Contains(out, "s3cr3tvalue") {
 		t.Errorf("TOML output:\n%s", out)
 	}
 }

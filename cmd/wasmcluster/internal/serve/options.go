@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/kv"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
 	"github.com/wasmcluster/wasmcluster/workers"
 	"github.com/wasmcluster/wasmcluster/workers/control"
@@ -43,6 +44,12 @@ type Options struct {
 	// code: CacheDir/snapshots/<hash of Plugin's path>. Without it they go
 	// to a private temporary directory removed when Run returns.
 	Host host.Config
+
+	// KV is the shared key-value store behind the plugins' kv_* functions
+	// (kv.go): with the embedded backend Run starts its server in this
+	// process first. nil, or URL "off": no store, and a plugin importing a
+	// kv_* function is refused.
+	KV *kv.Config
 
 	// Workers is the number of worker processes: workers.InProcess (0)
 	// serves in this process, workers.AutoWorkers (-1) starts one per

@@ -31,8 +31,14 @@ import (
 // signal.
 func Run(ctx context.Context, o Options) error {
 	o, err := o.withDefaults()
+	var kvr *kvRuntime
 	if err == nil {
-		in := newInstance(o)
+		kvr, err = startKV(ctx, o.KV, o.Workers == workers.InProcess, o.Logger) // kv.go
+	}
+	if err == nil {
+		defer kvr.close()
+		o.Host.KV = kvr.KV()
+		in := newInstance(o, kvr)
 		defer in.close()
 		if err = in.prepare(ctx); err == nil {
 			return in.serve(ctx)
@@ -51,6 +57,7 @@ type instance struct {
 	log   *slog.Logger
 	start time.Time
 
+	kvr    *kvRuntime // the shared store; nil when off
 	mgr    *plugins.Manager
 	load   workers.LoadFunc
 	ho     *handoff // InProcess only
@@ -63,8 +70,9 @@ type instance struct {
 	tmps   []string // temporary snapshot roots, removed at the end
 }
 
-func newInstance(o Options) *instance {
-	return &instance{o: o, log: o.Logger, start: time.Now(), load: loadSnapshot(o.Logger)}
+func newInstance(o Options, kvr *kvRuntime) *instance {
+	primaryKV := func() (host.KV, error) { return kvr.KV(), nil }
+	return &instance{o: o, log: o.Logger, start: time.Now(), kvr: kvr, load: loadSnapshot(o.Logger, primaryKV)}
 }
 
 func (in *instance) close() {
@@ -263,6 +271,8 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		Logger:        in.log,
 		WorkerProcs:   workerProcs(o.Host.Uninterruptible),
 		PluginStatus:  in.sw.status,
+		WorkerEnv:     in.kvr.WorkerEnv(),
+		KVStatus:      in.kvr.Status(),
 		AfterRoll:     in.sw.afterRoll,
 		OnReady: func(addr net.Addr) {
 			upstream := ""

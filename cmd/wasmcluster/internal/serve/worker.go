@@ -26,15 +26,19 @@ const exitStuckGuest = 70
 // the level the primary's is set to (see workers.WorkerOptions). Outside a
 // worker process it returns workers.ErrNotWorker.
 func RunWorker(ctx context.Context, log *slog.Logger, level *slog.LevelVar) error {
-	return workers.RunWorker(ctx, workers.WorkerOptions{Load: loadSnapshot(log), Logger: log, LogLevel: level})
+	return workers.RunWorker(ctx, workers.WorkerOptions{Load: loadSnapshot(log, workerKV), Logger: log, LogLevel: level})
 }
 
 // loadSnapshot is the LoadFunc of workers (and of InProcess): the host
-// over the snapshot named by spec, checked against its hash.
-func loadSnapshot(log *slog.Logger) workers.LoadFunc {
+// over the snapshot named by spec, checked against its hash, with the
+// shared store storeKV gives (nil: off).
+func loadSnapshot(log *slog.Logger, storeKV func() (host.KV, error)) workers.LoadFunc {
 	return func(ctx context.Context, spec workers.Spec) (httpserve.Plugin, error) {
 		hcfg, err := receivedHost(spec.Config, log)
 		if err != nil {
+			return nil, err
+		}
+		if hcfg.KV, err = storeKV(); err != nil {
 			return nil, err
 		}
 		wasm, err := plugins.ReadSnapshot(spec.PluginPath)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/kv"
+	"github.com/wasmcluster/wasmcluster/workers/control"
+)
+
+// kvConfig maps the [kv] section onto the store's plain struct; nil when
+// the store is off. The NATS token is read from kv.token_file here, so it
+// is in no flag, environment variable or `wasmcluster config` output.
+func kvConfig(cfg config.Config) (*kv.Config, error) {
+	k := cfg.KV
+	if k.KVScheme() == config.KVOff {
+		return nil, nil
+	}
+	c := &kv.Config{URL: k.URL, Dir: k.Dir, Bucket: k.Bucket, Replicas: k.Replicas, MaxValue: int(k.MaxValue),
+		Timeout: k.Timeout, CredsFile: k.CredsFile, NKeyFile: k.NKeyFile}
+	if k.TokenFile != "" {
+		b, err := os.ReadFile(k.TokenFile)
+		if err != nil {
+			return nil, usageError(&config.FieldError{Key: "kv.token_file", Value: k.TokenFile, Msg: err.Error()})
+		}
+		c.Token = strings.TrimSpace(string(b))
+	}
+	return c, nil
+}
+
+// printKV is status's line about the shared store: backend, health, where
+// the embedded one keeps its data, and the plugins' calls by op and result.
+func printKV(w io.Writer, st *control.KVStatus) {
+	if st == nil {
+		fmt.Fprintln(w, `kv store: off (kv.url = "off")`)
+		return
+	}
+	health := "healthy"
+	if !st.Healthy {
+		health = "UNAVAILABLE: " + st.Error
+	}
+	fmt.Fprintf(w, "kv store: %s, %s", st.Backend, health)
+	if st.Dir != "" {
+		fmt.Fprintf(w, ", data in %s", st.Dir)
+	}
+	fmt.Fprintln(w)
+	for _, op := range slices.Sorted(maps.Keys(st.Ops)) {
+		var parts []string
+		for _, r := range slices.Sorted(maps.Keys(st.Ops[op])) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, st.Ops[op][r]))
+		}
+		fmt.Fprintf(w, "  kv %s: %s\n", op, strings.Join(parts, ", "))
+	}
+}
