@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -228,4 +229,56 @@ func TestSessionsInProcess(t *testing.T) {
 			t.Fatalf("visit %d: %q, want %q", i, got, want)
 		}
 	}
+}
+
+// Two instances on one machine with the default kv.dir each get a store of
+// their own (one directory per listen address), instead of the second
+// being refused, and a restart on the same address finds its data again.
+func TestDefaultKVDirPerListenAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wasmcluster binary")
+	}
+	wasm := example(t, "sessions")
+	state := t.TempDir() // one user's state directory, shared by both
+	start := func(listen string) *testkit.Server {
+		cmd := exec.Command(testkit.Wasmcluster(t), "serve", wasm, "--listen", listen, "--log-format", "json",
+			"--cache-dir", filepath.Join(testkit.Dir(t), "cache"), "--workers", "1",
+			"--control", "-", "--admin", "off", "--plugin-pool-size", "2")
+		cmd.Env = testkit.Env(t, "XDG_STATE_HOME="+state)
+		return testkit.Start(t, cmd)
+	}
+	a := start(freeAddr(t))
+	b := start(freeAddr(t))
+	ca, cb := jarClient(t), jarClient(t)
+	for i := 1; i <= 2; i++ {
+		if got, want := visit(t, ca, a.URL()), fmt.Sprintf("visits: %d\n", i); got != want {
+			t.Fatalf("instance A visit %d: %q, want %q", i, got, want)
+		}
+	}
+	if got := visit(t, cb, b.URL()); got != "visits: 1\n" {
+		t.Fatalf("instance B: %q, want its own store", got)
+	}
+	dirs, err := filepath.Glob(filepath.Join(state, "wasmcluster", "kv", "listen-*"))
+	if err != nil || len(dirs) != 2 {
+		t.Fatalf("store directories: %v %v, want one per listen address", dirs, err)
+	}
+	addr := a.Addr
+	if code := a.Stop(); code != 0 {
+		t.Fatalf("stop: exit %d", code)
+	}
+	a = start(addr)
+	if got := visit(t, ca, a.URL()); got != "visits: 3\n" {
+		t.Errorf("after a restart on the same address: %q, want visits: 3", got)
+	}
+}
+
+// freeAddr is a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

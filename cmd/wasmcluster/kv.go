@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,7 +22,11 @@ func kvConfig(cfg config.Config) (*kv.Config, error) {
 	if k.KVScheme() == config.KVOff {
 		return nil, nil
 	}
-	c := &kv.Config{URL: k.URL, Dir: k.Dir, Bucket: k.Bucket, Replicas: k.Replicas, MaxValue: int(k.MaxValue),
+	dir := k.Dir
+	if dir == "" && k.KVScheme() == "embedded" {
+		dir = defaultKVDir(cfg.Listen)
+	}
+	c := &kv.Config{URL: k.URL, Dir: dir, Bucket: k.Bucket, Replicas: k.Replicas, MaxValue: int(k.MaxValue),
 		Timeout: k.Timeout, CredsFile: k.CredsFile, NKeyFile: k.NKeyFile}
 	if k.TokenFile != "" {
 		b, err := os.ReadFile(k.TokenFile)
@@ -31,6 +36,22 @@ func kvConfig(cfg config.Config) (*kv.Config, error) {
 		c.Token = strings.TrimSpace(string(b))
 	}
 	return c, nil
+}
+
+// defaultKVDir is kv.dir's default for an instance listening on listen:
+// one directory per listen address under kv.DefaultDir(), so two instances
+// on one machine (two sites, two ports) each get their own embedded store
+// instead of the second being refused, and a restart on the same address
+// finds its data again.
+func defaultKVDir(listen string) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '_'
+	}, listen)
+	return filepath.Join(kv.DefaultDir(), "listen-"+name)
 }
 
 // printKV is status's line about the shared store: backend, health, where

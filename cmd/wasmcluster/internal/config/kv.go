@@ -10,7 +10,7 @@ import (
 // through the kv_* host functions (package abi/guest/kv).
 type KVConfig struct {
 	URL       string        `toml:"url" help:"shared key-value store: empty runs the embedded store (a NATS JetStream server in this process, data in kv.dir); nats://host:4222[,nats://…] an external NATS cluster; redis://host:6379 or rediss://… Redis; \"off\" none (plugins importing kv_* functions are refused)"`
-	Dir       string        `toml:"dir" help:"where the embedded store keeps its data; empty means $STATE_DIRECTORY/kv (systemd StateDirectory=), else $XDG_STATE_HOME/wasmcluster/kv, else ~/.local/state/wasmcluster/kv"`
+	Dir       string        `toml:"dir" help:"where the embedded store keeps its data; empty means a directory per listen address (listen-<address>) under $STATE_DIRECTORY/kv (systemd StateDirectory=), else $XDG_STATE_HOME/wasmcluster/kv, else ~/.local/state/wasmcluster/kv"`
 	Bucket    string        `toml:"bucket" help:"NATS KV bucket, or Redis key namespace: letters, digits, - and _"`
 	Replicas  int           `toml:"replicas" help:"replicas of the NATS bucket on a cluster: 1, 3 or 5"`
 	MaxValue  Size          `toml:"max_value" help:"largest value a plugin may store (e.g. 1MiB); larger is an error in the plugin (too_large)"`
