@@ -73,28 +73,45 @@ func (p *Plugin) kvGet(ctx context.Context, mod api.Module, stack []uint64) {
 
 // kv_set(key, key_len, val, val_len, ttl_ms i64, rev_ptr) -> status
 func (p *Plugin) kvSet(ctx context.Context, mod api.Module, stack []uint64) {
-	const fn = abi.FuncKVSet
+	ttlMs, revPtr := int64(stack[4]), uint32(stack[5])
+	stack[0] = uint64(p.kvPut(ctx, mod, stack, abi.FuncKVSet, kvOpSet, ttlMs, revPtr,
+		func(ctx context.Context, key, val []byte, ttl time.Duration) (uint64, error) {
+			return p.cfg.KV.Set(ctx, key, val, ttl)
+		}))
+}
+
+// kv_cas(key, key_len, val, val_len, expected_rev i64, ttl_ms i64, rev_ptr) -> status
+func (p *Plugin) kvCAS(ctx context.Context, mod api.Module, stack []uint64) {
+	expected, ttlMs, revPtr := stack[4], int64(stack[5]), uint32(stack[6])
+	stack[0] = uint64(p.kvPut(ctx, mod, stack, abi.FuncKVCAS, kvOpCAS, ttlMs, revPtr,
+		func(ctx context.Context, key, val []byte, ttl time.Duration) (uint64, error) {
+			return p.cfg.KV.CompareAndSwap(ctx, key, val, expected, ttl)
+		}))
+}
+
+// kvPut is kv_set and kv_cas: the key and value at stack[0..3], checked,
+// written by put, remembered for read-your-writes, the new revision
+// written to revPtr.
+func (p *Plugin) kvPut(ctx context.Context, mod api.Module, stack []uint64, fn string, op kvOp, ttlMs int64, revPtr uint32,
+	put func(ctx context.Context, key, val []byte, ttl time.Duration) (uint64, error)) abi.Status {
 	rq := requestOf(ctx, fn)
 	key := readMem(mod, fn, uint32(stack[0]), uint32(stack[1]))
 	val := readMem(mod, fn, uint32(stack[2]), uint32(stack[3]))
-	ttlMs, revPtr := int64(stack[4]), uint32(stack[5])
 	readMem(mod, fn, revPtr, 8)
-	s := p.kvCheckWrite(rq, fn, key, val, ttlMs)
-	if s != abi.StatusOK {
-		stack[0] = uint64(s)
-		return
+	if s := p.kvCheckWrite(rq, fn, key, val, ttlMs); s != abi.StatusOK {
+		return s
 	}
 	val = bytes.Clone(val)
 	var rev uint64
-	s = p.kvCall(rq, kvOpSet, fn, func(ctx context.Context) (err error) {
-		rev, err = p.cfg.KV.Set(ctx, key, val, time.Duration(ttlMs)*time.Millisecond)
+	s := p.kvCall(rq, op, fn, func(ctx context.Context) (err error) {
+		rev, err = put(ctx, key, val, time.Duration(ttlMs)*time.Millisecond)
 		return err
 	})
 	p.kvWrote(rq, key, s, &kvEntry{val: val, rev: rev, write: true})
 	if s == abi.StatusOK {
 		mod.Memory().WriteUint64Le(revPtr, rev)
 	}
-	stack[0] = uint64(s)
+	return s
 }
 
 // kv_delete(key, key_len) -> status
@@ -133,32 +150,6 @@ func (p *Plugin) kvIncr(ctx context.Context, mod api.Module, stack []uint64) {
 	rq.kvState().forget(key)
 	if s == abi.StatusOK {
 		mod.Memory().WriteUint64Le(resPtr, uint64(n))
-	}
-	stack[0] = uint64(s)
-}
-
-// kv_cas(key, key_len, val, val_len, expected_rev i64, ttl_ms i64, rev_ptr) -> status
-func (p *Plugin) kvCAS(ctx context.Context, mod api.Module, stack []uint64) {
-	const fn = abi.FuncKVCAS
-	rq := requestOf(ctx, fn)
-	key := readMem(mod, fn, uint32(stack[0]), uint32(stack[1]))
-	val := readMem(mod, fn, uint32(stack[2]), uint32(stack[3]))
-	expected, ttlMs, revPtr := stack[4], int64(stack[5]), uint32(stack[6])
-	readMem(mod, fn, revPtr, 8)
-	s := p.kvCheckWrite(rq, fn, key, val, ttlMs)
-	if s != abi.StatusOK {
-		stack[0] = uint64(s)
-		return
-	}
-	val = bytes.Clone(val)
-	var rev uint64
-	s = p.kvCall(rq, kvOpCAS, fn, func(ctx context.Context) (err error) {
-		rev, err = p.cfg.KV.CompareAndSwap(ctx, key, val, expected, time.Duration(ttlMs)*time.Millisecond)
-		return err
-	})
-	p.kvWrote(rq, key, s, &kvEntry{val: val, rev: rev, write: true})
-	if s == abi.StatusOK {
-		mod.Memory().WriteUint64Le(revPtr, rev)
 	}
 	stack[0] = uint64(s)
 }

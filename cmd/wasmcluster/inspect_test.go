@@ -61,7 +61,8 @@ func TestInspectMix(t *testing.T) {
 }
 
 // inspect on a Go guest, as a module and as a package directory built the
-// way serve builds one; without grants, env and files are not granted.
+// way serve builds one; without grants, env, files and outbound are not
+// granted, while the shared store is (the embedded one is the default).
 func TestInspectGo(t *testing.T) {
 	for _, plugin := range []string{grantsGuest(t), filepath.Join("testdata", "grants")} {
 		r := runBin(t, nil, "inspect", "--json", plugin)
@@ -81,8 +82,8 @@ func TestInspectGo(t *testing.T) {
 			t.Errorf("inspect %s: %+v", plugin, rep)
 		}
 		for _, c := range rep.Capabilities {
-			if c.Granted {
-				t.Errorf("inspect %s without grants: %s granted", plugin, c.Name)
+			if want := c.Name == "kv"; c.Granted != want {
+				t.Errorf("inspect %s without grants: %s granted %v, want %v", plugin, c.Name, c.Granted, want)
 			}
 		}
 	}

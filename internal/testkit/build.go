@@ -123,6 +123,23 @@ func inTempDir(f func(dir string) ([]byte, error)) ([]byte, error) {
 	return f(dir)
 }
 
+// compileGuest runs tool with the arguments args gives for an output
+// path, in a temp dir (so a compiler leaves nothing in the tree), and
+// returns the module written there; a failure carries the command line and
+// the compiler's output.
+func compileGuest(tool string, args func(out string) []string) ([]byte, error) {
+	return inTempDir(func(tmp string) ([]byte, error) {
+		out := filepath.Join(tmp, "guest.wasm")
+		a := args(out)
+		cmd := exec.Command(tool, a...)
+		cmd.Dir = tmp
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w\n%s", tool, strings.Join(a, " "), err, msg)
+		}
+		return os.ReadFile(out)
+	})
+}
+
 // TempFile writes data to a file called name in the test's temp dir and
 // returns its path, for commands that take a module file.
 func TempFile(tb testing.TB, name string, data []byte) string {

@@ -36,14 +36,9 @@ func CWasm(tb testing.TB, dir string, flags ...string) []byte {
 		if err != nil || len(srcs) == 0 {
 			return nil, fmt.Errorf("no .c files in %s", dir)
 		}
-		return inTempDir(func(tmp string) ([]byte, error) {
-			out := filepath.Join(tmp, "guest.wasm")
+		return compileGuest(clang, func(out string) []string {
 			args := append(append(append(append([]string{}, cFlags...), "-I", include), flags...), "-o", out)
-			args = append(args, srcs...)
-			if msg, err := exec.Command(clang, args...).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("clang %s: %w\n%s", strings.Join(args, " "), err, msg)
-			}
-			return os.ReadFile(out)
+			return append(args, srcs...)
 		})
 	})
 	if err != nil {

@@ -3,9 +3,7 @@ package testkit
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -37,15 +35,8 @@ func RustWasm(tb testing.TB, dir string) []byte {
 	}
 	b, err := guests.get("rust\x00"+abs, func() ([]byte, error) {
 		src := filepath.Join(abs, "lib.rs")
-		return inTempDir(func(tmp string) ([]byte, error) {
-			out := filepath.Join(tmp, "guest.wasm")
-			args := append(append([]string{}, rustFlags...), "-o", out, src)
-			cmd := exec.Command(rustc, args...)
-			cmd.Dir = tmp // rustc leaves nothing else, but keep it out of the tree
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("%s %s: %w\n%s", rustc, strings.Join(args, " "), err, msg)
-			}
-			return os.ReadFile(out)
+		return compileGuest(rustc, func(out string) []string {
+			return append(append([]string{}, rustFlags...), "-o", out, src)
 		})
 	})
 	if err != nil {
