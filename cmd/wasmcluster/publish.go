@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
+	"github.com/wasmcluster/wasmcluster/plugins/store"
+)
+
+func newPublishCmd(v *viper.Viper, stdout io.Writer) *cobra.Command {
+	var rollback bool
+	cmd := &cobra.Command{
+		Use:   "publish FILE|DIR nats://HOST:PORT/BUCKET/NAME | publish --rollback nats://…",
+		Short: "Publish a plugin version to every instance serving a nats:// source",
+		Long: `Publish a plugin to a NATS JetStream object store: every instance serving
+the source ("wasmcluster serve nats://…") fetches it, checks it and rolls to it.
+A source directory is built first, as serve does. The plugin is checked here
+first, as an instance would (compile, exports, _initialize, and a GET of
+plugin.preflight_path if set): one that would be refused is not published.
+Prints the version published (its SHA-256). --rollback re-publishes the
+version before the current one. The credentials are the kv.* ones
+(kv.creds_file, kv.nkey_file, kv.token_file).`,
+		Example: `  wasmcluster publish ./site.wasm nats://nats.internal:4222/plugins/site
+  wasmcluster publish --rollback nats://nats.internal:4222/plugins/site`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if rollback && len(args) != 1 {
+				return fmt.Errorf("publish --rollback takes the source only, got %d arguments", len(args))
+			}
+			if !rollback && len(args) != 2 {
+				return fmt.Errorf("publish takes a plugin (file or source directory) and a nats:// source, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(v, cmd)
+			if err != nil {
+				return err
+			}
+			if rollback {
+				return runRollback(cmd.Context(), stdout, args[0], cfg)
+			}
+			return runPublish(cmd.Context(), stdout, args[0], args[1], cfg)
+		},
+	}
+	cmd.Flags().BoolVar(&rollback, "rollback", false, "re-publish the version before the current one")
+	config.AddFlags(cmd.Flags())
+	cmd.Flags().SortFlags = false
+	return cmd
+}
+
+// runPublish builds, checks and uploads plugin.
+func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cfg config.Config) error {
+	conn, err := dialFleet(source, cfg) // fleetserve.go
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	log := newLogger(os.Stderr, cfg)
+	src, err := pluginFile(ctx, plugin, cfg, log) // build.go
+	if err != nil {
+		return err
+	}
+	data, err := store.ReadFile(src.file)
+	if err != nil {
+		return usageError(fmt.Errorf("plugin %s: %w", plugin, err))
+	}
+	hcfg, err := hostConfig(conn.Src.Name, cfg, log) // serve.go
+	if err != nil {
+		return err
+	}
+	popts := preflight.Options{Host: hcfg, Path: cfg.Plugin.PreflightPath, Timeout: cfg.Plugin.PreflightTimeout}
+	if err := preflight.Check(ctx, data, popts); err != nil {
+		return runtimeError(fmt.Errorf("not published: plugin %s is refused by the check every instance runs: %w", plugin, err))
+	}
+	if !conn.WaitConnected(ctx, fleetStartWait) {
+		return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
+	}
+	hash, err := conn.Publish(ctx, data)
+	if err != nil {
+		return runtimeError(err)
+	}
+	fmt.Fprintln(stdout, hash)
+	return nil
+}
+
+// runRollback re-publishes the previous version.
+func runRollback(ctx context.Context, stdout io.Writer, source string, cfg config.Config) error {
+	conn, err := dialFleet(source, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if !conn.WaitConnected(ctx, fleetStartWait) {
+		return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
+	}
+	hash, err := conn.Rollback(ctx)
+	if err != nil {
+		return runtimeError(err)
+	}
+	fmt.Fprintln(stdout, hash)
+	return nil
+}
