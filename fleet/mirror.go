@@ -40,11 +40,12 @@ func NewMirror(conn *Conn, dir string, log *slog.Logger) (*Mirror, error) {
 	return &Mirror{conn: conn, dir: dir, log: log}, nil
 }
 
-// DirFor is the mirror directory of src under root (the cache directory):
-// one per source, stable across restarts so its last accepted version is
-// found again.
-func DirFor(root string, src Source) string {
-	sum := sha256.Sum256([]byte(src.String()))
+// DirFor is the mirror directory of src under root (the cache directory)
+// for the instance listening on listen: one per source and instance, so
+// two instances on one machine do not write one file, and stable across
+// restarts so the last accepted version is found again.
+func DirFor(root string, src Source, listen string) string {
+	sum := sha256.Sum256([]byte(src.String() + "\x00" + listen))
 	return filepath.Join(root, "fleet", hex.EncodeToString(sum[:8]))
 }
 

@@ -100,7 +100,7 @@ func newFleetMirror(conn *fleet.Conn, cfg config.Config, log *slog.Logger) (*fle
 			return nil, runtimeError(err)
 		}
 	}
-	mir, err := fleet.NewMirror(conn, fleet.DirFor(root, conn.Src), log)
+	mir, err := fleet.NewMirror(conn, fleet.DirFor(root, conn.Src, cfg.Listen), log)
 	if err != nil {
 		return nil, runtimeError(err)
 	}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/wasmcluster/wasmcluster/fleet"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
+)
+
+// These tests stand two machines in with two instances on loopback, and
+// NATS with an in-process JetStream server, token-authenticated.
+
+const fleetToken = "fleet-test-token"
+
+// natsNode is a JetStream server on a fixed port and store directory, so
+// it can be stopped and started again as the same server.
+type natsNode struct {
+	opts *server.Options
+	ns   *server.Server
+}
+
+func newNATS(t *testing.T) *natsNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	n := &natsNode{opts: &server.Options{
+		ServerName: "fleet-test", Host: "127.0.0.1", Port: port,
+		JetStream: true, StoreDir: t.TempDir(), JetStreamMaxMemory: 32 << 20,
+		Authorization: fleetToken, NoSigs: true, NoLog: true,
+	}}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *natsNode) start(t *testing.T) {
+	t.Helper()
+	o := *n.opts
+	ns, err := server.NewServer(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(20 * time.Second) {
+		t.Fatal("NATS not ready")
+	}
+	n.ns = ns
+}
+
+func (n *natsNode) stop() {
+	if n.ns != nil {
+		n.ns.Shutdown()
+		n.ns.WaitForShutdown()
+		n.ns = nil
+	}
+}
+
+// source is the plugin source on n.
+func (n *natsNode) source() string {
+	return fmt.Sprintf("nats://127.0.0.1:%d/plugins/site", n.opts.Port)
+}
+
+// fleetFlags are the flags every command of these tests takes: the token,
+// and no store of their own.
+func fleetFlags(t *testing.T) []string {
+	t.Helper()
+	tf := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tf, []byte(fleetToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--kv-token-file", tf, "--kv-url", "off"}
+}
+
+// startInstance serves src with 2 workers and its own cache directory.
+func startFleetInstance(t *testing.T, src, cache string, flags []string) *testkit.Server {
+	t.Helper()
+	args := append([]string{src, "--listen", "127.0.0.1:0", "--workers", "2", "--control", "-", "--cache-dir", cache}, flags...)
+	return startServe(t, nil, args...)
+}
+
+func publish(t *testing.T, flags []string, args ...string) result {
+	t.Helper()
+	return runBin(t, nil, append(append([]string{"publish"}, args...), flags...)...)
+}
+
+// fleetJSON is `wasmcluster fleet SRC --json`.
+func fleetJSON(t *testing.T, src string, flags []string) []fleet.Report {
+	t.Helper()
+	r := runBin(t, nil, append([]string{"fleet", src, "--json"}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("fleet --json: exit %d: %s", r.code, r.stderr)
+	}
+	var reps []fleet.Report
+	if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil {
+		t.Fatalf("fleet --json: %v\n%s", err, r.stdout)
+	}
+	return reps
+}
+
+// Publish rolls both instances under a strict load with no failed request;
+// fleet --wait returns when both run it and fleet --json shows them; a
+// plugin the check refuses is not published; one put into the bucket
+// behind publish's back is refused by both instances, which keep serving
+// and show the refusal; --rollback re-publishes the version before.
+func TestFleetPublish(t *testing.T) {
+	n := newNATS(t)
+	n.start(t)
+	flags := fleetFlags(t)
+	a, b := versionWAT(t, "A"), versionWAT(t, "B")
+	if r := publish(t, flags, testkit.TempFile(t, "a.wasm", a), n.source()); r.code != 0 || strings.TrimSpace(r.stdout) != sha(a) {
+		t.Fatalf("publish A: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(a), r.stderr)
+	}
+	s1 := startFleetInstance(t, n.source(), t.TempDir(), flags)
+	s2 := startFleetInstance(t, n.source(), t.TempDir(), flags)
+	l1 := startSwapLoad(s1.URL(), 8, "version A\n", "version B\n")
+	defer l1.Stop()
+	l2 := startSwapLoad(s2.URL(), 8, "version A\n", "version B\n")
+	defer l2.Stop()
+
+	if r := publish(t, flags, testkit.TempFile(t, "b.wasm", b), n.source()); r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
+		t.Fatalf("publish B: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(b)[:12], "--timeout", "30s"}, flags...)...); r.code != 0 {
+		t.Fatalf("fleet --wait B: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	l1.setExpect("version B\n")
+	l2.setExpect("version B\n")
+	time.Sleep(300 * time.Millisecond)
+	l1.check(t)
+	l2.check(t)
+	reps := fleetJSON(t, n.source(), flags)
+	if len(reps) != 2 {
+		t.Fatalf("fleet lists %d instances, want 2: %+v", len(reps), reps)
+	}
+	for _, r := range reps {
+		if r.Version != sha(b) || r.WorkersReady != 2 || r.PID == 0 || r.Listen == "" {
+			t.Errorf("fleet report %+v, want version %s with 2 workers ready", r, sha(b))
+		}
+	}
+
+	garbage := testkit.TempFile(t, "garbage.wasm", []byte("\x00asm\x01\x00\x00\x00garbage"))
+	r := publish(t, flags, garbage, n.source())
+	if r.code != 1 || !strings.Contains(r.stderr, "not published") {
+		t.Errorf("publish garbage: exit %d, stderr %q; want 1 and \"not published\"", r.code, r.stderr)
+	}
+	bypassAndRollback(t, n, flags, s1, s2, b)
+}
+
+// bypassAndRollback puts garbage into the bucket without publish's check:
+// both instances refuse it and say so in the fleet view; --rollback goes
+// back to b.
+func bypassAndRollback(t *testing.T, n *natsNode, flags []string, s1, s2 *testkit.Server, b []byte) {
+	t.Helper()
+	src, _ := fleet.ParseSource(n.source())
+	conn, err := fleet.Dial(src, fleet.Auth{Token: fleetToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	bad := []byte("not wasm at all")
+	if _, err := conn.Publish(t.Context(), bad); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, func() error {
+		reps := fleetJSON(t, n.source(), flags)
+		for _, r := range reps {
+			if r.LastRefused == nil || r.LastRefused.Version != sha(bad) || r.Version != sha(b) {
+				return fmt.Errorf("report %+v: want the garbage refused, still on B", r)
+			}
+		}
+		return nil
+	})
+	for _, s := range []*testkit.Server{s1, s2} {
+		if _, body := get(t, http.DefaultClient, s.URL()); body != "version B\n" {
+			t.Errorf("after the refusal %s answers %q", s.URL(), body)
+		}
+	}
+	r := publish(t, flags, "--rollback", n.source())
+	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
+		t.Errorf("publish --rollback: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(b), r.stderr)
+	}
+}
+
+// NATS down at start: an instance that accepted a version before serves
+// it, and rolls to the one published while it was away once NATS is back;
+// one that never accepted a version exits 1 saying why.
+func TestFleetNATSDownAtStart(t *testing.T) {
+	n := newNATS(t)
+	n.start(t)
+	flags := fleetFlags(t)
+	a, b := versionWAT(t, "A"), versionWAT(t, "B")
+	if r := publish(t, flags, testkit.TempFile(t, "a.wasm", a), n.source()); r.code != 0 {
+		t.Fatalf("publish A: exit %d: %s", r.code, r.stderr)
+	}
+	cache := t.TempDir()
+	s := startFleetInstance(t, n.source(), cache, flags)
+	if code := s.Stop(); code != 0 {
+		t.Fatalf("first instance exited %d", code)
+	}
+	n.stop()
+
+	r := runBin(t, nil, append([]string{"serve", n.source(), "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--cache-dir", t.TempDir()}, flags...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "NATS unreachable") || !strings.Contains(r.stderr, "no version of it was accepted on this machine") {
+		t.Errorf("no snapshot, NATS down: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	s = startFleetInstance(t, n.source(), cache, flags)
+	if !strings.Contains(s.Log.String(), "serving the last version accepted on this machine") {
+		t.Errorf("the fallback is not logged:\n%s", s.Log.String())
+	}
+	if _, body := get(t, http.DefaultClient, s.URL()); body != "version A\n" {
+		t.Fatalf("NATS down at start: answers %q, want the last accepted version A", body)
+	}
+	n.start(t)
+	if r := publish(t, flags, testkit.TempFile(t, "b.wasm", b), n.source()); r.code != 0 {
+		t.Fatalf("publish B: exit %d: %s", r.code, r.stderr)
+	}
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if _, body := get(t, http.DefaultClient, s.URL()); body != "version B\n" {
+			return fmt.Errorf("answers %q, want version B once NATS is back", body)
+		}
+		return nil
+	})
+}
