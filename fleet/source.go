@@ -27,7 +27,8 @@ func ParseSource(s string) (Source, error) {
 	if !ok {
 		return Source{}, fmt.Errorf("plugin source %q: want nats://HOST:PORT[,HOST:PORT…]/BUCKET/NAME", s)
 	}
-	parts := strings.Split(rest, "/")
+	// Each server may repeat the scheme, as kv.url's list does.
+	parts := strings.Split(strings.ReplaceAll(rest, ",nats://", ","), "/")
 	if len(parts) != 3 || parts[0] == "" {
 		return Source{}, fmt.Errorf("plugin source %q: want nats://HOST:PORT[,HOST:PORT…]/BUCKET/NAME", s)
 	}
