@@ -10,6 +10,10 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/host"
+	"github.com/wasmcluster/wasmcluster/kv"
+	"github.com/wasmcluster/wasmcluster/kv/embedded"
+	"github.com/wasmcluster/wasmcluster/kv/kvopen"
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/plugins/store"
 )
@@ -75,6 +79,12 @@ func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cf
 	if err != nil {
 		return err
 	}
+	if hcfg.KV, err = checkKV(ctx, cfg); err != nil {
+		return runtimeError(err)
+	}
+	if c, ok := hcfg.KV.(io.Closer); ok {
+		defer c.Close()
+	}
 	popts := preflight.Options{Host: hcfg, Path: cfg.Plugin.PreflightPath, Timeout: cfg.Plugin.PreflightTimeout}
 	if err := preflight.Check(ctx, data, popts); err != nil {
 		return runtimeError(fmt.Errorf("not published: plugin %s is refused by the check every instance runs: %w", plugin, err))
@@ -106,4 +116,45 @@ func runRollback(ctx context.Context, stdout io.Writer, source string, cfg confi
 	}
 	fmt.Fprintln(stdout, hash)
 	return nil
+}
+
+// checkKV is the store of publish's check. An instance with a store (kv.url
+// not off) accepts a plugin that imports kv_* functions; one without
+// refuses it, and so does the check. The check gets a real store of its
+// own, an embedded one in a temporary directory, so a self-test request
+// writes nowhere that matters.
+func checkKV(ctx context.Context, cfg config.Config) (host.KV, error) {
+	if cfg.KV.KVScheme() == config.KVOff {
+		return nil, nil
+	}
+	dir, err := os.MkdirTemp("", "wasmcluster-publish-kv-")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := embedded.Start(ctx, embedded.Options{Dir: dir, NoListen: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("check's kv store: %w", err)
+	}
+	c := (&kv.Config{Dir: dir}).WithDefaults()
+	st, err := kvopen.Open(ctx, srv.InProcessConfig(c))
+	if err != nil {
+		srv.Shutdown()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("check's kv store: %w", err)
+	}
+	return &checkStore{Store: st, stop: func() { srv.Shutdown(); os.RemoveAll(dir) }}, nil
+}
+
+// checkStore is the check's store, which takes its server and directory
+// with it on Close.
+type checkStore struct {
+	kv.Store
+	stop func()
+}
+
+func (s *checkStore) Close() error {
+	err := s.Store.Close()
+	s.stop()
+	return err
 }
