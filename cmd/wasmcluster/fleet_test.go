@@ -131,12 +131,14 @@ func TestFleetPublish(t *testing.T) {
 	l2 := startSwapLoad(s2.URL(), 8, "version A\n", "version B\n")
 	defer l2.Stop()
 
+	t0 := time.Now()
 	if r := publish(t, flags, testkit.TempFile(t, "b.wasm", b), n.source()); r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
 		t.Fatalf("publish B: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
 	}
 	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(b)[:12], "--timeout", "30s"}, flags...)...); r.code != 0 {
 		t.Fatalf("fleet --wait B: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
+	t.Logf("publish B -> both instances run it (fleet --wait returned): %v", time.Since(t0).Round(time.Millisecond))
 	l1.setExpect("version B\n")
 	l2.setExpect("version B\n")
 	time.Sleep(300 * time.Millisecond)
