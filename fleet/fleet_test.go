@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,8 +37,19 @@ func TestParseSource(t *testing.T) {
 // startNATS runs a JetStream server on a free loopback port.
 func startNATS(t *testing.T) fleet.Source {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+	ns := runNATS(t, &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
 		JetStreamMaxMemory: 16 << 20, NoSigs: true, NoLog: true})
+	src, err := fleet.ParseSource(ns.ClientURL() + "/plugins/site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func runNATS(t *testing.T, o *server.Options) *server.Server {
+	t.Helper()
+	oc := *o
+	ns, err := server.NewServer(&oc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +58,52 @@ func startNATS(t *testing.T) fleet.Source {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("NATS not ready")
 	}
-	src, err := fleet.ParseSource(ns.ClientURL() + "/plugins/site")
+	return ns
+}
+
+// A watching Mirror survives NATS restarting: a version published after
+// the restart reaches its file.
+func TestMirrorNATSRestart(t *testing.T) {
+	o := &server.Options{Host: "127.0.0.1", Port: freePort(t), JetStream: true, StoreDir: t.TempDir(),
+		JetStreamMaxMemory: 16 << 20, NoSigs: true, NoLog: true}
+	ns := runNATS(t, o)
+	src, _ := fleet.ParseSource(ns.ClientURL() + "/plugins/site")
+	c := dial(t, src)
+	if _, err := c.Publish(t.Context(), []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := fleet.NewMirror(c, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err := m.Start(t.Context(), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	go m.Run(t.Context())
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	runNATS(t, o)
+	if !c.WaitConnected(t.Context(), 10*time.Second) {
+		t.Fatal("no reconnect")
+	}
+	var err error
+	for range 50 { // the stream may take a moment to be back after the restart
+		if _, err = c.Publish(t.Context(), []byte("two")); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return src
+	waitFile(t, m.File(), "two")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func dial(t *testing.T, src fleet.Source) *fleet.Conn {

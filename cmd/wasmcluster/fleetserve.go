@@ -56,6 +56,11 @@ func dialFleet(source string, cfg config.Config) (*fleet.Conn, error) {
 // local file that serve watches like any plugin file, and this instance
 // reports into the fleet view.
 func runFleetServe(ctx context.Context, source string, cfg config.Config, log *slog.Logger) error {
+	if cfg.Workers == 0 {
+		// --workers 0 does not watch the plugin file: it would never roll.
+		return usageError(&config.FieldError{Key: "workers", Value: "0",
+			Msg: "a nats:// plugin source needs worker processes (--workers 1 or more, or -1 for one per CPU): with --workers 0 published versions would never roll"})
+	}
 	conn, err := dialFleet(source, cfg)
 	if err != nil {
 		return err
