@@ -124,25 +124,47 @@ func Runs(reps []Report, version string) bool {
 	return true
 }
 
-// Reporter refreshes this instance's report every ReportEvery until its
-// context ends, then removes it.
+// Reporter refreshes this instance's report every ReportEvery, and at once
+// (within checkEvery) when its version, ready workers or last refusal
+// change, so `fleet --wait` sees a roll as it ends; when its context ends it
+// removes the report.
 func Reporter(ctx context.Context, c *Conn, now func() Report, log *slog.Logger) {
-	t := time.NewTicker(ReportEvery)
+	t := time.NewTicker(checkEvery)
 	defer t.Stop()
-	var id string
+	var last Report
+	var lastPut time.Time
 	for {
 		r := now()
-		id = r.ID
-		if err := c.Put(ctx, r); err != nil && ctx.Err() == nil {
-			log.Debug("fleet: report", "err", err)
+		if changed(last, r) || time.Since(lastPut) >= ReportEvery {
+			if err := c.Put(ctx, r); err != nil && ctx.Err() == nil {
+				log.Debug("fleet: report", "err", err)
+			} else {
+				last, lastPut = r, time.Now()
+			}
 		}
 		select {
 		case <-ctx.Done():
 			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			c.Remove(rctx, id)
+			c.Remove(rctx, r.ID)
 			cancel()
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// checkEvery is how often the Reporter looks at the instance's status (a
+// call into this process, no network).
+const checkEvery = 200 * time.Millisecond
+
+// changed reports whether b says something new that a waiting `fleet`
+// should see now.
+func changed(a, b Report) bool {
+	refused := func(r Report) string {
+		if r.LastRefused == nil {
+			return ""
+		}
+		return r.LastRefused.Version + r.LastRefused.At.String()
+	}
+	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/wasmcluster/wasmcluster/fleet"
+	"github.com/wasmcluster/wasmcluster/internal/digest"
 	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
@@ -191,7 +192,15 @@ func bypassAndRollback(t *testing.T, n *natsNode, flags []string, s1, s2 *testki
 			t.Errorf("after the refusal %s answers %q", s.URL(), body)
 		}
 	}
-	r := publish(t, flags, "--rollback", n.source())
+	r := runBin(t, nil, append([]string{"fleet", n.source()}, flags...)...)
+	if r.code != 0 || strings.Count(r.stdout, digest.Short(sha(bad))+": ") != 2 {
+		t.Errorf("fleet: exit %d, want both instances showing the refusal of %s:\n%s", r.code, digest.Short(sha(bad)), r.stdout)
+	}
+	r = runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(bad), "--timeout", "1s"}, flags...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "2 of 2 live instances do not run") {
+		t.Errorf("fleet --wait for a refused version: exit %d, stderr %q; want 1 naming the 2 behind", r.code, r.stderr)
+	}
+	r = publish(t, flags, "--rollback", n.source())
 	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
 		t.Errorf("publish --rollback: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(b), r.stderr)
 	}

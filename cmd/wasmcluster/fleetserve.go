@@ -117,8 +117,11 @@ func newFleetMirror(conn *fleet.Conn, cfg config.Config, log *slog.Logger) (*fle
 // previous report.
 func newReportFunc(status *atomic.Pointer[func() control.Status], listen string) func() fleet.Report {
 	host, _ := os.Hostname()
-	var lastN uint64
-	var lastAt time.Time
+	var (
+		lastN  uint64
+		lastAt time.Time
+		rate   float64
+	)
 	return func() fleet.Report {
 		r := fleet.Report{ID: fmt.Sprintf("%s-%d", host, os.Getpid()), Host: host, PID: os.Getpid(), Listen: listen, UpdatedAt: time.Now().UTC()}
 		f := status.Load()
@@ -137,10 +140,16 @@ func newReportFunc(status *atomic.Pointer[func() control.Status], listen string)
 				r.WorkersReady++
 			}
 		}
-		if !lastAt.IsZero() && n >= lastN {
-			r.RequestRate = float64(n-lastN) / time.Since(lastAt).Seconds()
+		// The rate over the last second or more: the Reporter calls this
+		// five times a second.
+		switch {
+		case lastAt.IsZero() || n < lastN:
+			lastN, lastAt = n, time.Now()
+		case time.Since(lastAt) >= time.Second:
+			rate = float64(n-lastN) / time.Since(lastAt).Seconds()
+			lastN, lastAt = n, time.Now()
 		}
-		lastN, lastAt = n, time.Now()
+		r.RequestRate = rate
 		return r
 	}
 }
