@@ -247,3 +247,28 @@ func TestFleetNATSDownAtStart(t *testing.T) {
 		return nil
 	})
 }
+
+// Bad fleet arguments are usage errors naming what is wrong, before any
+// connection is tried.
+func TestFleetUsageErrors(t *testing.T) {
+	plugin := testkit.TempFile(t, "p.wasm", []byte("not used"))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "nats://127.0.0.1:1/plu.gins/site"}, `bucket "plu.gins"`},
+		{[]string{"serve", "nats://127.0.0.1:1/plugins"}, "want nats://HOST:PORT[,HOST:PORT…]/BUCKET/NAME"},
+		{[]string{"serve", "nats://127.0.0.1:1/plugins/site", "--workers", "0"}, `config: workers: "0": a nats:// plugin source needs worker processes`},
+		{[]string{"serve", "nats://127.0.0.1:1/plugins/site", "--kv-token-file", "/nonexistent/t"}, `kv.token_file: "/nonexistent/t"`},
+		{[]string{"publish", plugin}, "publish takes a plugin (file or source directory) and a nats:// source, got 1"},
+		{[]string{"publish", "--rollback", plugin, "nats://127.0.0.1:1/plugins/site"}, "publish --rollback takes the source only, got 2"},
+		{[]string{"publish", plugin, "nats://127.0.0.1:1/plugins/si te"}, `name "si te"`},
+		{[]string{"fleet", "nats://127.0.0.1:1/plugins/"}, `name ""`},
+	}
+	for _, tt := range tests {
+		r := runBin(t, nil, tt.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}
