@@ -272,3 +272,15 @@ func TestFleetUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// startup systemd takes a nats:// source as it is: the unit serves it.
+func TestFleetStartupUnit(t *testing.T) {
+	r := runBin(t, nil, "startup", "systemd", "nats://nats.internal:4222/plugins/site", "--binary", "/usr/local/bin/wasmcluster")
+	if r.code != 0 || !strings.Contains(r.stdout, "ExecStart=/usr/local/bin/wasmcluster serve nats://nats.internal:4222/plugins/site --control") {
+		t.Errorf("exit %d, stderr %q, unit:\n%s", r.code, r.stderr, r.stdout)
+	}
+	r = runBin(t, nil, "startup", "systemd", "nats://nats.internal:4222/plugins", "--binary", "/usr/local/bin/wasmcluster")
+	if r.code != 2 || !strings.Contains(r.stderr, "BUCKET/NAME") {
+		t.Errorf("bad source: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
