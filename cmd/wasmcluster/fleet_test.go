@@ -284,3 +284,28 @@ func TestFleetStartupUnit(t *testing.T) {
 		t.Errorf("bad source: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// publish DIR builds the directory as serve does and publishes the module
+// built; a module with no handle_request export is refused by the check.
+func TestFleetPublishDir(t *testing.T) {
+	n := newNATS(t)
+	n.start(t)
+	flags := fleetFlags(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "hello.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site.wat"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := testkit.WATFile(t, filepath.Join("testdata", "hello.wat"))
+	r := publish(t, append(flags, "--cache-dir", t.TempDir()), dir, n.source())
+	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(want) {
+		t.Fatalf("publish DIR: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(want), r.stderr)
+	}
+	r = publish(t, flags, wat(t, "noexport"), n.source())
+	if r.code != 1 || !strings.Contains(r.stderr, "not published") {
+		t.Errorf("publish of a module without handle_request: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
