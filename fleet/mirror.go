@@ -79,6 +79,24 @@ func (m *Mirror) Start(ctx context.Context, wait time.Duration) error {
 	return m.write(data, hash)
 }
 
+// FallBack replaces File with the last version this instance accepted,
+// when there is one other than File's: for a start whose published version
+// the check refuses. It reports whether it did.
+func (m *Mirror) FallBack() bool {
+	data, err := os.ReadFile(m.acceptedFile())
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	if hash == m.current() {
+		return false
+	}
+	m.log.Warn("the published version is refused here: serving the last version accepted on this machine",
+		"source", m.conn.Src.String(), "sha256", hash, "refused", m.current())
+	return m.write(data, hash) == nil
+}
+
 // Accepted records that hash passed this instance's check: when File
 // holds it, it becomes the version served if NATS is away at the next
 // start.

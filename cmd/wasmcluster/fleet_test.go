@@ -246,6 +246,33 @@ func TestFleetNATSDownAtStart(t *testing.T) {
 		}
 		return nil
 	})
+	restartOnRefused(t, n, s, cache, flags)
+}
+
+// An instance restarting while the bucket holds a version its check
+// refuses serves the last version it accepted.
+func restartOnRefused(t *testing.T, n *natsNode, s *testkit.Server, cache string, flags []string) {
+	t.Helper()
+	src, _ := fleet.ParseSource(n.source())
+	conn, err := fleet.Dial(src, fleet.Auth{Token: fleetToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Publish(t.Context(), []byte("not wasm")); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitLog("plugin refused")
+	if code := s.Stop(); code != 0 {
+		t.Fatalf("instance exited %d", code)
+	}
+	s = startFleetInstance(t, n.source(), cache, flags)
+	if !strings.Contains(s.Log.String(), "the published version is refused here") {
+		t.Errorf("the fallback is not logged:\n%s", s.Log.String())
+	}
+	if _, body := get(t, http.DefaultClient, s.URL()); body != "version B\n" {
+		t.Errorf("restarted with a refused version published: answers %q, want the last accepted B", body)
+	}
 }
 
 // Bad fleet arguments are usage errors naming what is wrong, before any

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
 	"github.com/wasmcluster/wasmcluster/fleet"
+	"github.com/wasmcluster/wasmcluster/plugins/preflight"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -89,7 +91,21 @@ func runFleetServe(ctx context.Context, source string, cfg config.Config, log *s
 		fleet.Reporter(ctx, conn, newReportFunc(&status, cfg.Listen), log)
 		done <- struct{}{}
 	}()
-	return runtimeErrorOrNil(serve.Run(ctx, opts))
+	return runtimeErrorOrNil(runWithFallBack(ctx, opts, mir))
+}
+
+// runWithFallBack runs serve; when the published version is refused at
+// start, it serves the last version this instance accepted instead (a
+// machine restarting while a bad version is in the bucket comes back up
+// on a good one, like the instances that never stopped).
+func runWithFallBack(ctx context.Context, opts serve.Options, mir *fleet.Mirror) error {
+	var ready atomic.Bool
+	opts.OnReady = func(net.Addr) { ready.Store(true) }
+	err := serve.Run(ctx, opts)
+	if err != nil && !ready.Load() && preflight.IsRefusal(err) && mir.FallBack() {
+		err = serve.Run(ctx, opts)
+	}
+	return err
 }
 
 // newFleetMirror keeps the mirror in the cache directory, so the last
