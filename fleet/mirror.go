@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,9 +25,11 @@ type Mirror struct {
 	dir  string
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	hash string // of the bytes in File
-	data []byte
+	mu     sync.Mutex
+	hash   string // of the bytes in File
+	data   []byte
+	id     string  // this instance in the fleet view (InstanceID)
+	canary *Canary // the canary in progress, nil when none
 }
 
 // NewMirror mirrors conn's source into dir (created 0700: the plugin
@@ -37,7 +41,7 @@ func NewMirror(conn *Conn, dir string, log *slog.Logger) (*Mirror, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fleet mirror directory: %w", err)
 	}
-	return &Mirror{conn: conn, dir: dir, log: log}, nil
+	return &Mirror{conn: conn, dir: dir, log: log, id: InstanceID()}, nil
 }
 
 // DirFor is the mirror directory of src under root (the cache directory)
@@ -152,6 +156,10 @@ func (m *Mirror) watchOnce(ctx context.Context) error {
 	}
 	octx, cancel := m.conn.op(ctx)
 	obs, err := m.conn.objects(octx, false)
+	var kvb jetstream.KeyValue
+	if err == nil {
+		kvb, err = m.conn.kvBucket(octx, m.conn.Src.versionsBucket(), 0)
+	}
 	cancel()
 	if err != nil {
 		return err
@@ -161,6 +169,16 @@ func (m *Mirror) watchOnce(ctx context.Context) error {
 		return err
 	}
 	defer w.Stop()
+	cw, err := kvb.Watch(ctx, m.conn.Src.canaryKey())
+	if err != nil {
+		return err
+	}
+	defer cw.Stop()
+	return m.follow(ctx, w.Updates(), cw.Updates())
+}
+
+// follow fetches a new version whenever the object or the canary changes.
+func (m *Mirror) follow(ctx context.Context, objs <-chan *jetstream.ObjectInfo, canary <-chan jetstream.KeyValueEntry) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -171,29 +189,56 @@ func (m *Mirror) watchOnce(ctx context.Context) error {
 			if !m.conn.Connected() {
 				return ErrUnreachable // a fresh watch once it is back
 			}
-		case info, ok := <-w.Updates():
+		case info, ok := <-objs:
 			if !ok {
 				return errors.New("watch closed")
 			}
-			m.update(ctx, info)
+			if info != nil && info.Name == m.conn.Src.Name && !info.Deleted {
+				m.sync(ctx)
+			}
+		case e, ok := <-canary:
+			if !ok {
+				return errors.New("canary watch closed")
+			}
+			if e != nil {
+				m.setCanary(e)
+				m.sync(ctx)
+			}
 		}
 	}
 }
 
-// update fetches a new version of the object named by info.
-func (m *Mirror) update(ctx context.Context, info *jetstream.ObjectInfo) {
-	if info == nil || info.Name != m.conn.Src.Name || info.Deleted {
-		return
+func (m *Mirror) setCanary(e jetstream.KeyValueEntry) {
+	var c *Canary
+	if e.Operation() == jetstream.KeyValuePut {
+		c = new(Canary)
+		if json.Unmarshal(e.Value(), c) != nil {
+			c = nil
+		}
 	}
-	data, hash, err := m.conn.Fetch(ctx, m.conn.Src.Name)
+	m.mu.Lock()
+	m.canary = c
+	m.mu.Unlock()
+}
+
+// sync fetches the version this instance should run: a canary's when it is
+// one, else the object's.
+func (m *Mirror) sync(ctx context.Context) {
+	name := m.conn.Src.Name
+	m.mu.Lock()
+	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
+		name = m.conn.Src.versionObject(c.Version)
+	}
+	m.mu.Unlock()
+	data, hash, err := m.conn.Fetch(ctx, name)
 	if err != nil {
-		m.log.Warn("fleet: fetch the new version", "source", m.conn.Src.String(), "err", err)
+		m.log.Warn("fleet: fetch the new version", "source", m.conn.Src.String(), "object", name, "err", err)
 		return
 	}
 	if hash == m.current() {
 		return
 	}
-	m.log.Info("fleet: new version published", "source", m.conn.Src.String(), "sha256", hash)
+	m.log.Info("fleet: new version published", "source", m.conn.Src.String(), "sha256", hash, "canary", name != m.conn.Src.Name)
 	if err := m.write(data, hash); err != nil {
 		m.log.Error("fleet: write the new version", "file", m.File(), "err", err)
 	}

@@ -32,6 +32,7 @@ type Report struct {
 	WorkersReady int       `json:"workers_ready"`
 	Workers      int       `json:"workers"`
 	RequestRate  float64   `json:"request_rate"` // requests per second since the last report
+	Errors       uint64    `json:"errors_5xx"`   // answers >= 500 by the workers running now
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
@@ -166,5 +167,5 @@ func changed(a, b Report) bool {
 		}
 		return r.LastRefused.Version + r.LastRefused.At.String()
 	}
-	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll
+	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll || a.Errors != b.Errors
 }

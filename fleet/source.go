@@ -69,3 +69,6 @@ func (s Source) fleetBucket() string    { return s.Bucket + "_fleet" }
 
 // versionObject is the history's copy of a version.
 func (s Source) versionObject(hash string) string { return s.Name + "@" + hash }
+
+// canaryKey is the canary in progress, in the versions bucket.
+func (s Source) canaryKey() string { return s.Name + ".canary" }

@@ -336,3 +336,87 @@ func TestFleetPublishDir(t *testing.T) {
 		t.Errorf("publish of a module without handle_request: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// poller GETs an instance every 20 ms and remembers every status seen.
+type poller struct {
+	stop  chan struct{}
+	done  chan struct{}
+	codes map[int]int
+}
+
+func startPoller(url string) *poller {
+	p := &poller{stop: make(chan struct{}), done: make(chan struct{}), codes: map[int]int{}}
+	go func() {
+		defer close(p.done)
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if resp, err := http.Get(url); err == nil {
+				resp.Body.Close()
+				p.codes[resp.StatusCode]++
+			}
+		}
+	}()
+	return p
+}
+
+func (p *poller) Stop() map[int]int {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	<-p.done
+	return p.codes
+}
+
+// A canary that answers 5xx fails the publish: the other instance never
+// rolls and the canary goes back; a good version passes its canary and
+// reaches both.
+func TestFleetCanary(t *testing.T) {
+	n := newNATS(t)
+	n.start(t)
+	flags := fleetFlags(t)
+	a, b := versionWAT(t, "A"), versionWAT(t, "B")
+	if r := publish(t, flags, testkit.TempFile(t, "a.wasm", a), n.source()); r.code != 0 {
+		t.Fatalf("publish A: exit %d: %s", r.code, r.stderr)
+	}
+	s1 := startFleetInstance(t, n.source(), t.TempDir(), flags)
+	s2 := startFleetInstance(t, n.source(), t.TempDir(), flags)
+	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "20s"}, flags...)...); r.code != 0 {
+		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
+	}
+	canary, other := s1, s2
+	if reps := fleetJSON(t, n.source(), flags); reps[0].PID != s1.Cmd.Process.Pid {
+		canary, other = s2, s1
+	}
+	pc, po := startPoller(canary.URL()), startPoller(other.URL())
+	t0 := time.Now()
+	r := publish(t, flags, "--canary", "1", "--canary-for", "3s", wat(t, "status503"), n.source())
+	codesC, codesO := pc.Stop(), po.Stop()
+	t.Logf("canary publish failed after %v; canary answered %v, the other %v", time.Since(t0).Round(time.Millisecond), codesC, codesO)
+	if r.code != 1 || !strings.Contains(r.stderr, "canary failed") || !strings.Contains(r.stderr, "5xx") {
+		t.Errorf("publish of a 503 version with a canary: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if codesC[503] == 0 || codesO[503] != 0 || codesO[200] == 0 {
+		t.Errorf("canary answered %v, the other %v: want 503s from the canary only", codesC, codesO)
+	}
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if _, body := get(t, http.DefaultClient, canary.URL()); body != "version A\n" {
+			return fmt.Errorf("canary answers %q, want version A back", body)
+		}
+		return nil
+	})
+	t0 = time.Now()
+	r = publish(t, flags, "--canary", "1", "--canary-for", "1s", testkit.TempFile(t, "b.wasm", b), n.source())
+	t.Logf("canary publish of B took %v", time.Since(t0).Round(time.Millisecond))
+	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
+		t.Fatalf("publish B with a canary: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(b), "--timeout", "20s"}, flags...)...); r.code != 0 {
+		t.Errorf("fleet --wait B: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -139,7 +138,7 @@ func newReportFunc(status *atomic.Pointer[func() control.Status], listen string)
 		rate   float64
 	)
 	return func() fleet.Report {
-		r := fleet.Report{ID: fmt.Sprintf("%s-%d", host, os.Getpid()), Host: host, PID: os.Getpid(), Listen: listen, UpdatedAt: time.Now().UTC()}
+		r := fleet.Report{ID: fleet.InstanceID(), Host: host, PID: os.Getpid(), Listen: listen, UpdatedAt: time.Now().UTC()}
 		f := status.Load()
 		if f == nil {
 			return r
@@ -152,6 +151,7 @@ func newReportFunc(status *atomic.Pointer[func() control.Status], listen string)
 		var n uint64
 		for _, w := range st.Workers {
 			n += w.Requests
+			r.Errors += w.Errors
 			if w.State == "ready" {
 				r.WorkersReady++
 			}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
+	"github.com/wasmcluster/wasmcluster/fleet"
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/kv"
 	"github.com/wasmcluster/wasmcluster/kv/embedded"
@@ -19,7 +21,10 @@ import (
 )
 
 func newPublishCmd(v *viper.Viper, stdout io.Writer) *cobra.Command {
-	var rollback bool
+	var (
+		rollback bool
+		canary   fleet.CanaryOptions
+	)
 	cmd := &cobra.Command{
 		Use:   "publish FILE|DIR nats://HOST:PORT/BUCKET/NAME | publish --rollback nats://…",
 		Short: "Publish a plugin version to every instance serving a nats:// source",
@@ -29,7 +34,10 @@ A source directory is built first, as serve does. The plugin is checked here
 first, as an instance would (compile, exports, _initialize, and a GET of
 plugin.preflight_path if set): one that would be refused is not published.
 Prints the version published (its SHA-256). --rollback re-publishes the
-version before the current one. The credentials are the kv.* ones
+version before the current one. --canary N rolls N instances first (the
+first by ID in "wasmcluster fleet"); the others roll only after each canary
+runs it and serves it for --canary-for with no new 5xx answer, refusal or
+revert; otherwise the canaries go back and publish exits 1. The credentials are the kv.* ones
 (kv.creds_file, kv.nkey_file, kv.token_file).`,
 		Example: `  wasmcluster publish ./site.wasm nats://nats.internal:4222/plugins/site
   wasmcluster publish --rollback nats://nats.internal:4222/plugins/site`,
@@ -50,17 +58,19 @@ version before the current one. The credentials are the kv.* ones
 			if rollback {
 				return runRollback(cmd.Context(), stdout, args[0], cfg)
 			}
-			return runPublish(cmd.Context(), stdout, args[0], args[1], cfg)
+			return runPublish(cmd.Context(), stdout, args[0], args[1], cfg, canary)
 		},
 	}
 	cmd.Flags().BoolVar(&rollback, "rollback", false, "re-publish the version before the current one")
+	cmd.Flags().IntVar(&canary.N, "canary", 0, "roll this many instances first; the rest roll once they served it for --canary-for with no new 5xx, refusal or revert")
+	cmd.Flags().DurationVar(&canary.For, "canary-for", 30*time.Second, "how long the canaries must serve the new version cleanly")
 	config.AddFlags(cmd.Flags())
 	cmd.Flags().SortFlags = false
 	return cmd
 }
 
 // runPublish builds, checks and uploads plugin.
-func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cfg config.Config) error {
+func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cfg config.Config, canary fleet.CanaryOptions) error {
 	conn, err := dialFleet(source, cfg) // fleetserve.go
 	if err != nil {
 		return err
@@ -92,7 +102,12 @@ func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cf
 	if !conn.WaitConnected(ctx, fleetStartWait) {
 		return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
 	}
-	hash, err := conn.Publish(ctx, data)
+	var hash string
+	if canary.N > 0 {
+		hash, err = conn.PublishCanary(ctx, data, canary)
+	} else {
+		hash, err = conn.Publish(ctx, data)
+	}
 	if err != nil {
 		return runtimeError(err)
 	}
