@@ -87,8 +87,8 @@ func (c *Conn) startCanary(ctx context.Context, data []byte, cn Canary) error {
 	}
 	enc, _ := json.Marshal(cn)
 	if _, err := kvb.Create(ctx, c.Src.canaryKey(), enc); err != nil {
-		return fmt.Errorf("%s: another canary is in progress (or was left by a publish that died: wasmcluster publish --rollback clears nothing, delete key %s of bucket %s): %w",
-			c.Src, c.Src.canaryKey(), c.Src.versionsBucket(), err)
+		return fmt.Errorf("%s: another canary is in progress (or a publish that died left it: a publish without --canary, or --rollback, clears it): %w",
+			c.Src, err)
 	}
 	return nil
 }

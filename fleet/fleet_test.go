@@ -218,3 +218,32 @@ func TestRuns(t *testing.T) {
 		t.Error("an instance with no worker ready does not run it")
 	}
 }
+
+// A canary needs more live instances than canaries; canaries that never
+// run the version fail the publish within CanaryOptions.Roll, and leave no
+// canary behind, so the object is unchanged and the next one can start.
+func TestPublishCanaryFailures(t *testing.T) {
+	c := dial(t, startNATS(t))
+	old, err := c.Publish(t.Context(), []byte("old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := fleet.CanaryOptions{N: 1, For: time.Second, Roll: 500 * time.Millisecond}
+	if _, err := c.PublishCanary(t.Context(), []byte("new"), o); err == nil || !strings.Contains(err.Error(), "needs more live instances than canaries; 0 live") {
+		t.Errorf("canary with no instance: %v", err)
+	}
+	// Two instances that report but never roll (no server behind them).
+	for _, id := range []string{"a-1", "b-2"} {
+		if err := c.Put(t.Context(), fleet.Report{ID: id, Version: old, WorkersReady: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if _, err := c.PublishCanary(t.Context(), []byte("new"), o); err == nil || !strings.Contains(err.Error(), "1 of 1 canaries did not run") {
+			t.Fatalf("canary that never rolls: %v", err)
+		}
+	}
+	if _, hash, err := c.Fetch(t.Context(), "site"); err != nil || hash != old {
+		t.Errorf("after failed canaries the object is %s, %v; want the old %s", hash, err, old)
+	}
+}

@@ -106,6 +106,9 @@ func (c *Conn) setVersion(ctx context.Context, data []byte, h []string, rev uint
 	if _, err := obs.PutBytes(ctx, c.Src.Name, data); err != nil {
 		return fmt.Errorf("%s: upload: %w", c.Src, err)
 	}
+	// A version published to all supersedes any canary, also one a dead
+	// publish left behind: its instances follow the object again.
+	kvb.Delete(ctx, c.Src.canaryKey())
 	for _, v := range drop {
 		obs.Delete(ctx, c.Src.versionObject(v)) // best effort: a leftover only costs space
 	}
