@@ -15,4 +15,10 @@
 // holds NAME's history, newest first, so Rollback re-publishes the one
 // before. The KV bucket BUCKET_fleet, whose entries expire after a TTL,
 // holds one Report per live instance, refreshed by a Reporter.
+//
+// A canary publish (PublishCanary) uploads the history copy only and names
+// the canary instances under NAME.canary in BUCKET_versions: a Mirror whose
+// instance is named follows that copy instead of NAME. The publisher judges
+// the canaries from the fleet view, then publishes to all or deletes the
+// key, which sends them back to NAME.
 package fleet
