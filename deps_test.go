@@ -60,6 +60,11 @@ var allowed = map[string][]string{
 	"kv/rediskv":  {"abi", "kv", "github.com/redis/go-redis/"},
 	"kv/kvopen":   {"abi", "kv", "kv/natskv", "kv/rediskv"},
 	"kv/kvtest":   {"abi", "kv", "internal/testkit"},
+
+	// A plugin served to many machines from a NATS object store: the
+	// store's connection options (kv/natskv) and nats.go; it writes a file
+	// the plugin watcher watches, so it needs nothing of plugins or workers.
+	"fleet": {"kv", "kv/natskv", "github.com/nats-io/"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

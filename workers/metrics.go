@@ -205,6 +205,11 @@ func (pr *Primary) opsStatus(st *control.Status) {
 			if st.Workers[i].PID == p.pid && m != nil {
 				st.Workers[i].LatencyBuckets = slices.Clone(m.Buckets)
 				st.Workers[i].Upgraded, st.Workers[i].UpgradedTotal = m.Upgraded, m.UpgradedTotal
+				for code, n := range m.Codes {
+					if code >= 500 {
+						st.Workers[i].Errors += n
+					}
+				}
 			}
 		}
 	}

@@ -98,6 +98,8 @@ is [plugin] pool_size and WASMCLUSTER_PLUGIN_POOL_SIZE.`,
 		newReloadCmd(stdout),     // reload.go: roll through the control socket
 		newTopCmd(stdout),        // top.go: live view of the workers
 		newInspectCmd(v, stdout), // inspect.go: imports, exports and grants of a plugin
+		newPublishCmd(v, stdout), // publish.go: a version for every instance of a nats:// source
+		newFleetCmd(v, stdout),   // fleetcmd.go: who runs what
 	)
 	return root
 }
@@ -118,7 +120,7 @@ func loadConfig(v *viper.Viper, cmd *cobra.Command) (config.Config, error) {
 
 func newServeCmd(v *viper.Viper, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve PLUGIN.wasm|DIR",
+		Use:   "serve PLUGIN.wasm|DIR|nats://HOST:PORT/BUCKET/NAME",
 		Short: "Serve a plugin over HTTP",
 		Long: `Serve a plugin over HTTP. The plugin is a WebAssembly module exporting
 handle_request and handle_response (http-wasm handler ABI), or a plugin's
@@ -136,7 +138,11 @@ is checked first (preflight; a refused one never takes traffic, see status),
 then the workers are replaced one at a time without dropping a request.
 SIGHUP and "wasmcluster reload [--wait]" do the same on demand;
 SIGTTIN/SIGTTOU add/remove a worker.
-"wasmcluster status" shows the workers.`,
+"wasmcluster status" shows the workers.
+
+A nats://HOST:PORT[,HOST:PORT…]/BUCKET/NAME source serves the object NAME of
+the NATS JetStream object store BUCKET and rolls to every version
+"wasmcluster publish" puts there (see "wasmcluster fleet").`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("serve takes exactly one plugin (a .wasm file or a source directory), got %d arguments", len(args))

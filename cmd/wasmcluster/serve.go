@@ -14,6 +14,7 @@ import (
 
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/config"
 	"github.com/wasmcluster/wasmcluster/cmd/wasmcluster/internal/serve"
+	"github.com/wasmcluster/wasmcluster/fleet"
 	"github.com/wasmcluster/wasmcluster/host"
 	"github.com/wasmcluster/wasmcluster/plugins/build"
 	"github.com/wasmcluster/wasmcluster/plugins/watch"
@@ -26,6 +27,9 @@ import (
 // listen, the primary and its workers, hot swap) until ctx is done or a
 // stop signal arrives. Every error serve returns is a runtime failure.
 func runServe(ctx context.Context, pluginPath string, cfg config.Config, log *slog.Logger) error {
+	if fleet.IsSource(pluginPath) {
+		return runFleetServe(ctx, pluginPath, cfg, log) // fleetserve.go
+	}
 	src, err := pluginFile(ctx, pluginPath, cfg, log) // build.go
 	if err != nil {
 		return err

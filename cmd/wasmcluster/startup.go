@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmcluster/wasmcluster/fleet"
 	"github.com/wasmcluster/wasmcluster/workers/systemd"
 )
 
@@ -26,7 +27,7 @@ func newStartupCmd(stdout io.Writer) *cobra.Command {
 		dir string
 	)
 	sd := &cobra.Command{
-		Use:   "systemd PLUGIN.wasm",
+		Use:   "systemd PLUGIN.wasm|nats://HOST:PORT/BUCKET/NAME",
 		Short: "Print a systemd service unit (and with --socket a socket unit)",
 		Long: `Print a systemd unit that serves PLUGIN with Type=notify (READY/RELOADING/
 STOPPING and watchdog pings), ExecReload=wasmcluster reload --wait (a
@@ -40,9 +41,9 @@ With --socket, systemd owns the listening socket (socket activation), so it
 stays open across restarts of the service; --dir writes both files.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			plugin, err := filepath.Abs(args[0])
+			plugin, err := unitPlugin(args[0])
 			if err != nil {
-				return usageError(fmt.Errorf("plugin %q: %w", args[0], err))
+				return usageError(err)
 			}
 			o.Plugin = plugin
 			if o.Binary == "" {
@@ -98,4 +99,20 @@ func writeUnits(stdout io.Writer, dir string, o systemd.UnitOptions) error {
 		fmt.Fprint(stdout, u.text)
 	}
 	return nil
+}
+
+// unitPlugin is the plugin the unit serves: an absolute path, or a nats://
+// source as given (checked here, since the service would only fail later).
+func unitPlugin(arg string) (string, error) {
+	if fleet.IsSource(arg) {
+		if _, err := fleet.ParseSource(arg); err != nil {
+			return "", err
+		}
+		return arg, nil
+	}
+	plugin, err := filepath.Abs(arg)
+	if err != nil {
+		return "", fmt.Errorf("plugin %q: %w", arg, err)
+	}
+	return plugin, nil
 }

@@ -54,7 +54,7 @@ func Open(ctx context.Context, cfg kv.Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts, err := connectOptions(cfg)
+	opts, err := ConnectOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,11 @@ func Open(ctx context.Context, cfg kv.Config) (*Store, error) {
 	return s, nil
 }
 
-func connectOptions(cfg kv.Config) ([]nats.Option, error) {
+// ConnectOptions are the nats.go options of a connection to cfg's servers:
+// credentials (token, creds file, nkey seed), retry forever with jittered
+// backoff, no buffering while disconnected. The fleet's plugin source uses
+// them too, so one set of kv.* credentials reaches both.
+func ConnectOptions(cfg kv.Config) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name("wasmcluster-kv"),
 		nats.Timeout(cfg.Timeout),

@@ -45,6 +45,9 @@ type WorkerStatus struct {
 	// those it opened.
 	Upgraded      int64  `json:"upgraded"`
 	UpgradedTotal uint64 `json:"upgraded_total"`
+	// Errors is the worker's answers of 500 or more since it started
+	// (traps and timeouts included): the fleet's canary watches it rise.
+	Errors uint64 `json:"errors_5xx"`
 
 	// LatencyBuckets counts this process's requests per LatencyBounds
 	// bucket (then +Inf), cumulative over its life: two snapshots give the

@@ -56,8 +56,10 @@ func (o UnitOptions) Validate() error {
 	if !filepath.IsAbs(o.Binary) {
 		return fmt.Errorf("binary %q: must be an absolute path", o.Binary)
 	}
-	if !filepath.IsAbs(o.Plugin) {
-		return fmt.Errorf("plugin %q: must be an absolute path", o.Plugin)
+	// A nats:// plugin source (checked by the CLI) is no path; its mirror
+	// lives in the cache directory, which the unit makes writable.
+	if !filepath.IsAbs(o.Plugin) && !strings.HasPrefix(o.Plugin, "nats://") {
+		return fmt.Errorf("plugin %q: must be an absolute path or a nats:// source", o.Plugin)
 	}
 	return nil
 }

@@ -129,6 +129,15 @@ type Options struct {
 
 	// OnReady, if set, is called once when the first workers all serve.
 	OnReady func(addr net.Addr)
+
+	// OnAccepted, if set, is called with the SHA-256 of every version the
+	// check accepts (the first one included): a fleet source keeps it as
+	// the version to serve when NATS is away at the next start.
+	OnAccepted func(hash string)
+
+	// OnStatus, if set, receives the primary's status function once the
+	// primary exists (worker processes only): the fleet view reports it.
+	OnStatus func(status func() control.Status)
 }
 
 // withDefaults fills in the defaults and refuses what cannot be served.

@@ -152,7 +152,7 @@ func (in *instance) prepare(ctx context.Context) error {
 	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
 		return err
 	}
-	in.sw = &swapper{mgr: in.mgr, build: in.o.Build, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log}
+	in.sw = &swapper{mgr: in.mgr, build: in.o.Build, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log, onAccepted: in.o.OnAccepted}
 	return in.stage(ctx)
 }
 
@@ -172,6 +172,9 @@ func (in *instance) stage(ctx context.Context) error {
 			attrs = append(attrs, "built", in.o.Plugin)
 		}
 		in.log.Info("plugin loaded", attrs...)
+		if in.o.OnAccepted != nil {
+			in.o.OnAccepted(v.Hash)
+		}
 		return nil
 	}
 	if in.o.Workers != workers.InProcess && host.Cached(in.o.Host.CacheDir, staged.Hash) {
@@ -317,6 +320,9 @@ func (in *instance) runPrimary(ctx context.Context, opts workers.PrimaryOptions)
 		return err
 	}
 	in.st.pr.Store(pr)
+	if in.o.OnStatus != nil {
+		in.o.OnStatus(pr.Status)
+	}
 	if in.o.Watch {
 		defer in.watch(ctx, pr)()
 	}

@@ -53,6 +53,7 @@ type swapper struct {
 	specOf     func(plugins.Version) workers.Spec
 	log        *slog.Logger
 	watching   atomic.Bool
+	onAccepted func(hash string) // Options.OnAccepted
 }
 
 // forward submits every accepted version for a roll (a newer one retargets
@@ -65,6 +66,9 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary) {
 			return
 		case ev := <-sw.mgr.Events():
 			if ev.Accepted() {
+				if sw.onAccepted != nil {
+					sw.onAccepted(ev.Version.Hash)
+				}
 				pr.Submit(workers.RollRequest{Spec: sw.specOf(ev.Version), Trigger: string(ev.Trigger)})
 			} else {
 				pr.Unstage(ev.Hash)

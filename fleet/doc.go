@@ -1,0 +1,24 @@
+// Package fleet serves one plugin to many machines through a NATS
+// JetStream object store.
+//
+// A source is nats://HOST:PORT[,HOST:PORT…]/BUCKET/NAME. Its object NAME in
+// the object store BUCKET is the version every instance should run. An
+// instance pulls: a Mirror fetches the object, checks its SHA-256 digest
+// and writes it atomically into a local file that the ordinary plugin
+// watcher watches, so a published version goes through exactly the path
+// of an overwritten plugin file (snapshot, preflight, roll). The Mirror
+// also keeps a copy of the last version the instance accepted, which it
+// serves when NATS cannot be reached at start.
+//
+// Publish writes a version twice: under NAME (what instances watch) and
+// under NAME@<sha256 hex> (the history); the KV bucket BUCKET_versions
+// holds NAME's history, newest first, so Rollback re-publishes the one
+// before. The KV bucket BUCKET_fleet, whose entries expire after a TTL,
+// holds one Report per live instance, refreshed by a Reporter.
+//
+// A canary publish (PublishCanary) uploads the history copy only and names
+// the canary instances under NAME.canary in BUCKET_versions: a Mirror whose
+// instance is named follows that copy instead of NAME. The publisher judges
+// the canaries from the fleet view, then publishes to all or deletes the
+// key, which sends them back to NAME.
+package fleet
