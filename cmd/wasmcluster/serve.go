@@ -119,6 +119,7 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		Source:      pluginPath,
 		Host:        hcfg,
 		Workers:     cfg.Workers,
+		WorkerProcs: cfg.WorkerProcs,
 		ControlPath: cfg.Control,
 		Listen:      cfg.Listen,
 		TLS:         pairs,

@@ -29,6 +29,7 @@ type Config struct {
 	CacheDir          string        `toml:"cache_dir" help:"on-disk compilation cache and plugin snapshots, private to the server's user (refused if group or others can write it); empty means <user cache dir>/wasmcluster, \"off\" disables the cache (snapshots then go to a temporary directory removed at exit)"`
 	Admin             string        `toml:"admin" help:"admin listener serving /metrics (Prometheus), /healthz and /readyz: host:port; \"off\" disables it"`
 	Workers           int           `toml:"workers" help:"worker processes; -1 means one per usable CPU (cgroup quota and CPU affinity aware); 0 serves in this process (debugging)"`
+	WorkerProcs       int           `toml:"worker_procs" help:"each worker's GOMAXPROCS: 0 means the usable CPUs shared out over the workers (1 with one worker per core: the least CPU per request); -1 means every usable CPU, Go's default (a lower tail latency at many connections when cores are idle, at more CPU per request); a GOMAXPROCS in the environment wins"`
 	TrustedProxies    []string      `toml:"trusted_proxies" help:"proxies and load balancers (CIDR prefixes or addresses, e.g. [\"10.0.0.0/8\", \"::1\"]; a flag may be repeated or comma-separated) whose Forwarded or X-Forwarded-For names the client: the rightmost address that is not itself trusted; empty means the connection's peer is the client"`
 	ProxyProtocol     bool          `toml:"proxy_protocol" help:"accept a PROXY protocol v1 or v2 header (TCP load balancers) in front of connections from trusted_proxies; other peers are served as plain HTTP"`
 	Control           string        `toml:"control" help:"control socket for wasmcluster status, reload and top; empty means the default path ($XDG_RUNTIME_DIR/wasmcluster/control.sock, else /tmp/wasmcluster-UID/control.sock); \"-\" disables it"`
@@ -247,6 +248,9 @@ func (c Config) validateOps(errs *fieldErrors) {
 	bad := errs.bad
 	if c.Workers < -1 || c.Workers > 4096 {
 		bad("workers", strconv.Itoa(c.Workers), "must be -1 (one per usable CPU), 0 (in-process) or a count up to 4096")
+	}
+	if c.WorkerProcs < -1 || c.WorkerProcs > 4096 {
+		bad("worker_procs", strconv.Itoa(c.WorkerProcs), "must be -1 (every usable CPU), 0 (a share of them) or a count up to 4096")
 	}
 	if c.Admin != "off" {
 		if msg := checkListen(c.Admin); msg != "" || strings.HasPrefix(c.Admin, "unix:") {

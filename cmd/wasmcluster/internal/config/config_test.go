@@ -253,6 +253,11 @@ func TestValidateFieldErrors(t *testing.T) {
 	if !strings.Contains(err.Error(), "log.format") {
 		t.Errorf("error %q does not report log.format too", err)
 	}
+	c = Default()
+	c.WorkerProcs = -2
+	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "worker_procs" || fe.Value != "-2" {
+		t.Errorf("worker_procs -2: got %v, want a FieldError naming it", err)
+	}
 	if err := Default().Validate(); err != nil {
 		t.Errorf("Default() is invalid: %v", err)
 	}

@@ -56,6 +56,11 @@ type Options struct {
 	// usable CPU. Host.Uninterruptible needs worker processes.
 	Workers int
 
+	// WorkerProcs is each worker's GOMAXPROCS (workers.PrimaryOptions):
+	// 0 a share of the usable CPUs, -1 all of them, N exactly N. Workers
+	// serving an uninterruptible guest always get all of them.
+	WorkerProcs int
+
 	// ControlPath is the control socket (status, reload, top): "" is the
 	// default path (control.DefaultPath, or one beside it when
 	// another instance holds that), "-" none.

@@ -272,7 +272,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		Recycle:       o.Recycle,
 		IgnoreSignals: o.IgnoreSignals,
 		Logger:        in.log,
-		WorkerProcs:   workerProcs(o.Host.Uninterruptible),
+		WorkerProcs:   workerProcs(o.WorkerProcs, o.Host.Uninterruptible),
 		PluginStatus:  in.sw.status,
 		WorkerEnv:     in.kvr.WorkerEnv(),
 		KVStatus:      in.kvr.Status(),
@@ -365,10 +365,11 @@ func listenerAddr(ln net.Listener) string {
 // workerProcs keeps Go's default GOMAXPROCS in workers serving an
 // uninterruptible guest: one stuck in a loop holds its thread for good,
 // and the worker's own exit on a stuck guest needs another to run on.
-// Interruptible guests get the workers package's share of the cores.
-func workerProcs(uninterruptible bool) int {
+// Interruptible guests get the setting (worker_procs; 0 is the workers
+// package's share of the cores).
+func workerProcs(setting int, uninterruptible bool) int {
 	if uninterruptible {
 		return -1
 	}
-	return 0
+	return setting
 }
