@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cookie sessions on a shared store: wasmcluster serving examples/sessions
-# on its embedded store (--workers 2) against Koa + koa-session on Redis
+# on its embedded store (--workers 2; with the default plugin.pool_size and
+# with --plugin-pool-size CONNS) against Koa + koa-session on Redis
 # under node:cluster (bench/koa-sessions), plus a hello line (wasmcluster
 # examples/hello vs Koa hello, bench/koa/server.js). wrk keeps one session
 # cookie per connection (bench/sessions.lua, -tN -cN). Systems alternate
@@ -58,18 +59,19 @@ wait_http() { # url
 	echo "sessions.sh: $1 never answered" >&2; exit 1
 }
 declare -A addr pid
-serve_wc() { # name wasm: sets addr[name], pid[name] (not in $(): the server holds stdout)
-	"$out/wasmcluster" serve "$out/$2.wasm" --listen 127.0.0.1:0 --workers "$workers" --control - --admin off \
-		--log-format json --kv-dir "$out/kv-$1" --cache-dir "$out/cache" >/dev/null 2>"$out/$1.log" &
-	pids+=($!); pid[$1]=$!
+serve_wc() { # name wasm [flag...]: sets addr[name], pid[name] (not in $(): the server holds stdout)
+	local name=$1 mod=$2; shift 2
+	"$out/wasmcluster" serve "$out/$mod.wasm" "$@" --listen 127.0.0.1:0 --workers "$workers" --control - --admin off \
+		--log-format json --kv-dir "$out/kv-$name" --cache-dir "$out/cache" >/dev/null 2>"$out/$name.log" &
+	pids+=($!); pid[$name]=$!
 	local a=
 	for _ in $(seq 150); do
-		a=$(grep -o '"msg":"serving","addr":"[^"]*"' "$out/$1.log" | sed 's/.*"addr":"//; s/"$//' || true)
+		a=$(grep -o '"msg":"serving","addr":"[^"]*"' "$out/$name.log" | sed 's/.*"addr":"//; s/"$//' || true)
 		[ -n "$a" ] && break
 		sleep 0.2
 	done
-	[ -n "$a" ] || { cat "$out/$1.log" >&2; exit 1; }
-	addr[$1]=$a
+	[ -n "$a" ] || { cat "$out/$name.log" >&2; exit 1; }
+	addr[$name]=$a
 }
 
 rport=$(free_port)
@@ -79,6 +81,10 @@ for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; slee
 redis-cli -p "$rport" ping >/dev/null
 
 serve_wc wc-sessions sessions
+# The same with a pool as large as the connections: a request waiting on
+# the store holds its instance, and past plugin.pool_size (default 2 x the
+# worker's GOMAXPROCS) instances are created per request and closed after.
+serve_wc wc-sessions-pool sessions --plugin-pool-size "$conns"
 serve_wc wc-hello hello
 kport=$(free_port)
 (cd "$out/koa" && exec node server.js --listen "127.0.0.1:$kport" --redis "redis://127.0.0.1:$rport") >/dev/null 2>"$out/koa.log" &
@@ -86,7 +92,7 @@ pids+=($!); pid[koa-sessions]=$!; addr[koa-sessions]=127.0.0.1:$kport
 hport=$(free_port)
 (cd "$out/koa" && exec node hello.js --listen "127.0.0.1:$hport" --plugin hello-sdk) >/dev/null 2>"$out/koa-hello.log" &
 pids+=($!); pid[koa-hello]=$!; addr[koa-hello]=127.0.0.1:$hport
-for s in wc-sessions wc-hello koa-sessions koa-hello; do wait_http "http://${addr[$s]}/"; done
+for s in wc-sessions wc-sessions-pool wc-hello koa-sessions koa-hello; do wait_http "http://${addr[$s]}/"; done
 
 tree_cpu_ticks() { # pid... -> utime+stime of each and its descendants
 	ps -e -o pid=,ppid= | awk -v roots="$*" '
@@ -99,7 +105,7 @@ tree_cpu_ticks() { # pid... -> utime+stime of each and its descendants
 }
 measure() { # system -> one table row
 	local s=$1 lua= roots=${pid[$1]}
-	[[ $s == *sessions ]] && lua="-s bench/sessions.lua"
+	[[ $s == *sessions* ]] && lua="-s bench/sessions.lua"
 	[[ $s == koa-sessions ]] && roots="$roots $redis_pid"
 	local c0 c1 r
 	c0=$(tree_cpu_ticks $roots)
@@ -115,7 +121,7 @@ measure() { # system -> one table row
 echo "| system | req/s | p50 | p99 | CPU µs/req | non-2xx | load | check |"
 echo "|---|---|---|---|---|---|---|---|"
 for round in $(seq "$rounds"); do
-	if [ $((round % 2)) = 1 ]; then order="wc-sessions koa-sessions wc-hello koa-hello"
-	else order="koa-sessions wc-sessions koa-hello wc-hello"; fi
+	if [ $((round % 2)) = 1 ]; then order="wc-sessions koa-sessions wc-sessions-pool wc-hello koa-hello"
+	else order="koa-sessions wc-sessions-pool wc-sessions koa-hello wc-hello"; fi
 	for s in $order; do measure "$s"; done
 done
