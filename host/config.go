@@ -62,6 +62,14 @@ type Config struct {
 	// queueing until its deadline. Defaults to 1s.
 	PoolWait time.Duration `json:"pool_wait,omitempty"`
 
+	// PoolKeep is how long instances created past PoolSize stay in the
+	// pool after a request last found no idle instance. A request waiting
+	// on I/O (the shared store, outbound HTTP, next) holds its instance, so
+	// steady load can keep more than PoolSize busy; closing the extras as
+	// soon as PoolSize are idle would instantiate a guest per request.
+	// Zero closes them at once. Bounded by MemoryBudget like the rest.
+	PoolKeep time.Duration `json:"pool_keep,omitempty"`
+
 	// RequestTimeout bounds one request inside the guest, next included;
 	// a request past it is answered 504. Defaults to 30s.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`

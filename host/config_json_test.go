@@ -32,6 +32,7 @@ func fullConfig(t *testing.T) host.Config {
 		PoolSize:            7,
 		MemoryBudget:        512 << 20,
 		PoolWait:            250 * time.Millisecond,
+		PoolKeep:            45 * time.Second,
 		RequestTimeout:      1500 * time.Millisecond,
 		MaxRequestBody:      -1,
 		MaxBufferedResponse: 3 << 20,

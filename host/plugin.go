@@ -118,7 +118,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		m.close()
 		return nil, err
 	}
-	p.pool = newPool(cfg.PoolSize, p.maxInstances(), cfg.PoolWait, func(ctx context.Context) (*instance, error) {
+	p.pool = newPool(cfg.PoolSize, p.maxInstances(), cfg.PoolWait, cfg.PoolKeep, func(ctx context.Context) (*instance, error) {
 		return p.newInstance(p.mem.context(ctx))
 	})
 	p.pool.add(p.first)

@@ -27,7 +27,13 @@ type pool struct {
 	size  int            // instances prewarmed and kept idle
 	max   int            // instances alive at most
 	wait  time.Duration  // how long a get waits once every instance is busy
+	keep  time.Duration  // how long instances past size stay after demand last exceeded the idle set
 	make  func(context.Context) (*instance, error)
+
+	// short is when (Unix ns) a get last found no idle instance: while
+	// that is recent, instances past size are kept, so steady load above
+	// size does not instantiate a guest per request.
+	short atomic.Int64
 
 	waits    atomic.Uint64 // gets that found every instance busy at the bound
 	rejected atomic.Uint64 // of those, gets that gave up after wait
@@ -38,7 +44,7 @@ type pool struct {
 	all    map[*instance]struct{} // live instances, for the stuck-request watchdog
 }
 
-func newPool(size, limit int, wait time.Duration, mk func(context.Context) (*instance, error)) *pool {
+func newPool(size, limit int, wait, keep time.Duration, mk func(context.Context) (*instance, error)) *pool {
 	limit = max(limit, size)
 	p := &pool{
 		idle:  make(chan *instance, limit),
@@ -46,6 +52,7 @@ func newPool(size, limit int, wait time.Duration, mk func(context.Context) (*ins
 		size:  size,
 		max:   limit,
 		wait:  wait,
+		keep:  keep,
 		make:  mk,
 		all:   make(map[*instance]struct{}, size),
 	}
@@ -114,6 +121,7 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 		return inst, nil
 	default:
 	}
+	p.short.Store(time.Now().UnixNano())
 	select {
 	case <-p.slots:
 		return p.createInSlot(ctx)
@@ -166,13 +174,17 @@ func (p *pool) release(inst *instance, failed bool) {
 }
 
 // put returns a healthy instance to the idle set, or closes it when size
-// instances already wait there: instances created past size for a burst
-// give their memory back once the burst is over.
+// instances already wait there and no request has found the idle set
+// empty for keep: instances created past size for a burst give their
+// memory back once the burst is over (one per request returning after
+// that), and sustained load above size keeps them instead of
+// instantiating a guest per request.
 func (p *pool) put(inst *instance) {
+	busy := time.Now().UnixNano()-p.short.Load() < int64(p.keep)
 	// The check and the send under one lock: two instances returned at
 	// once must not both see room for one (nor one race close's drain).
 	p.mu.Lock()
-	keep := !p.closed && len(p.idle) < p.size
+	keep := !p.closed && (len(p.idle) < p.size || busy)
 	if keep {
 		p.idle <- inst // never blocks: at most max instances exist
 	}

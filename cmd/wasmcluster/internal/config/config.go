@@ -65,6 +65,7 @@ type PluginConfig struct {
 	PoolSize         int           `toml:"pool_size" help:"plugin instances per process kept ready (prewarmed, kept idle); under load the pool grows past it up to plugin.memory_budget; 0 means 2 x GOMAXPROCS"`
 	MemoryBudget     Size          `toml:"memory_budget" help:"guest memory per process the pool may grow to, each instance counted at its cap (memory_limit_pages): 1GiB at 64 MiB an instance allows 16; never fewer than pool_size"`
 	PoolWait         time.Duration `toml:"pool_wait" help:"how long a request waits for an instance once all are busy and the pool is at its bound; then it is answered 503 with Retry-After"`
+	PoolKeep         time.Duration `toml:"pool_keep" help:"how long instances created past pool_size stay after a request last found none idle (requests waiting on the store or outbound HTTP hold theirs); 0 closes them as soon as pool_size are idle"`
 
 	MaxBufferedResponse Size `toml:"max_buffered_response" help:"largest response of next (the upstream) held in memory for a plugin that rewrites it (buffer_response, e.g. 32MiB); larger is answered 502"`
 
@@ -114,6 +115,7 @@ func Default() Config {
 			MaxBufferedResponse: 32 << 20,
 			MemoryBudget:        1 << 30,
 			PoolWait:            time.Second,
+			PoolKeep:            30 * time.Second,
 			Watch:               true,
 			PreflightTimeout:    time.Minute,
 			InitTimeout:         10 * time.Second,
@@ -228,6 +230,9 @@ func (c Config) validatePlugin(errs *fieldErrors) {
 	}
 	if n := c.Plugin.PoolSize; n < 0 || n > 1<<16 {
 		bad("plugin.pool_size", strconv.Itoa(n), "must be between 0 (auto) and 65536")
+	}
+	if c.Plugin.PoolKeep < 0 {
+		bad("plugin.pool_keep", formatDuration(c.Plugin.PoolKeep), "must be 0 or positive")
 	}
 	if c.Plugin.MemoryBudget <= 0 {
 		bad("plugin.memory_budget", c.Plugin.MemoryBudget.String(), "must be a positive size (e.g. 1GiB)")
