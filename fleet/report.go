@@ -99,8 +99,13 @@ func (c *Conn) Fleet(ctx context.Context) ([]Report, error) {
 			continue
 		}
 		e, err := kvb.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue // expired or removed between Keys and Get
+		}
 		if err != nil {
-			continue // expired between Keys and Get
+			// Not an instance gone: a view missing a live instance would
+			// mislead --wait and the canary's count.
+			return nil, fmt.Errorf("%s: fleet: read %s: %w", c.Src, k, err)
 		}
 		var r Report
 		if json.Unmarshal(e.Value(), &r) == nil {

@@ -410,6 +410,14 @@ func TestFleetCanary(t *testing.T) {
 		}
 		return nil
 	})
+	// Both instances back in the view (a report refreshes every 2 s) before
+	// the next canary counts them.
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if reps := fleetJSON(t, n.source(), flags); len(reps) != 2 {
+			return fmt.Errorf("fleet lists %d instances, want 2", len(reps))
+		}
+		return nil
+	})
 	t0 = time.Now()
 	r = publish(t, flags, "--canary", "1", "--canary-for", "1s", testkit.TempFile(t, "b.wasm", b), n.source())
 	t.Logf("canary publish of B took %v", time.Since(t0).Round(time.Millisecond))
