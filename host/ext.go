@@ -44,14 +44,7 @@ func concatFuncs(tables ...[]hostFunc) []hostFunc {
 
 // instantiateExtModule registers the wasmcluster module in r.
 func (p *Plugin) instantiateExtModule(ctx context.Context, r wazero.Runtime) error {
-	b := r.NewHostModuleBuilder(abi.ExtModule)
-	for _, f := range extFuncs {
-		b.NewFunctionBuilder().
-			WithGoModuleFunction(bind(p, f.fn), f.sig.params, f.sig.results).
-			Export(f.name)
-	}
-	_, err := b.Instantiate(ctx)
-	return err
+	return p.instantiateFuncs(ctx, r, abi.ExtModule, extFuncs)
 }
 
 // extFail records why an extension call failed, for last_error, logs it at

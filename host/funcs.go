@@ -57,8 +57,13 @@ var hostFuncSigs = func() map[string]funcSig {
 // instantiateHostModule registers http_handler in r. GoModuleFunc with the
 // raw stack costs ~31 ns a call; reflection-based WithFunc ~890 ns.
 func (p *Plugin) instantiateHostModule(ctx context.Context, r wazero.Runtime) error {
-	b := r.NewHostModuleBuilder(abi.HostModule)
-	for _, f := range hostFuncs {
+	return p.instantiateFuncs(ctx, r, abi.HostModule, hostFuncs)
+}
+
+// instantiateFuncs registers module in r with funcs bound to p.
+func (p *Plugin) instantiateFuncs(ctx context.Context, r wazero.Runtime, module string, funcs []hostFunc) error {
+	b := r.NewHostModuleBuilder(module)
+	for _, f := range funcs {
 		b.NewFunctionBuilder().
 			WithGoModuleFunction(bind(p, f.fn), f.sig.params, f.sig.results).
 			Export(f.name)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -73,34 +72,15 @@ func runInspect(cmd *cobra.Command, path string, cfg config.Config, asJSON bool,
 	return runtimeErrorOrNil(rep.WriteText(stdout, path))
 }
 
-// inspectGrants is the configuration's grants as inspect sees them. The
-// kv and outbound keys are looked up by name, so this works whether or not
-// this build has them.
+// inspectGrants is the configuration's grants as inspect sees them.
 func inspectGrants(cfg config.Config) inspect.Grants {
-	g := inspect.Grants{
+	return inspect.Grants{
+		HasKV:            true,
+		KVURL:            cfg.KV.URL,
+		HasOutbound:      true,
+		OutboundAllow:    cfg.Outbound.Allow,
 		Env:              cfg.EnvNames(),
 		Mounts:           cfg.Plugin.Mounts,
 		MemoryLimitPages: cfg.Plugin.MemoryLimitPages,
 	}
-	g.KVURL, g.HasKV = keyValue(cfg, "kv.url")
-	var allow string
-	if allow, g.HasOutbound = keyValue(cfg, "outbound.allow"); g.HasOutbound {
-		g.OutboundAllow = splitList(allow)
-	}
-	return g
-}
-
-func keyValue(cfg config.Config, name string) (string, bool) {
-	for _, k := range config.Keys() {
-		if k.Name == name {
-			return k.Get(cfg), true
-		}
-	}
-	return "", false
-}
-
-// splitList reads a list key's Get text: "a,b" or "[a b]".
-func splitList(s string) []string {
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }

@@ -72,24 +72,24 @@ func outboundCap(im Imports, g Grants) Capability {
 }
 
 func envCap(im Imports, g Grants) Capability {
-	c := Capability{Name: "env", Key: "plugin.env", Uses: hasWASI(im, "environ_get", "environ_sizes_get")}
-	if len(g.Env) == 0 {
-		c.Detail = "none: the plugin sees an empty environment"
-		return c
-	}
-	c.Granted = true
-	c.Detail = "variables: " + strings.Join(g.Env, ", ")
-	return c
+	return listCap(Capability{Name: "env", Key: "plugin.env", Uses: hasWASI(im, "environ_get", "environ_sizes_get")},
+		g.Env, "none: the plugin sees an empty environment", "variables: ")
 }
 
 func filesCap(im Imports, g Grants) Capability {
-	c := Capability{Name: "files", Key: "plugin.mounts", Uses: hasWASI(im, "path_open", "fd_prestat_get")}
-	if len(g.Mounts) == 0 {
-		c.Detail = "none: no file system is visible"
+	return listCap(Capability{Name: "files", Key: "plugin.mounts", Uses: hasWASI(im, "path_open", "fd_prestat_get")},
+		g.Mounts, "none: no file system is visible", "mounts: ")
+}
+
+// listCap completes c for a capability granted by a list key: granted
+// when list has entries, which the detail names after label.
+func listCap(c Capability, list []string, none, label string) Capability {
+	if len(list) == 0 {
+		c.Detail = none
 		return c
 	}
 	c.Granted = true
-	c.Detail = "mounts: " + strings.Join(g.Mounts, ", ")
+	c.Detail = label + strings.Join(list, ", ")
 	return c
 }
 
