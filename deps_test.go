@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"plugins":   {"abi", "host", "plugins", "internal/digest", "internal/fsfail", "github.com/fsnotify/fsnotify", "github.com/tetratelabs/wazero"},
 	// The primary and the worker process's side of the protocol; each other
 	// job of the process layer is a package below it.
-	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/clientaddr", "workers/tlscert", "golang.org/x/sys"},
+	"workers": {"abi", "host", "plugins", "internal/digest", "internal/unixsock", "workers/control", "workers/httpserve", "workers/admin", "workers/systemd", "workers/clientaddr", "workers/tlscert", "workers/balance", "golang.org/x/sys"},
 	// The control socket: the CLI's status, top and reload need nothing else.
 	"workers/control": {"internal/digest", "internal/unixsock"},
 	// The serving path of workers and --workers 0: host only for the
@@ -30,6 +30,8 @@ var allowed = map[string][]string{
 	"workers/httpserve": {"host", "workers/control", "workers/clientaddr"},
 	// Who a request came from (trusted proxies, PROXY protocol): stdlib only.
 	"workers/clientaddr": {},
+	// Connections per worker in a table shared with the primary (memfd).
+	"workers/balance": {"golang.org/x/sys"},
 	// The admin listener: Prometheus over a snapshot of either mode.
 	"workers/admin": {"workers/control", "workers/httpserve", "github.com/prometheus/", "host"},
 	// Serving certificates: read, checked, watched, chosen by SNI.

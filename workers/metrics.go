@@ -148,6 +148,7 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 		s.States[string(p.state)]++
 		s.Versions[p.spec.Version]++
 		sm.InFlight += p.inFlight
+		sm.Conns += pr.board.Conns(p.bslot)
 		sm.RSS += o.rss[p]
 		if m := o.last[p]; m != nil {
 			sm.Total.Add(m)

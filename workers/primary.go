@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wasmcluster/wasmcluster/workers/admin"
+	"github.com/wasmcluster/wasmcluster/workers/balance"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -26,18 +27,21 @@ var ErrNoWorkerReady = errors.New("no worker became ready")
 // mutable field below "supervisor-owned"; everything else reaches it
 // through the events and cmds channels.
 type Primary struct {
-	loop    // cmds and quit (closed when run returns)
-	opts    PrimaryOptions
-	log     *slog.Logger
-	ln      net.Listener
-	lnFile  *os.File // the dup handed to every worker as fd 3
-	ctl     *control.Server
-	sd      *notifier // notify.go: systemd notifications
-	events  chan event
-	spawnCh chan spawnReq
-	rq      *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
-	tls     *serverTLS // nil without TLS (tls.go)
-	started time.Time
+	loop   // cmds and quit (closed when run returns)
+	opts   PrimaryOptions
+	log    *slog.Logger
+	ln     net.Listener
+	lnFile *os.File // the dup handed to every worker as fd 3
+
+	board     *balance.Board // connections per worker, shared with them; nil: unbalanced
+	boardFile *os.File       // the table handed to every worker as fd 5
+	ctl       *control.Server
+	sd        *notifier // notify.go: systemd notifications
+	events    chan event
+	spawnCh   chan spawnReq
+	rq        *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
+	tls       *serverTLS // nil without TLS (tls.go)
+	started   time.Time
 
 	// supervisor-owned
 	spec          Spec // version for new slots
@@ -161,6 +165,9 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		spawnCh: make(chan spawnReq), rq: newRollQueue(opts.Spec), started: time.Now(),
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
+	}
+	if pr.board, pr.boardFile, err = balance.New(); err != nil {
+		pr.log.Debug("workers accept without balancing", "err", err)
 	}
 	if pr.tls, err = newServerTLS(opts.TLS, opts.Logger); err != nil {
 		f.Close()
@@ -304,6 +311,22 @@ func (pr *Primary) controlPath() string {
 func (pr *Primary) closeListener() {
 	pr.ln.Close()
 	pr.lnFile.Close()
+	if pr.boardFile != nil {
+		pr.boardFile.Close()
+	}
+}
+
+// claimBalanceSlot is a new worker's entry in the balance table, -1 when
+// there is no table or it is full (that worker accepts unbalanced).
+func (pr *Primary) claimBalanceSlot() int {
+	if pr.board == nil {
+		return -1
+	}
+	i, ok := pr.board.Claim()
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // post hands an event to the supervisor unless it has returned.

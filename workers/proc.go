@@ -55,6 +55,7 @@ type proc struct {
 	exitDesc string
 
 	held    bool         // told to wait for msgServe (the primary's Gate)
+	bslot   int          // its entry in the connection balance table, -1 none
 	waiters []chan error // startWorker callers waiting for ready
 	exited  chan struct{}
 }
@@ -95,21 +96,24 @@ func (pr *Primary) spawn(id int, spec Spec, hold bool) (*proc, error) {
 		return nil, err
 	}
 	defer theirs.Close()
-	cmd, logR, err := pr.startProcess(argv, theirs)
+	bslot := pr.claimBalanceSlot()
+	cmd, logR, err := pr.startProcess(argv, theirs, bslot >= 0)
 	if err != nil {
 		nc.Close()
+		pr.board.Release(bslot)
 		return nil, err
 	}
 	pr.seq++
 	p := &proc{
 		id: id, seq: pr.seq, spec: spec, cmd: cmd, pid: cmd.Process.Pid,
 		ctrl: newConn(nc), nc: nc, state: stateStarting, held: hold,
-		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}),
+		started: time.Now(), lastBeat: time.Now(), exited: make(chan struct{}), bslot: bslot,
 	}
 	h := hello{ID: id, Spec: spec, HeartbeatInterval: pr.opts.HeartbeatInterval,
 		DrainTimeout: pr.opts.DrainTimeout, Server: pr.opts.Server, LogLevel: minLevel(pr.log), Hold: hold,
 		TLS: pr.tls.current(), TicketKeys: pr.tls.ticketKeys(),
-		Procs: workerProcs(pr.opts.WorkerProcs, UsableCPUs(), pr.opts.Workers, append(os.Environ(), pr.opts.WorkerEnv...))}
+		Procs:   workerProcs(pr.opts.WorkerProcs, UsableCPUs(), pr.opts.Workers, append(os.Environ(), pr.opts.WorkerEnv...)),
+		Balance: bslot >= 0, BalanceSlot: bslot}
 	// A failed hello shows up as the worker exiting; the watcher reports it.
 	p.ctrl.send(message{Type: msgHello, Hello: &h})
 	pr.watch(p, logR)
@@ -145,9 +149,10 @@ func controlPair() (net.Conn, *os.File, error) {
 	return nc, theirs, nil
 }
 
-// startProcess starts argv with the listener as fd 3 and control as fd 4,
-// from the spawner's locked thread; logR reads its stdout and stderr.
-func (pr *Primary) startProcess(argv []string, control *os.File) (cmd *exec.Cmd, logR *os.File, err error) {
+// startProcess starts argv with the listener as fd 3, control as fd 4 and,
+// when balanced, the connection balance table as fd 5, from the spawner's
+// locked thread; logR reads its stdout and stderr.
+func (pr *Primary) startProcess(argv []string, control *os.File, balanced bool) (cmd *exec.Cmd, logR *os.File, err error) {
 	logR, logW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("log pipe: %w", err)
@@ -158,6 +163,9 @@ func (pr *Primary) startProcess(argv []string, control *os.File) (cmd *exec.Cmd,
 	cmd.Env = append(cmd.Env, workerEnv+"="+protoVersion)
 	cmd.Stdout, cmd.Stderr = logW, logW
 	cmd.ExtraFiles = []*os.File{pr.lnFile, control} // fds 3 and 4
+	if balanced {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, pr.boardFile) // fd 5
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Pdeathsig: syscall.SIGTERM, // drain if the primary dies
 		Setpgid:   true,            // terminal ^C/^\ reach only the primary

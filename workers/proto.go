@@ -35,6 +35,7 @@ const (
 	protoVersion   = "1"
 	listenerFD     = 3
 	controlFD      = 4
+	balanceFD      = 5 // the connection balance table, when the hello says Balance
 	maxMessageSize = 1 << 20
 )
 
@@ -56,6 +57,10 @@ type hello struct {
 	TicketKeys [][32]byte `json:"ticket_keys,omitempty"`
 	// Procs is the worker's GOMAXPROCS once it serves; 0 leaves Go's.
 	Procs int `json:"procs,omitempty"`
+	// Balance: fd 5 is the shared connection table and BalanceSlot the
+	// worker's entry in it (package balance).
+	Balance     bool `json:"balance,omitempty"`
+	BalanceSlot int  `json:"balance_slot,omitempty"`
 }
 
 type message struct {

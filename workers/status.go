@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/workers/balance"
 	"github.com/wasmcluster/wasmcluster/workers/control"
 )
 
@@ -41,14 +42,14 @@ func (pr *Primary) status() control.Status {
 		}
 		if s.cur != nil {
 			seen[s.cur] = true
-			fillProc(&ws, s.cur, now)
+			fillProc(&ws, s.cur, now, pr.board)
 		}
 		st.Workers = append(st.Workers, ws)
 	}
 	for p := range pr.procs { // surge and draining workers
 		if !seen[p] {
 			ws := control.WorkerStatus{ID: p.id}
-			fillProc(&ws, p, now)
+			fillProc(&ws, p, now, pr.board)
 			st.Workers = append(st.Workers, ws)
 		}
 	}
@@ -57,13 +58,14 @@ func (pr *Primary) status() control.Status {
 	return st
 }
 
-func fillProc(ws *control.WorkerStatus, p *proc, now time.Time) {
+func fillProc(ws *control.WorkerStatus, p *proc, now time.Time, board *balance.Board) {
 	ws.PID, ws.State, ws.Version = p.pid, string(p.state), p.version
 	if ws.Version == "" {
 		ws.Version = p.spec.Version
 	}
 	ws.UptimeSeconds = now.Sub(p.started).Seconds()
 	ws.Requests, ws.InFlight = p.requests, p.inFlight
+	ws.Conns = board.Conns(p.bslot)
 	ws.RSSBytes = readRSS(p.pid)
 	if p.state == stateExited {
 		ws.LastExit = p.exitDesc

@@ -45,6 +45,7 @@ func (pr *Primary) onExit(p *proc, st *os.ProcessState, werr error) {
 func (pr *Primary) reap(p *proc, st *os.ProcessState, werr error) {
 	delete(pr.procs, p)
 	p.state = stateExited
+	pr.board.Release(p.bslot) // its connections died with it
 	if pr.staged == p {
 		pr.staged = nil
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmcluster/wasmcluster/plugins/preflight"
+	"github.com/wasmcluster/wasmcluster/workers/balance"
 	"github.com/wasmcluster/wasmcluster/workers/httpserve"
 )
 
@@ -75,7 +76,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 			return err
 		}
 	}
-	s, err := w.serve(ln)
+	s, err := w.serve(w.balanced(ln))
 	if err != nil {
 		return err
 	}
@@ -139,6 +140,23 @@ func connectPrimary(opts WorkerOptions) (*worker, error) {
 	}
 	w.log = log.With(keyWorker, w.hello.ID)
 	return w, nil
+}
+
+// balanced wraps ln to accept only this worker's share of connections when
+// the primary handed over its balance table (fd 5); without one, or if it
+// cannot be mapped, ln accepts as it comes.
+func (w *worker) balanced(ln net.Listener) net.Listener {
+	if !w.hello.Balance {
+		return ln
+	}
+	f := os.NewFile(balanceFD, "balance")
+	defer f.Close() // the mapping outlives the descriptor
+	b, err := balance.Open(f)
+	if err != nil {
+		w.log.Warn("accepting without balancing", "err", err)
+		return ln
+	}
+	return balance.Listener(ln, b.Slot(w.hello.BalanceSlot))
 }
 
 // inheritListener is the primary's listening socket (fd 3).

@@ -70,7 +70,7 @@ func printStatus(w io.Writer, st *control.Status) error {
 	printTLS(w, st)   // tls.go: serving certificates, last refusal
 	printKV(w, st.KV) // kv.go
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tUPGRADED\tRSS\tRESTARTS\tLAST EXIT")
+	fmt.Fprintln(tw, "ID\tPID\tSTATE\tVERSION\tUPTIME\tREQUESTS\tIN FLIGHT\tCONNS\tUPGRADED\tRSS\tRESTARTS\tLAST EXIT")
 	for _, x := range st.Workers {
 		pid, up := "-", "-"
 		if x.PID != 0 {
@@ -80,8 +80,8 @@ func printStatus(w io.Writer, st *control.Status) error {
 		if last == "" {
 			last = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\n", x.ID, pid, x.State, shortHash(x.Version),
-			up, x.Requests, x.InFlight, x.Upgraded, fmtBytes(x.RSSBytes), x.Restarts, last)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%d\t%s\n", x.ID, pid, x.State, shortHash(x.Version),
+			up, x.Requests, x.InFlight, x.Conns, x.Upgraded, fmtBytes(x.RSSBytes), x.Restarts, last)
 	}
 	return tw.Flush()
 }

@@ -46,6 +46,7 @@ type Slot struct {
 	ID                           int
 	Total                        httpserve.Metrics
 	InFlight                     int64
+	Conns                        int64 // client connections open (the workers' balance table)
 	RSS                          int64
 	PoolSize, PoolLive, PoolIdle int
 	PoolMax                      int

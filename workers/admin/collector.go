@@ -24,6 +24,7 @@ var (
 	descRequests = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot, status code and class.", []string{"worker", "code", "class"}, nil)
 	descLatency  = prometheus.NewDesc("wasmcluster_request_duration_seconds", "Time from the plugin receiving a request to its answer, by worker slot.", []string{"worker"}, nil)
 	descInFlight = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
+	descConns    = prometheus.NewDesc("wasmcluster_connections_open", "Client connections open, by worker slot (workers balance them).", []string{"worker"}, nil)
 	descTraps    = prometheus.NewDesc("wasmcluster_guest_traps_total", "Requests answered 500 because the guest trapped.", []string{"worker"}, nil)
 	descTimeouts = prometheus.NewDesc("wasmcluster_guest_timeouts_total", "Requests answered 504 because the guest ran past request_timeout.", []string{"worker"}, nil)
 	descWaits    = prometheus.NewDesc("wasmcluster_pool_waits_total", "Requests that found every guest instance busy, the pool at its bound, and waited for one (raise plugin.memory_budget if this grows).", []string{"worker"}, nil)
@@ -91,6 +92,7 @@ func collectSlot(ch chan<- prometheus.Metric, sl Slot) {
 	}
 	histogram(ch, descLatency, Histogram{Bounds: control.LatencyBounds, Counts: sl.Total.Buckets, Sum: sl.Total.SumSeconds}, w)
 	gauge(ch, descInFlight, float64(sl.InFlight), w)
+	gauge(ch, descConns, float64(sl.Conns), w)
 	counter(ch, descTraps, float64(sl.Total.Traps), w)
 	counter(ch, descTimeouts, float64(sl.Total.Timeouts), w)
 	counter(ch, descWaits, float64(sl.Total.PoolWaits), w)

@@ -35,10 +35,13 @@ type WorkerStatus struct {
 	UptimeSeconds float64 `json:"uptime_seconds"`
 	Requests      uint64  `json:"requests"`
 	InFlight      int64   `json:"in_flight"`
-	RSSBytes      int64   `json:"rss_bytes"`
-	Restarts      int     `json:"restarts"`
-	LastExit      string  `json:"last_exit,omitempty"`
-	CrashLoop     bool    `json:"crash_loop,omitempty"`
+	// Conns is the client connections the worker holds open (the shared
+	// balance table's count; 0 where there is none).
+	Conns     int64  `json:"connections"`
+	RSSBytes  int64  `json:"rss_bytes"`
+	Restarts  int    `json:"restarts"`
+	LastExit  string `json:"last_exit,omitempty"`
+	CrashLoop bool   `json:"crash_loop,omitempty"`
 
 	// Upgraded is this process's open upgraded connections (WebSockets
 	// relayed to the upstream; they count in InFlight too), UpgradedTotal
