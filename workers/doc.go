@@ -22,7 +22,10 @@
 // worker, and serve, drain or stop commands back. A worker ([RunWorker])
 // reports ready only after its plugin loaded and, when a self-test path
 // is set (httpserve.Options.SelfTestPath), answered preflight.SelfTest:
-// the primary's check and every worker apply the one definition.
+// the primary's check and every worker apply the one definition. On
+// Linux a third descriptor, fd 5, is the connection balance table
+// ([balance]): the hello names the worker's slot in it, and the worker
+// accepts only its share of the connections.
 //
 // One supervisor goroutine owns all state (primary.go, supervise.go).
 // Process watchers, the signal handler, the roller, the control socket and
