@@ -240,3 +240,26 @@ func BenchmarkSlowNext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInterruptCost is what interrupting guests at their deadline
+// costs each guest per request: wazero's goroutine per call for both, and
+// for a Go guest also the exit to Go at every loop back-edge that wazero
+// compiles in to check for a close (Go's runtime loops a lot per request).
+func BenchmarkInterruptCost(b *testing.B) {
+	for _, g := range []struct {
+		name string
+		wasm func(testing.TB) []byte
+	}{
+		{"wat", func(tb testing.TB) []byte { return wat(tb, "hello") }},
+		{"go", func(tb testing.TB) []byte { return goGuest(tb, "gohello") }},
+	} {
+		for _, mode := range []struct {
+			name string
+			off  bool
+		}{{"interrupt", false}, {"no-interrupt", true}} {
+			b.Run(g.name+"/"+mode.name, func(b *testing.B) {
+				serveLoop(b, newPlugin(b, g.wasm(b), host.Config{Uninterruptible: mode.off}))
+			})
+		}
+	}
+}
