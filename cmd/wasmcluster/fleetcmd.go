@@ -48,7 +48,7 @@ a worker ready, and exits 1 after --timeout.`,
 				return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
 			}
 			if wait != "" {
-				if err := waitFleet(cmd.Context(), conn, wait, timeout); err != nil {
+				if err := waitFleet(cmd.Context(), conn, wait, timeout, time.Time{}); err != nil {
 					return runtimeError(err)
 				}
 			}
@@ -67,29 +67,28 @@ a worker ready, and exits 1 after --timeout.`,
 	return cmd
 }
 
-// waitFleet polls the fleet view until every instance runs version.
-func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout time.Duration) error {
+// waitFleet polls the fleet view until every instance runs version, or
+// every one that does not refused it or went back from it (from since on:
+// fleet.Judge). Those fail it, naming each; the others are not held back.
+func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout time.Duration, since time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	var last []fleet.Report
+	var last fleet.Progress
 	for {
 		if reps, err := conn.Fleet(ctx); err == nil {
-			last = reps
-			if fleet.Runs(reps, version) {
+			last = fleet.Judge(reps, version, since)
+			if last.Done() {
+				if err := last.Err(version); err != nil {
+					return fmt.Errorf("%s: %w", conn.Src, err)
+				}
 				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			behind := 0
-			for _, r := range last {
-				if !fleet.Runs([]fleet.Report{r}, version) {
-					behind++
-				}
-			}
-			return fmt.Errorf("%s: after %s, %d of %d live instances do not run %s", conn.Src, timeout, behind, len(last), version)
+			return fmt.Errorf("%s: after %s, %w", conn.Src, timeout, last.Err(version))
 		case <-tick.C:
 		}
 	}
@@ -105,21 +104,36 @@ func printFleet(w io.Writer, reps []fleet.Report, asJSON bool) error {
 		return enc.Encode(reps)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tPID\tLISTEN\tVERSION\tREADY\tREQ/S\tLAST ROLL\tLAST REFUSED")
+	fmt.Fprintln(tw, "HOST\tPID\tLISTEN\tVERSION\tSTATE\tREADY\tREQ/S\tLAST ROLL\tLAST REFUSED\tLAST REVERTED")
 	for _, r := range reps {
-		refused := "-"
-		if r.LastRefused != nil {
-			refused = digest.Short(r.LastRefused.Version) + ": " + r.LastRefused.Error
-		}
 		roll := r.LastRoll
 		if roll == "" {
 			roll = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d/%d\t%.1f\t%s\t%s\n", r.Host, r.PID, r.Listen, digest.Short(r.Version),
-			r.WorkersReady, r.Workers, r.RequestRate, roll, refused)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d/%d\t%.1f\t%s\t%s\t%s\n", r.Host, r.PID, r.Listen, digest.Short(r.Version), slotState(r),
+			r.WorkersReady, r.Workers, r.RequestRate, roll, failure(r.LastRefused), failure(r.LastReverted))
 	}
 	if len(reps) == 0 {
 		fmt.Fprintln(tw, "(no live instance)")
 	}
 	return tw.Flush()
+}
+
+// slotState is the STATE column: where the instance is in a bounded roll.
+func slotState(r fleet.Report) string {
+	switch {
+	case r.Holding != "":
+		return "rolling to " + digest.Short(r.Holding)
+	case r.Waiting != "":
+		return "waiting for a roll slot to " + digest.Short(r.Waiting)
+	}
+	return "-"
+}
+
+// failure is a LAST REFUSED or LAST REVERTED cell.
+func failure(f *fleet.Refusal) string {
+	if f == nil {
+		return "-"
+	}
+	return digest.Short(f.Version) + ": " + f.Error
 }

@@ -79,18 +79,56 @@ func runFleetServe(ctx context.Context, source string, cfg config.Config, log *s
 		return err
 	}
 	opts.Source = conn.Src.String()
-	opts.OnAccepted = mir.Accepted
 	var status atomic.Pointer[func() control.Status]
-	opts.OnStatus = func(f func() control.Status) { status.Store(&f) }
+	reverted := wireMirror(&opts, mir, &status, cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	defer func() { cancel(); <-done; <-done }()
 	go func() { mir.Run(ctx); done <- struct{}{} }()
 	go func() {
-		fleet.Reporter(ctx, conn, newReportFunc(&status, cfg.Listen), log)
+		report := newReportFunc(&status, cfg.Listen)
+		fleet.Reporter(ctx, conn, func() fleet.Report {
+			r := report()
+			r.Waiting, r.Holding = mir.SlotState()
+			r.LastReverted = reverted.Load()
+			return r
+		}, log)
 		done <- struct{}{}
 	}()
 	return runtimeErrorOrNil(runWithFallBack(ctx, opts, mir))
+}
+
+// wireMirror tells mir what the instance decides: accepted versions (the
+// one served when NATS is away), refused ones and ended rolls (roll slots
+// freed), reverts (the accepted copy goes back). The returned pointer
+// holds the last version the instance went back from, for its report.
+func wireMirror(opts *serve.Options, mir *fleet.Mirror, status *atomic.Pointer[func() control.Status], cfg config.Config) *atomic.Pointer[fleet.Refusal] {
+	var reverted atomic.Pointer[fleet.Refusal]
+	if !cfg.Plugin.Watch {
+		mir.NoSlots() // the operator's reload rolls: a slot would wait for it
+	}
+	opts.OnAccepted = mir.Accepted
+	opts.OnRefused = mir.Refused
+	opts.OnStatus = func(f func() control.Status) { status.Store(&f) }
+	mir.SetRunning(func() (string, bool) {
+		f := status.Load()
+		if f == nil {
+			return "", true
+		}
+		st := (*f)()
+		return st.Version, st.Target != ""
+	})
+	opts.AfterRoll = func(st control.RollStatus) {
+		mir.RollEnded(st.Target)
+		switch st.Outcome {
+		case control.OutcomeReverted:
+			mir.Reverted(st.From, st.Target)
+			reverted.Store(&fleet.Refusal{Version: st.From, Error: st.Error, At: time.Now().UTC()})
+		case control.OutcomeAborted:
+			reverted.Store(&fleet.Refusal{Version: st.Target, Error: st.Error, At: time.Now().UTC()})
+		}
+	}
+	return &reverted
 }
 
 // runWithFallBack runs serve; when the published version is refused at
