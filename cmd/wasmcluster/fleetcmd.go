@@ -30,7 +30,10 @@ the version its workers run, its last roll and last refused version (with the
 check's error), workers ready and requests per second. Instances report every
 2s; one silent for 10s has dropped out. --wait VERSION (its SHA-256, or a
 prefix of 7 hex digits or more) waits until every live instance runs it with
-a worker ready, and exits 1 after --timeout.`,
+a worker ready; it exits 1 after --timeout, or once every instance that does
+not run it refused it or went back from it (a crash loop after its roll).
+An instance waiting for a roll slot (publish --max-unavailable) shows as
+such in STATE; LAST REVERTED is the last version it went back from.`,
 		Example: `  wasmcluster fleet nats://nats.internal:4222/plugins/site
   wasmcluster fleet nats://nats.internal:4222/plugins/site --wait "$(wasmcluster publish site.wasm nats://nats.internal:4222/plugins/site)"`,
 		Args: cobra.ExactArgs(1),
