@@ -36,8 +36,11 @@ type Report struct {
 	// Waiting is the version this instance waits to roll to until a roll
 	// slot frees (publish --max-unavailable); Holding the one it holds a
 	// slot for, rolling now.
-	Waiting      string    `json:"waiting,omitempty"`
-	Holding      string    `json:"holding,omitempty"`
+	Waiting string `json:"waiting,omitempty"`
+	Holding string `json:"holding,omitempty"`
+	// Settling: Version was rolled to less than plugin.stable_after ago,
+	// so a crash loop would still revert it.
+	Settling     bool      `json:"settling,omitempty"`
 	WorkersReady int       `json:"workers_ready"`
 	Workers      int       `json:"workers"`
 	RequestRate  float64   `json:"request_rate"` // requests per second since the last report
@@ -188,5 +191,5 @@ func changed(a, b Report) bool {
 		return r.LastReverted.Version + r.LastReverted.At.String()
 	}
 	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll || a.Errors != b.Errors ||
-		reverted(a) != reverted(b) || a.Waiting != b.Waiting || a.Holding != b.Holding
+		reverted(a) != reverted(b) || a.Waiting != b.Waiting || a.Holding != b.Holding || a.Settling != b.Settling
 }

@@ -12,9 +12,10 @@ import (
 // who will not (refused or went back from it) and who is still on the
 // way (rolling, waiting for a roll slot, not there yet).
 type Progress struct {
-	Running []Report
-	Failed  []Failure
-	Behind  []Report
+	Running  []Report
+	Settling []Report // run it, still watched for a crash loop
+	Failed   []Failure
+	Behind   []Report
 }
 
 // Failure is an instance that will not run the version, and why.
@@ -24,8 +25,11 @@ type Failure struct {
 }
 
 // Done reports whether every live instance runs the version or failed it,
-// and there is at least one.
-func (p Progress) Done() bool { return len(p.Behind) == 0 && len(p.Running)+len(p.Failed) > 0 }
+// and there is at least one. With stable, an instance running it counts
+// only once its crash-loop watch is over (Report.Settling).
+func (p Progress) Done(stable bool) bool {
+	return len(p.Behind) == 0 && (!stable || len(p.Settling) == 0) && len(p.Running)+len(p.Settling)+len(p.Failed) > 0
+}
 
 // Judge sorts reps against version (its SHA-256 hex, or a prefix of 7 hex
 // digits or more). A refusal or revert counts when it happened at since
@@ -38,6 +42,8 @@ func Judge(reps []Report, version string, since time.Time) Progress {
 	}
 	for _, r := range reps {
 		switch {
+		case Runs([]Report{r}, version) && r.Settling:
+			p.Settling = append(p.Settling, r)
 		case Runs([]Report{r}, version):
 			p.Running = append(p.Running, r)
 		case is(r.LastRefused):
@@ -51,15 +57,13 @@ func Judge(reps []Report, version string, since time.Time) Progress {
 	return p
 }
 
-// Err is nil when every live instance runs the version; else it names
-// each instance that does not and why (what it runs, or is waiting for).
-func (p Progress) Err(version string) error {
-	n := len(p.Running) + len(p.Failed) + len(p.Behind)
+// Err is nil when every live instance runs the version (with stable,
+// past its crash-loop watch); else it names each instance that does not
+// and why (what it runs, or is waiting for).
+func (p Progress) Err(version string, stable bool) error {
+	n := len(p.Running) + len(p.Settling) + len(p.Failed) + len(p.Behind)
 	if n == 0 {
 		return fmt.Errorf("no live instance serves the source")
-	}
-	if len(p.Failed)+len(p.Behind) == 0 {
-		return nil
 	}
 	var why []string
 	for _, f := range p.Failed {
@@ -68,7 +72,20 @@ func (p Progress) Err(version string) error {
 	for _, r := range p.Behind {
 		why = append(why, fmt.Sprintf("%s (%s) %s", r.ID, r.Listen, behind(r)))
 	}
-	return fmt.Errorf("%d of %d live instances do not run %s: %s", len(p.Failed)+len(p.Behind), n, digest.Short(version), strings.Join(why, "; "))
+	if !stable && len(why) == 0 {
+		return nil
+	}
+	settling := 0
+	if stable {
+		for _, r := range p.Settling {
+			why = append(why, fmt.Sprintf("%s (%s) runs it, still watched for a crash loop (plugin.stable_after)", r.ID, r.Listen))
+		}
+		settling = len(p.Settling)
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d live instances do not run %s: %s", len(p.Failed)+len(p.Behind)+settling, n, digest.Short(version), strings.Join(why, "; "))
 }
 
 // behind says where an instance not yet on the version is.

@@ -51,7 +51,7 @@ such in STATE; LAST REVERTED is the last version it went back from.`,
 				return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
 			}
 			if wait != "" {
-				if err := waitFleet(cmd.Context(), conn, wait, timeout, time.Time{}); err != nil {
+				if err := waitFleet(cmd.Context(), conn, wait, timeout, time.Time{}, false); err != nil {
 					return runtimeError(err)
 				}
 			}
@@ -70,10 +70,11 @@ such in STATE; LAST REVERTED is the last version it went back from.`,
 	return cmd
 }
 
-// waitFleet polls the fleet view until every instance runs version, or
-// every one that does not refused it or went back from it (from since on:
-// fleet.Judge). Those fail it, naming each; the others are not held back.
-func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout time.Duration, since time.Time) error {
+// waitFleet polls the fleet view until every instance runs version (with
+// stable, past its crash-loop watch), or every one that does not refused
+// it or went back from it (from since on: fleet.Judge). Those fail it,
+// naming each; the others are not held back.
+func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout time.Duration, since time.Time, stable bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -82,8 +83,8 @@ func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout ti
 	for {
 		if reps, err := conn.Fleet(ctx); err == nil {
 			last = fleet.Judge(reps, version, since)
-			if last.Done() {
-				if err := last.Err(version); err != nil {
+			if last.Done(stable) {
+				if err := last.Err(version, stable); err != nil {
 					return fmt.Errorf("%s: %w", conn.Src, err)
 				}
 				return nil
@@ -91,7 +92,7 @@ func waitFleet(ctx context.Context, conn *fleet.Conn, version string, timeout ti
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: after %s, %w", conn.Src, timeout, last.Err(version))
+			return fmt.Errorf("%s: after %s, %w", conn.Src, timeout, last.Err(version, stable))
 		case <-tick.C:
 		}
 	}

@@ -20,10 +20,13 @@ import (
 // keeping the mirror's accepted copy in step. One worker per instance
 // keeps three instances light on a small machine.
 
-// startRollInstance serves src with one worker and its own cache.
+// startRollInstance serves src with one worker and its own cache. A new
+// version is watched for a crash loop for 3s (publish --wait waits that
+// out); extra may set it again, the last one counts.
 func startRollInstance(t *testing.T, src string, flags []string, extra ...string) *testkit.Server {
 	t.Helper()
-	args := append([]string{src, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--cache-dir", t.TempDir()}, flags...)
+	args := append([]string{src, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--cache-dir", t.TempDir(),
+		"--plugin-stable-after", "3s"}, flags...)
 	return startServe(t, nil, append(args, extra...)...)
 }
 
@@ -112,7 +115,9 @@ func TestFleetMaxUnavailable(t *testing.T) {
 	}
 	conn := dialTest(t, n)
 	w := watchSlots(t, conn)
+	t0 := time.Now()
 	r := publish(t, flags, "--max-unavailable", "1", "--wait", "60s", testkit.TempFile(t, "b.wasm", b), n.source())
+	t.Logf("publish --max-unavailable 1 --wait: exit %d after %v", r.code, time.Since(t0).Round(time.Millisecond))
 	w.Stop()
 	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
 		t.Fatalf("publish --max-unavailable 1 --wait: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
@@ -212,7 +217,9 @@ func TestFleetPublishWaitRefused(t *testing.T) {
 	data, _ := os.ReadFile(bad)
 	host, _ := os.Hostname()
 	pickyID := fmt.Sprintf("%s-%d", host, picky.Cmd.Process.Pid)
+	t0 := time.Now()
 	r := publish(t, flags, "--max-unavailable", "1", "--wait", "60s", bad, n.source())
+	t.Logf("publish --wait: exit %d after %v: %s", r.code, time.Since(t0).Round(time.Millisecond), r.stderr)
 	if r.code != 1 || strings.TrimSpace(r.stdout) != sha(data) || !strings.Contains(r.stderr, pickyID+" ") ||
 		!strings.Contains(r.stderr, "refused it") || !strings.Contains(r.stderr, "1 of 2 live instances do not run") {
 		t.Errorf("publish --wait of a version one instance refuses: exit %d, stdout %q, stderr %q; want 1 naming %s", r.code, r.stdout, r.stderr, pickyID)
@@ -265,5 +272,35 @@ func TestFleetReloadKeepsAccepted(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(accepted); !bytes.Equal(got, b) {
 		t.Errorf("after the reload accepted B, accepted.wasm holds %s, want B %s", sha(got), sha(b))
+	}
+}
+
+// A version whose new workers die as they start (their self-test spins
+// in an uninterruptible guest, which only the worker's exit ends) fails
+// its roll; the instance goes back to A, the fleet view shows the version
+// it went back from, and publish --wait fails naming the instance.
+func TestFleetPublishWaitRollFailed(t *testing.T) {
+	n := newNATS(t)
+	n.start(t)
+	flags := fleetFlags(t)
+	a := versionWAT(t, "A")
+	publishAndWait(t, n, flags, "a", a)
+	s := startRollInstance(t, n.source(), flags, "--plugin-interrupt=false", "--request-timeout", "300ms", "--plugin-preflight-path", "/health")
+	host, _ := os.Hostname()
+	id := fmt.Sprintf("%s-%d", host, s.Cmd.Process.Pid)
+	spin := wat(t, "spin")
+	data, _ := os.ReadFile(spin)
+	t0 := time.Now()
+	r := publish(t, flags, "--wait", "45s", spin, n.source())
+	t.Logf("publish --wait: exit %d after %v: %s", r.code, time.Since(t0).Round(time.Millisecond), r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, id+" ") || !strings.Contains(r.stderr, "went back from it") {
+		t.Errorf("publish --wait of a version whose workers die: exit %d, stderr %q; want 1 naming %s; instance log:\n%s", r.code, r.stderr, id, s.Log.String())
+	}
+	reps := fleetJSON(t, n.source(), flags)
+	if len(reps) != 1 || reps[0].LastReverted == nil || reps[0].LastReverted.Version != sha(data) || reps[0].Version != sha(a) {
+		t.Errorf("fleet view after the failed roll: %+v; want A running and the spin version gone back from", reps)
+	}
+	if _, body := get(t, http.DefaultClient, s.URL()); body != "version A\n" {
+		t.Errorf("answers %q, want version A", body)
 	}
 }

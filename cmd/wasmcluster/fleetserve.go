@@ -183,6 +183,7 @@ func newReportFunc(status *atomic.Pointer[func() control.Status], listen string)
 		}
 		st := (*f)()
 		r.Listen, r.Version, r.LastRoll, r.Workers = st.Listen, st.Version, st.LastRoll, st.Desired
+		r.Settling = st.LastGood != "" && st.LastGood != st.Version
 		if p := st.Plugin; p != nil && p.LastRefused != nil {
 			r.LastRefused = &fleet.Refusal{Version: p.LastRefused.Version, Error: p.LastRefused.Error, At: p.LastRefused.At}
 		}

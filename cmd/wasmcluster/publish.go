@@ -104,13 +104,14 @@ func (o rollOptions) check() error {
 }
 
 // waitPublished prints hash, then with --wait waits for the fleet to run
-// it; refusals and reverts from since on count against it.
+// it past each instance's crash-loop watch (a revert comes within it);
+// refusals and reverts from since on count against it.
 func waitPublished(ctx context.Context, stdout io.Writer, conn *fleet.Conn, hash string, o rollOptions, since time.Time) error {
 	fmt.Fprintln(stdout, hash)
 	if o.wait <= 0 {
 		return nil
 	}
-	return runtimeErrorOrNil(waitFleet(ctx, conn, hash, o.wait, since)) // fleetcmd.go
+	return runtimeErrorOrNil(waitFleet(ctx, conn, hash, o.wait, since, true)) // fleetcmd.go
 }
 
 // runPublish builds, checks and uploads plugin.

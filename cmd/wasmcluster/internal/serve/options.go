@@ -100,6 +100,10 @@ type Options struct {
 	// Server tunes the HTTP server of each worker.
 	Server httpserve.Options
 
+	// StableAfter is how long a new version is watched for a crash loop
+	// after its roll (workers.Backoff.StableAfter). Zero: workers' 1m.
+	StableAfter time.Duration
+
 	// Recycle replaces workers past request, memory or age limits.
 	Recycle workers.RecycleOptions
 

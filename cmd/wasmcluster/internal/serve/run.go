@@ -271,6 +271,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		TLS:           o.TLS,
 		Server:        in.serverOptions(),
 		Recycle:       o.Recycle,
+		Backoff:       workers.Backoff{StableAfter: o.StableAfter},
 		IgnoreSignals: o.IgnoreSignals,
 		Logger:        in.log,
 		WorkerProcs:   workerProcs(o.WorkerProcs, o.Host.Uninterruptible),
