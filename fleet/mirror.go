@@ -133,8 +133,9 @@ func (m *Mirror) Accepted(hash string) {
 }
 
 // Reverted tells the Mirror this instance went back from version from to
-// version to (from crash-looped): the version served when NATS is away at
-// the next start goes back to to as well, when the Mirror has its bytes.
+// version to (from crash-looped, or its roll failed): the version served
+// when NATS is away at the next start goes back to to as well, when the
+// Mirror has its bytes.
 func (m *Mirror) Reverted(from, to string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

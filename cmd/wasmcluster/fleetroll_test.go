@@ -25,13 +25,19 @@ import (
 // out); extra may set it again, the last one counts.
 func startRollInstance(t *testing.T, src string, flags []string, extra ...string) *testkit.Server {
 	t.Helper()
-	args := append([]string{src, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--cache-dir", t.TempDir(),
+	return startRollInstanceIn(t, src, t.TempDir(), flags, extra...)
+}
+
+// startRollInstanceIn is startRollInstance with the cache directory cache.
+func startRollInstanceIn(t *testing.T, src, cache string, flags []string, extra ...string) *testkit.Server {
+	t.Helper()
+	args := append([]string{src, "--listen", "127.0.0.1:0", "--workers", "1", "--control", "-", "--cache-dir", cache,
 		"--plugin-stable-after", "3s"}, flags...)
 	return startServe(t, nil, append(args, extra...)...)
 }
 
 // dialTest connects the test itself to n's source.
-func dialTest(t *testing.T, n *natsNode) *fleet.Conn {
+func rollDial(t *testing.T, n *natsNode) *fleet.Conn {
 	t.Helper()
 	src, _ := fleet.ParseSource(n.source())
 	conn, err := fleet.Dial(src, fleet.Auth{Token: fleetToken})
@@ -42,8 +48,8 @@ func dialTest(t *testing.T, n *natsNode) *fleet.Conn {
 	return conn
 }
 
-// publishAndWait publishes version and waits until the fleet runs it.
-func publishAndWait(t *testing.T, n *natsNode, flags []string, name string, b []byte) {
+// rollPublish publishes b (named name) to n's source.
+func rollPublish(t *testing.T, n *natsNode, flags []string, name string, b []byte) {
 	t.Helper()
 	if r := publish(t, flags, testkit.TempFile(t, name+".wasm", b), n.source()); r.code != 0 {
 		t.Fatalf("publish %s: exit %d: %s", name, r.code, r.stderr)
@@ -105,7 +111,7 @@ func TestFleetMaxUnavailable(t *testing.T) {
 	n.start(t)
 	flags := fleetFlags(t)
 	a, b := versionWAT(t, "A"), versionWAT(t, "B")
-	publishAndWait(t, n, flags, "a", a)
+	rollPublish(t, n, flags, "a", a)
 	var ss []*testkit.Server
 	for range 3 {
 		ss = append(ss, startRollInstance(t, n.source(), flags))
@@ -113,7 +119,7 @@ func TestFleetMaxUnavailable(t *testing.T) {
 	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "30s"}, flags...)...); r.code != 0 {
 		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
 	}
-	conn := dialTest(t, n)
+	conn := rollDial(t, n)
 	w := watchSlots(t, conn)
 	t0 := time.Now()
 	r := publish(t, flags, "--max-unavailable", "1", "--wait", "60s", testkit.TempFile(t, "b.wasm", b), n.source())
@@ -157,14 +163,14 @@ func TestFleetSlotHolderKilled(t *testing.T) {
 	n.start(t)
 	flags := fleetFlags(t)
 	a, b := versionWAT(t, "A"), versionWAT(t, "B")
-	publishAndWait(t, n, flags, "a", a)
+	rollPublish(t, n, flags, "a", a)
 	byID := map[string]*testkit.Server{}
 	host, _ := os.Hostname()
 	for range 2 {
 		s := startRollInstance(t, n.source(), flags)
 		byID[fmt.Sprintf("%s-%d", host, s.Cmd.Process.Pid)] = s
 	}
-	conn := dialTest(t, n)
+	conn := rollDial(t, n)
 	if r := publish(t, flags, "--max-unavailable", "1", testkit.TempFile(t, "b.wasm", b), n.source()); r.code != 0 {
 		t.Fatalf("publish B: exit %d: %s", r.code, r.stderr)
 	}
@@ -207,7 +213,7 @@ func TestFleetPublishWaitRefused(t *testing.T) {
 	n.start(t)
 	flags := fleetFlags(t)
 	a := versionWAT(t, "A")
-	publishAndWait(t, n, flags, "a", a)
+	rollPublish(t, n, flags, "a", a)
 	picky := startRollInstance(t, n.source(), flags, "--plugin-preflight-path", "/")
 	easy := startRollInstance(t, n.source(), flags)
 	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "30s"}, flags...)...); r.code != 0 {
@@ -240,7 +246,7 @@ func TestFleetReloadKeepsAccepted(t *testing.T) {
 	n.start(t)
 	flags := fleetFlags(t)
 	a, b := versionWAT(t, "A"), versionWAT(t, "B")
-	publishAndWait(t, n, flags, "a", a)
+	rollPublish(t, n, flags, "a", a)
 	cache := t.TempDir()
 	ctl := filepath.Join(t.TempDir(), "ctl.sock")
 	s := startServe(t, nil, append([]string{n.source(), "--listen", "127.0.0.1:0", "--workers", "1", "--control", ctl,
@@ -254,7 +260,7 @@ func TestFleetReloadKeepsAccepted(t *testing.T) {
 		}
 		return nil
 	})
-	publishAndWait(t, n, flags, "b", b)
+	rollPublish(t, n, flags, "b", b)
 	testkit.Eventually(t, 20*time.Second, func() error {
 		if got, _ := os.ReadFile(filepath.Join(dir, "site.wasm")); !bytes.Equal(got, b) {
 			return fmt.Errorf("the mirror does not hold B yet")
@@ -278,14 +284,16 @@ func TestFleetReloadKeepsAccepted(t *testing.T) {
 // A version whose new workers die as they start (their self-test spins
 // in an uninterruptible guest, which only the worker's exit ends) fails
 // its roll; the instance goes back to A, the fleet view shows the version
-// it went back from, and publish --wait fails naming the instance.
+// it went back from, publish --wait fails naming the instance, and the
+// copy served when NATS is away at start is A again.
 func TestFleetPublishWaitRollFailed(t *testing.T) {
 	n := newNATS(t)
 	n.start(t)
 	flags := fleetFlags(t)
 	a := versionWAT(t, "A")
-	publishAndWait(t, n, flags, "a", a)
-	s := startRollInstance(t, n.source(), flags, "--plugin-interrupt=false", "--request-timeout", "300ms", "--plugin-preflight-path", "/health")
+	rollPublish(t, n, flags, "a", a)
+	cache := t.TempDir()
+	s := startRollInstanceIn(t, n.source(), cache, flags, "--plugin-interrupt=false", "--request-timeout", "300ms", "--plugin-preflight-path", "/health")
 	host, _ := os.Hostname()
 	id := fmt.Sprintf("%s-%d", host, s.Cmd.Process.Pid)
 	spin := wat(t, "spin")
@@ -302,5 +310,9 @@ func TestFleetPublishWaitRollFailed(t *testing.T) {
 	}
 	if _, body := get(t, http.DefaultClient, s.URL()); body != "version A\n" {
 		t.Errorf("answers %q, want version A", body)
+	}
+	src, _ := fleet.ParseSource(n.source())
+	if got, _ := os.ReadFile(filepath.Join(fleet.DirFor(cache, src, "127.0.0.1:0"), "accepted.wasm")); !bytes.Equal(got, a) {
+		t.Errorf("accepted.wasm holds %s after the failed roll, want A %s", sha(got), sha(a))
 	}
 }

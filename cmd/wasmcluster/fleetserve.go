@@ -125,6 +125,9 @@ func wireMirror(opts *serve.Options, mir *fleet.Mirror, status *atomic.Pointer[f
 			mir.Reverted(st.From, st.Target)
 			reverted.Store(&fleet.Refusal{Version: st.From, Error: st.Error, At: time.Now().UTC()})
 		case control.OutcomeAborted:
+			// The check accepted it, its workers did not start: what an
+			// instance should serve at its next start is the version before.
+			mir.Reverted(st.Target, st.From)
 			reverted.Store(&fleet.Refusal{Version: st.Target, Error: st.Error, At: time.Now().UTC()})
 		}
 	}
