@@ -32,8 +32,10 @@ check's error), workers ready and requests per second. Instances report every
 prefix of 7 hex digits or more) waits until every live instance runs it with
 a worker ready; it exits 1 after --timeout, or once every instance that does
 not run it refused it or went back from it (a crash loop after its roll).
-An instance waiting for a roll slot (publish --max-unavailable) shows as
-such in STATE; LAST REVERTED is the last version it went back from.`,
+STATE says whether an instance waits for a roll slot (publish
+--max-unavailable), rolls under one, or runs a version still watched for a
+crash loop (plugin.stable_after); LAST REVERTED is the last version it went
+back from.`,
 		Example: `  wasmcluster fleet nats://nats.internal:4222/plugins/site
   wasmcluster fleet nats://nats.internal:4222/plugins/site --wait "$(wasmcluster publish site.wasm nats://nats.internal:4222/plugins/site)"`,
 		Args: cobra.ExactArgs(1),
@@ -123,13 +125,15 @@ func printFleet(w io.Writer, reps []fleet.Report, asJSON bool) error {
 	return tw.Flush()
 }
 
-// slotState is the STATE column: where the instance is in a bounded roll.
+// slotState is the STATE column: where the instance is in a roll.
 func slotState(r fleet.Report) string {
 	switch {
 	case r.Holding != "":
 		return "rolling to " + digest.Short(r.Holding)
 	case r.Waiting != "":
 		return "waiting for a roll slot to " + digest.Short(r.Waiting)
+	case r.Settling:
+		return "watched for a crash loop"
 	}
 	return "-"
 }
