@@ -105,7 +105,8 @@ func (w *slotWatch) Stop() {
 
 // --max-unavailable 1 with three instances: never more than one holds a
 // roll slot or says it is rolling, the others say they wait, each takes
-// the slot in turn, and publish --wait returns once all three run B.
+// the slot in turn, and publish --wait returns once all three run B. Then
+// the same with a canary first.
 func TestFleetMaxUnavailable(t *testing.T) {
 	n := newNATS(t)
 	n.start(t)
@@ -153,6 +154,37 @@ func TestFleetMaxUnavailable(t *testing.T) {
 	}
 	if slots, err := conn.Slots(t.Context()); err != nil || len(slots) != 0 {
 		t.Errorf("slots held after the rollout: %+v, %v", slots, err)
+	}
+	canaryThenBounded(t, n, flags, conn, ss)
+}
+
+// canaryThenBounded publishes C with a canary and --max-unavailable 1: the
+// canary rolls without a slot, then the other two one at a time.
+func canaryThenBounded(t *testing.T, n *natsNode, flags []string, conn *fleet.Conn, ss []*testkit.Server) {
+	t.Helper()
+	canaryPID := fleetJSON(t, n.source(), flags)[0].PID // the first by ID
+	c := versionWAT(t, "C")
+	w := watchSlots(t, conn)
+	r := publish(t, flags, "--canary", "1", "--canary-for", "1s", "--max-unavailable", "1", "--wait", "60s",
+		testkit.TempFile(t, "c.wasm", c), n.source())
+	w.Stop()
+	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(c) {
+		t.Fatalf("publish --canary 1 --max-unavailable 1 --wait: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if w.maxHolding > 1 || w.maxSlots > 1 {
+		t.Errorf("canary then --max-unavailable 1: %d instances said they were rolling at once (%d slots held)", w.maxHolding, w.maxSlots)
+	}
+	for _, s := range ss {
+		if _, body := get(t, http.DefaultClient, s.URL()); body != "version C\n" {
+			t.Errorf("%s answers %q, want version C", s.URL(), body)
+		}
+		want := 2 // B and C
+		if s.Cmd.Process.Pid == canaryPID {
+			want = 1 // B only: the canary rolled to C at once
+		}
+		if got := strings.Count(s.Log.String(), "fleet: roll slot taken"); got != want {
+			t.Errorf("instance %s (canary %v) took a roll slot %d times, want %d", s.URL(), s.Cmd.Process.Pid == canaryPID, got, want)
+		}
 	}
 }
 
