@@ -66,7 +66,7 @@ var allowed = map[string][]string{
 	// A plugin served to many machines from a NATS object store: the
 	// store's connection options (kv/natskv) and nats.go; it writes a file
 	// the plugin watcher watches, so it needs nothing of plugins or workers.
-	"fleet": {"kv", "kv/natskv", "github.com/nats-io/"},
+	"fleet": {"kv", "kv/natskv", "internal/digest", "github.com/nats-io/"},
 }
 
 // testOnly are the helper packages of tests: only _test.go files and each

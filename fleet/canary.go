@@ -28,6 +28,9 @@ type CanaryOptions struct {
 	N    int           // instances that roll first
 	For  time.Duration // how long they must serve it without a new 5xx
 	Roll time.Duration // how long they may take to run it (default 30s)
+	// MaxUnavailable bounds the rest's roll once the canaries passed
+	// (PublishOptions.MaxUnavailable).
+	MaxUnavailable int
 }
 
 // PublishCanary publishes data to o.N instances first (the first by ID in
@@ -57,7 +60,7 @@ func (c *Conn) PublishCanary(ctx context.Context, data []byte, o CanaryOptions) 
 	}
 	err = c.judgeCanaries(ctx, hash, ids, o)
 	if err == nil {
-		_, err = c.Publish(ctx, data)
+		_, err = c.PublishWith(ctx, data, PublishOptions{MaxUnavailable: o.MaxUnavailable})
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()

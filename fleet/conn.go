@@ -100,30 +100,57 @@ func (c *Conn) objects(ctx context.Context, create bool) (jetstream.ObjectStore,
 // Fetch returns the bytes of object name and their SHA-256 (hex), checked
 // against the digest the object store recorded.
 func (c *Conn) Fetch(ctx context.Context, name string) ([]byte, string, error) {
+	data, hash, _, err := c.fetch(ctx, name)
+	return data, hash, err
+}
+
+// fetch is Fetch, with the object's info (its metadata).
+func (c *Conn) fetch(ctx context.Context, name string) ([]byte, string, *jetstream.ObjectInfo, error) {
 	ctx, cancel := c.op(ctx)
 	defer cancel()
 	obs, err := c.objects(ctx, false)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	res, err := obs.Get(ctx, name)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: object %s: %w", c.Src, name, err)
+		return nil, "", nil, fmt.Errorf("%s: object %s: %w", c.Src, name, err)
 	}
 	defer res.Close()
 	info, err := res.Info()
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: object %s: %w", c.Src, name, err)
+		return nil, "", nil, fmt.Errorf("%s: object %s: %w", c.Src, name, err)
 	}
 	data, err := io.ReadAll(res) // nats.go checks the digest at the end too
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: object %s: %w", c.Src, name, err)
+		return nil, "", nil, fmt.Errorf("%s: object %s: %w", c.Src, name, err)
 	}
 	sum := sha256.Sum256(data)
 	if want := "SHA-256=" + base64.URLEncoding.EncodeToString(sum[:]); info.Digest != want {
-		return nil, "", fmt.Errorf("%s: object %s: digest %s, the bytes read hash to %s", c.Src, name, info.Digest, want)
+		return nil, "", nil, fmt.Errorf("%s: object %s: digest %s, the bytes read hash to %s", c.Src, name, info.Digest, want)
 	}
-	return data, hex.EncodeToString(sum[:]), nil
+	return data, hex.EncodeToString(sum[:]), info, nil
+}
+
+// info is object name's info, without its bytes.
+func (c *Conn) info(ctx context.Context, name string) (*jetstream.ObjectInfo, error) {
+	ctx, cancel := c.op(ctx)
+	defer cancel()
+	obs, err := c.objects(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return obs.GetInfo(ctx, name)
+}
+
+// digestHex is the SHA-256 (hex) the object store recorded for an object,
+// "" if it is not one.
+func digestHex(info *jetstream.ObjectInfo) string {
+	b, err := base64.URLEncoding.DecodeString(strings.TrimPrefix(info.Digest, "SHA-256="))
+	if err != nil || !strings.HasPrefix(info.Digest, "SHA-256=") {
+		return ""
+	}
+	return hex.EncodeToString(b)
 }
 
 // kvBucket binds (creating it if missing) a KV bucket beside the object

@@ -21,4 +21,14 @@
 // instance is named follows that copy instead of NAME. The publisher judges
 // the canaries from the fleet view, then publishes to all or deletes the
 // key, which sends them back to NAME.
+//
+// A publish with a bound (PublishOptions.MaxUnavailable K, carried in the
+// object's metadata) makes each Mirror take one of K roll slots before it
+// writes the version: keys NAME.slot.<i> of the KV bucket BUCKET_rolling,
+// taken with Create, refreshed by the holder, expiring after SlotTTL, and
+// freed when the caller reports the roll's end (RollEnded, Refused) or the
+// Mirror stops. No coordinator: the instances bound themselves, and the
+// publisher may exit. Judge reads the fleet view against a version: who
+// runs it, who is still settling (watched for a crash loop), who refused
+// or went back from it, who is behind.
 package fleet

@@ -30,6 +30,18 @@ type Mirror struct {
 	data   []byte
 	id     string  // this instance in the fleet view (InstanceID)
 	canary *Canary // the canary in progress, nil when none
+
+	// Roll slots (slots.go): the one held while this instance rolls, the
+	// version waiting for one, and whether slots are ignored.
+	held    *hold
+	waiting string
+	noSlots bool
+	running func() (version string, rolling bool)
+
+	// The version in accepted.wasm and the one before, which a crash-loop
+	// revert puts back there.
+	accHash, prevHash string
+	prevData          []byte
 }
 
 // NewMirror mirrors conn's source into dir (created 0700: the plugin
@@ -107,12 +119,34 @@ func (m *Mirror) FallBack() bool {
 func (m *Mirror) Accepted(hash string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if hash != m.hash {
+	if hash != m.hash || hash == m.accHash {
 		return
 	}
+	prev, _ := os.ReadFile(m.acceptedFile())
 	if err := writeAtomic(m.acceptedFile(), m.data); err != nil {
 		m.log.Warn("fleet: keep the accepted version", "err", err)
+		return
 	}
+	sum := sha256.Sum256(prev)
+	m.prevHash, m.prevData = hex.EncodeToString(sum[:]), prev
+	m.accHash = hash
+}
+
+// Reverted tells the Mirror this instance went back from version from to
+// version to (from crash-looped, or its roll failed): the version served
+// when NATS is away at the next start goes back to to as well, when the
+// Mirror has its bytes.
+func (m *Mirror) Reverted(from, to string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.accHash != from || m.prevHash != to || m.prevData == nil {
+		return
+	}
+	if err := writeAtomic(m.acceptedFile(), m.prevData); err != nil {
+		m.log.Warn("fleet: keep the accepted version", "err", err)
+		return
+	}
+	m.accHash, m.prevHash, m.prevData = to, "", nil
 }
 
 // write replaces File with data, atomically.
@@ -137,6 +171,7 @@ func (m *Mirror) current() string {
 // retries; when NATS comes back the watch starts with the object's
 // current version, so a version published meanwhile is picked up.
 func (m *Mirror) Run(ctx context.Context) {
+	defer m.release("") // a stop mid-roll frees the slot now, not after its TTL
 	for ctx.Err() == nil {
 		err := m.watchOnce(ctx)
 		if ctx.Err() != nil {
@@ -222,20 +257,27 @@ func (m *Mirror) setCanary(e jetstream.KeyValueEntry) {
 }
 
 // sync fetches the version this instance should run: a canary's when it is
-// one, else the object's.
+// one, else the object's. A version published with --max-unavailable K
+// is written only once this instance holds one of K roll slots (canaries
+// roll at once: the publisher chose them).
 func (m *Mirror) sync(ctx context.Context) {
 	name := m.conn.Src.Name
 	m.mu.Lock()
 	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
 		name = m.conn.Src.versionObject(c.Version)
 	}
+	noSlots := m.noSlots
 	m.mu.Unlock()
-	data, hash, err := m.conn.Fetch(ctx, name)
+	data, hash, info, err := m.conn.fetch(ctx, name)
 	if err != nil {
 		m.log.Warn("fleet: fetch the new version", "source", m.conn.Src.String(), "object", name, "err", err)
 		return
 	}
 	if hash == m.current() {
+		return
+	}
+	slot := name == m.conn.Src.Name && !noSlots && !m.runs(hash)
+	if k := maxUnavailable(info); k > 0 && slot && !m.takeSlot(ctx, name, hash, k) {
 		return
 	}
 	m.log.Info("fleet: new version published", "source", m.conn.Src.String(), "sha256", hash, "canary", name != m.conn.Src.Name)

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -39,9 +41,25 @@ func (c *Conn) History(ctx context.Context) ([]string, uint64, error) {
 	return h, e.Revision(), nil
 }
 
+// PublishOptions tune a publish.
+type PublishOptions struct {
+	// MaxUnavailable, when > 0, lets at most this many instances roll to
+	// the version at once: each takes one of as many roll slots first
+	// (slots.go). 0: every instance rolls as soon as it sees the version.
+	MaxUnavailable int
+}
+
 // Publish makes data the version of the source's name, keeps it in the
 // history and returns its SHA-256 (hex). Checking it is the caller's job.
 func (c *Conn) Publish(ctx context.Context, data []byte) (string, error) {
+	return c.PublishWith(ctx, data, PublishOptions{})
+}
+
+// PublishWith is Publish with options.
+func (c *Conn) PublishWith(ctx context.Context, data []byte, o PublishOptions) (string, error) {
+	if o.MaxUnavailable < 0 {
+		return "", fmt.Errorf("max unavailable %d: want 0 (no bound) or more", o.MaxUnavailable)
+	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	h, rev, err := c.History(ctx)
@@ -49,12 +67,17 @@ func (c *Conn) Publish(ctx context.Context, data []byte) (string, error) {
 		return "", err
 	}
 	h = append([]string{hash}, slices.DeleteFunc(h, func(v string) bool { return v == hash })...)
-	return hash, c.setVersion(ctx, data, h, rev)
+	return hash, c.setVersion(ctx, data, h, rev, o)
 }
 
 // Rollback re-publishes the version before the current one and drops the
 // current one from the history; it returns the version now published.
 func (c *Conn) Rollback(ctx context.Context) (string, error) {
+	return c.RollbackWith(ctx, PublishOptions{})
+}
+
+// RollbackWith is Rollback with options.
+func (c *Conn) RollbackWith(ctx context.Context, o PublishOptions) (string, error) {
 	h, rev, err := c.History(ctx)
 	if err != nil {
 		return "", err
@@ -70,13 +93,13 @@ func (c *Conn) Rollback(ctx context.Context) (string, error) {
 	if got != prev {
 		return "", fmt.Errorf("%s: version %s in the history holds %s", c.Src, prev, got)
 	}
-	return prev, c.setVersion(ctx, data, h[1:], rev)
+	return prev, c.setVersion(ctx, data, h[1:], rev, o)
 }
 
 // setVersion stores data under its history name and the watched name,
 // then the history (compare-and-set on rev: two publishers at once fail
 // one of them rather than lose a version), then prunes old versions.
-func (c *Conn) setVersion(ctx context.Context, data []byte, h []string, rev uint64) error {
+func (c *Conn) setVersion(ctx context.Context, data []byte, h []string, rev uint64, o PublishOptions) error {
 	ctx, cancel := c.op(ctx)
 	defer cancel()
 	obs, err := c.objects(ctx, true)
@@ -103,7 +126,11 @@ func (c *Conn) setVersion(ctx context.Context, data []byte, h []string, rev uint
 	if err != nil {
 		return fmt.Errorf("%s: history changed meanwhile (another publish?), try again: %w", c.Src, err)
 	}
-	if _, err := obs.PutBytes(ctx, c.Src.Name, data); err != nil {
+	meta := jetstream.ObjectMeta{Name: c.Src.Name}
+	if o.MaxUnavailable > 0 {
+		meta.Metadata = map[string]string{metaMaxUnavailable: strconv.Itoa(o.MaxUnavailable)}
+	}
+	if _, err := obs.Put(ctx, meta, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("%s: upload: %w", c.Src, err)
 	}
 	// A version published to all supersedes any canary, also one a dead

@@ -22,13 +22,25 @@ const ReportEvery = 2 * time.Second
 
 // Report is what one instance says about itself in the fleet view.
 type Report struct {
-	ID           string    `json:"id"` // host-pid
-	Host         string    `json:"host"`
-	PID          int       `json:"pid"`
-	Listen       string    `json:"listen"`
-	Version      string    `json:"version"` // SHA-256 hex the workers run
-	LastRoll     string    `json:"last_roll,omitempty"`
-	LastRefused  *Refusal  `json:"last_refused,omitempty"`
+	ID          string   `json:"id"` // host-pid
+	Host        string   `json:"host"`
+	PID         int      `json:"pid"`
+	Listen      string   `json:"listen"`
+	Version     string   `json:"version"` // SHA-256 hex the workers run
+	LastRoll    string   `json:"last_roll,omitempty"`
+	LastRefused *Refusal `json:"last_refused,omitempty"`
+	// LastReverted is the last version this instance rolled to and went
+	// back from: it crash-looped after its roll, or a new worker of it
+	// failed mid-roll.
+	LastReverted *Refusal `json:"last_reverted,omitempty"`
+	// Waiting is the version this instance waits to roll to until a roll
+	// slot frees (publish --max-unavailable); Holding the one it holds a
+	// slot for, rolling now.
+	Waiting string `json:"waiting,omitempty"`
+	Holding string `json:"holding,omitempty"`
+	// Settling: Version was rolled to less than plugin.stable_after ago,
+	// so a crash loop would still revert it.
+	Settling     bool      `json:"settling,omitempty"`
 	WorkersReady int       `json:"workers_ready"`
 	Workers      int       `json:"workers"`
 	RequestRate  float64   `json:"request_rate"` // requests per second since the last report
@@ -172,5 +184,12 @@ func changed(a, b Report) bool {
 		}
 		return r.LastRefused.Version + r.LastRefused.At.String()
 	}
-	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll || a.Errors != b.Errors
+	reverted := func(r Report) string {
+		if r.LastReverted == nil {
+			return ""
+		}
+		return r.LastReverted.Version + r.LastReverted.At.String()
+	}
+	return a.Version != b.Version || a.WorkersReady != b.WorkersReady || refused(a) != refused(b) || a.LastRoll != b.LastRoll || a.Errors != b.Errors ||
+		reverted(a) != reverted(b) || a.Waiting != b.Waiting || a.Holding != b.Holding || a.Settling != b.Settling
 }

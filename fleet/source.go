@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -66,6 +67,11 @@ func (s Source) String() string {
 // store: the publish history and the live instances.
 func (s Source) versionsBucket() string { return s.Bucket + "_versions" }
 func (s Source) fleetBucket() string    { return s.Bucket + "_fleet" }
+
+// rollingBucket holds the roll slots of --max-unavailable; slotKey is
+// slot i of the name.
+func (s Source) rollingBucket() string { return s.Bucket + "_rolling" }
+func (s Source) slotKey(i int) string  { return s.Name + ".slot." + strconv.Itoa(i) }
 
 // versionObject is the history's copy of a version.
 func (s Source) versionObject(hash string) string { return s.Name + "@" + hash }

@@ -79,18 +79,59 @@ func runFleetServe(ctx context.Context, source string, cfg config.Config, log *s
 		return err
 	}
 	opts.Source = conn.Src.String()
-	opts.OnAccepted = mir.Accepted
 	var status atomic.Pointer[func() control.Status]
-	opts.OnStatus = func(f func() control.Status) { status.Store(&f) }
+	reverted := wireMirror(&opts, mir, &status, cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	defer func() { cancel(); <-done; <-done }()
 	go func() { mir.Run(ctx); done <- struct{}{} }()
 	go func() {
-		fleet.Reporter(ctx, conn, newReportFunc(&status, cfg.Listen), log)
+		report := newReportFunc(&status, cfg.Listen)
+		fleet.Reporter(ctx, conn, func() fleet.Report {
+			r := report()
+			r.Waiting, r.Holding = mir.SlotState()
+			r.LastReverted = reverted.Load()
+			return r
+		}, log)
 		done <- struct{}{}
 	}()
 	return runtimeErrorOrNil(runWithFallBack(ctx, opts, mir))
+}
+
+// wireMirror tells mir what the instance decides: accepted versions (the
+// one served when NATS is away), refused ones and ended rolls (roll slots
+// freed), reverts (the accepted copy goes back). The returned pointer
+// holds the last version the instance went back from, for its report.
+func wireMirror(opts *serve.Options, mir *fleet.Mirror, status *atomic.Pointer[func() control.Status], cfg config.Config) *atomic.Pointer[fleet.Refusal] {
+	var reverted atomic.Pointer[fleet.Refusal]
+	if !cfg.Plugin.Watch {
+		mir.NoSlots() // the operator's reload rolls: a slot would wait for it
+	}
+	opts.OnAccepted = mir.Accepted
+	opts.OnRefused = mir.Refused
+	opts.OnStatus = func(f func() control.Status) { status.Store(&f) }
+	mir.SetRunning(func() (string, bool) {
+		f := status.Load()
+		if f == nil {
+			return "", true
+		}
+		st := (*f)()
+		return st.Version, st.Target != ""
+	})
+	opts.AfterRoll = func(st control.RollStatus) {
+		mir.RollEnded(st.Target)
+		switch st.Outcome {
+		case control.OutcomeReverted:
+			mir.Reverted(st.From, st.Target)
+			reverted.Store(&fleet.Refusal{Version: st.From, Error: st.Error, At: time.Now().UTC()})
+		case control.OutcomeAborted:
+			// The check accepted it, its workers did not start: what an
+			// instance should serve at its next start is the version before.
+			mir.Reverted(st.Target, st.From)
+			reverted.Store(&fleet.Refusal{Version: st.Target, Error: st.Error, At: time.Now().UTC()})
+		}
+	}
+	return &reverted
 }
 
 // runWithFallBack runs serve; when the published version is refused at
@@ -145,6 +186,7 @@ func newReportFunc(status *atomic.Pointer[func() control.Status], listen string)
 		}
 		st := (*f)()
 		r.Listen, r.Version, r.LastRoll, r.Workers = st.Listen, st.Version, st.LastRoll, st.Desired
+		r.Settling = st.LastGood != "" && st.LastGood != st.Version
 		if p := st.Plugin; p != nil && p.LastRefused != nil {
 			r.LastRefused = &fleet.Refusal{Version: p.LastRefused.Version, Error: p.LastRefused.Error, At: p.LastRefused.At}
 		}

@@ -128,17 +128,10 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		// machine) only disables the admin listener, as the control socket
 		// falls back beside a taken default; an address someone chose must
 		// work.
-		AdminIfFree: cfg.Admin == config.Default().Admin,
-		Server: httpserve.Options{
-			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
-			AccessLog:         accessLogFormat(cfg),
-			TrustedProxies:    cfg.TrustedProxies,
-			ProxyProtocol:     cfg.ProxyProtocol,
-			H2C:               cfg.H2C,
-		},
+		AdminIfFree:      cfg.Admin == config.Default().Admin,
+		Server:           httpOptions(cfg),
 		Recycle:          recycleOptions(cfg),
+		StableAfter:      cfg.Plugin.StableAfter,
 		DrainTimeout:     cfg.DrainTimeout,
 		Watch:            cfg.Plugin.Watch,
 		PreflightPath:    cfg.Plugin.PreflightPath,
@@ -146,6 +139,19 @@ func serveOptions(pluginPath, file string, cfg config.Config, log *slog.Logger) 
 		Logger:           log,
 		KV:               kvc,
 	}, nil
+}
+
+// httpOptions tunes each worker's HTTP server.
+func httpOptions(cfg config.Config) httpserve.Options {
+	return httpserve.Options{
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+		AccessLog:         accessLogFormat(cfg),
+		TrustedProxies:    cfg.TrustedProxies,
+		ProxyProtocol:     cfg.ProxyProtocol,
+		H2C:               cfg.H2C,
+	}
 }
 
 // hostConfig maps the CLI's configuration onto the host's plain struct.

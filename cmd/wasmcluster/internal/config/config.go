@@ -72,6 +72,7 @@ type PluginConfig struct {
 	Watch            bool          `toml:"watch" help:"watch the plugin file and roll the workers to each new version (false: only SIGHUP and wasmcluster reload do)"`
 	PreflightPath    string        `toml:"preflight_path" help:"path requested with GET through each new version before it takes traffic, by the check and by every worker; an answer of 500 or more refuses it (empty: no request is sent, the load is the check)"`
 	PreflightTimeout time.Duration `toml:"preflight_timeout" help:"time limit for checking a new version (compile, initialize, self-test); past it the version is refused"`
+	StableAfter      time.Duration `toml:"stable_after" help:"how long a new version is watched after its roll: one whose workers crash-loop within it is reverted to the last good version (publish --wait waits it out on every instance); a worker ready this long has its failure count reset"`
 	InitTimeout      time.Duration `toml:"init_timeout" help:"time limit for instantiating and initializing one instance (_initialize or _start); a plugin that takes longer is refused"`
 
 	MaxSize           Size `toml:"max_size" help:"largest plugin file read (e.g. 256MiB), at start and on every hot swap; a larger one is refused"`
@@ -118,6 +119,7 @@ func Default() Config {
 			PoolKeep:            30 * time.Second,
 			Watch:               true,
 			PreflightTimeout:    time.Minute,
+			StableAfter:         time.Minute,
 			InitTimeout:         10 * time.Second,
 			Interrupt:           true,
 			MaxSize:             256 << 20,
@@ -245,6 +247,9 @@ func (c Config) validatePlugin(errs *fieldErrors) {
 	}
 	if c.Plugin.PreflightTimeout <= 0 {
 		bad("plugin.preflight_timeout", formatDuration(c.Plugin.PreflightTimeout), "must be positive")
+	}
+	if c.Plugin.StableAfter <= 0 {
+		bad("plugin.stable_after", formatDuration(c.Plugin.StableAfter), "must be positive")
 	}
 }
 

@@ -100,6 +100,10 @@ type Options struct {
 	// Server tunes the HTTP server of each worker.
 	Server httpserve.Options
 
+	// StableAfter is how long a new version is watched for a crash loop
+	// after its roll (workers.Backoff.StableAfter). Zero: workers' 1m.
+	StableAfter time.Duration
+
 	// Recycle replaces workers past request, memory or age limits.
 	Recycle workers.RecycleOptions
 
@@ -143,6 +147,16 @@ type Options struct {
 	// OnStatus, if set, receives the primary's status function once the
 	// primary exists (worker processes only): the fleet view reports it.
 	OnStatus func(status func() control.Status)
+
+	// OnRefused, if set, is called with the SHA-256 of every version the
+	// check refuses after the start (watched or reloaded): no roll follows,
+	// so a fleet instance frees the roll slot it took for it.
+	OnRefused func(hash string)
+
+	// AfterRoll, if set, is called after every roll and revert (worker
+	// processes only), however it ended: a fleet instance frees its roll
+	// slot, and a revert sends its last accepted version back.
+	AfterRoll func(st control.RollStatus)
 }
 
 // withDefaults fills in the defaults and refuses what cannot be served.

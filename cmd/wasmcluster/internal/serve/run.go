@@ -152,7 +152,8 @@ func (in *instance) prepare(ctx context.Context) error {
 	if in.mgr, err = plugins.New(in.o.Plugin, mopts); err != nil {
 		return err
 	}
-	in.sw = &swapper{mgr: in.mgr, build: in.o.Build, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log, onAccepted: in.o.OnAccepted}
+	in.sw = &swapper{mgr: in.mgr, build: in.o.Build, cacheDir: in.o.Host.CacheDir, storesRoot: filepath.Dir(storeDir), specOf: in.specOf, log: in.log,
+		onAccepted: in.o.OnAccepted, onRefused: in.o.OnRefused, onRoll: in.o.AfterRoll}
 	return in.stage(ctx)
 }
 
@@ -270,6 +271,7 @@ func (in *instance) primaryOptions(ln, admin net.Listener) workers.PrimaryOption
 		TLS:           o.TLS,
 		Server:        in.serverOptions(),
 		Recycle:       o.Recycle,
+		Backoff:       workers.Backoff{StableAfter: o.StableAfter},
 		IgnoreSignals: o.IgnoreSignals,
 		Logger:        in.log,
 		WorkerProcs:   workerProcs(o.WorkerProcs, o.Host.Uninterruptible),
@@ -303,7 +305,15 @@ func (in *instance) reload(ctx context.Context) (workers.Spec, error) {
 	}
 	ev := in.mgr.Reload(ctx)
 	if ev.Err != nil {
+		if in.o.OnRefused != nil && ev.Hash != "" {
+			in.o.OnRefused(ev.Hash)
+		}
 		return workers.Spec{}, ev.Err
+	}
+	// What a reload accepts is accepted as a watched version is: a fleet
+	// instance keeps it as the one to serve when NATS is away.
+	if in.o.OnAccepted != nil {
+		in.o.OnAccepted(ev.Version.Hash)
 	}
 	return in.specOf(ev.Version), nil
 }

@@ -54,6 +54,8 @@ type swapper struct {
 	log        *slog.Logger
 	watching   atomic.Bool
 	onAccepted func(hash string) // Options.OnAccepted
+	onRefused  func(hash string) // Options.OnRefused
+	onRoll     func(control.RollStatus)
 }
 
 // forward submits every accepted version for a roll (a newer one retargets
@@ -72,6 +74,9 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary) {
 				pr.Submit(workers.RollRequest{Spec: sw.specOf(ev.Version), Trigger: string(ev.Trigger)})
 			} else {
 				pr.Unstage(ev.Hash)
+				if sw.onRefused != nil && ev.Hash != "" {
+					sw.onRefused(ev.Hash)
+				}
 			}
 		}
 	}
@@ -83,8 +88,11 @@ func (sw *swapper) forward(ctx context.Context, pr *workers.Primary) {
 // shared by other instances serving other plugins: the snapshots of every
 // store beside ours count as in use, so their versions stay warm too (a
 // revert, or another instance's next worker).
-func (sw *swapper) afterRoll(_ control.RollStatus, inUse []string) {
+func (sw *swapper) afterRoll(st control.RollStatus, inUse []string) {
 	defer releaseMemory() // the new version's preflight plugin
+	if sw.onRoll != nil {
+		sw.onRoll(st)
+	}
 	keep := append(inUse, sw.mgr.Stats().Current.Hash)
 	removed, err := sw.mgr.Prune(keep...)
 	if err != nil {
