@@ -25,11 +25,13 @@ type Mirror struct {
 	dir  string
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	hash   string // of the bytes in File
-	data   []byte
-	id     string  // this instance in the fleet view (InstanceID)
-	canary *Canary // the canary in progress, nil when none
+	syncMu  sync.Mutex // held by sync
+	fetched string     // the version sync fetched last (under syncMu)
+	mu      sync.Mutex
+	hash    string // of the bytes in File
+	data    []byte
+	id      string  // this instance in the fleet view (InstanceID)
+	canary  *Canary // the canary in progress, nil when none
 }
 
 // NewMirror mirrors conn's source into dir (created 0700: the plugin
@@ -137,6 +139,9 @@ func (m *Mirror) current() string {
 // retries; when NATS comes back the watch starts with the object's
 // current version, so a version published meanwhile is picked up.
 func (m *Mirror) Run(ctx context.Context) {
+	done := make(chan struct{})
+	defer func() { <-done }()
+	go func() { m.resyncLoop(ctx); close(done) }()
 	for ctx.Err() == nil {
 		err := m.watchOnce(ctx)
 		if ctx.Err() != nil {
@@ -224,17 +229,15 @@ func (m *Mirror) setCanary(e jetstream.KeyValueEntry) {
 // sync fetches the version this instance should run: a canary's when it is
 // one, else the object's.
 func (m *Mirror) sync(ctx context.Context) {
-	name := m.conn.Src.Name
-	m.mu.Lock()
-	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
-		name = m.conn.Src.versionObject(c.Version)
-	}
-	m.mu.Unlock()
+	m.syncMu.Lock() // the watch and resync: one fetch and write at a time, in order
+	defer m.syncMu.Unlock()
+	name := m.followed()
 	data, hash, err := m.conn.Fetch(ctx, name)
 	if err != nil {
 		m.log.Warn("fleet: fetch the new version", "source", m.conn.Src.String(), "object", name, "err", err)
 		return
 	}
+	m.fetched = hash
 	if hash == m.current() {
 		return
 	}
@@ -242,6 +245,17 @@ func (m *Mirror) sync(ctx context.Context) {
 	if err := m.write(data, hash); err != nil {
 		m.log.Error("fleet: write the new version", "file", m.File(), "err", err)
 	}
+}
+
+// followed is the object this instance follows: the canary's copy when it
+// is one, else the name's.
+func (m *Mirror) followed() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
+		return m.conn.Src.versionObject(c.Version)
+	}
+	return m.conn.Src.Name
 }
 
 // writeAtomic writes path through a fsynced temporary file renamed over

@@ -80,7 +80,7 @@ func TestFleetNATSNodeKilledDuringPublish(t *testing.T) {
 	case want != sha(a) && want != sha(b):
 		t.Errorf("the bucket holds %s, neither A nor B", want)
 	}
-	if r := runBin(t, nil, append([]string{"fleet", c.source(), "--wait", want, "--timeout", "30s"}, flags...)...); r.code != 0 {
+	if r := runBin(t, nil, append([]string{"fleet", c.source(), "--wait", want, "--timeout", "12s"}, flags...)...); r.code != 0 {
 		t.Fatalf("fleet --wait %s after the kill: exit %d: %s", want[:12], r.code, r.stderr)
 	}
 	t.Logf("every instance runs %s %v after the kill", want[:12], time.Since(killed).Round(time.Millisecond))
@@ -89,7 +89,7 @@ func TestFleetNATSNodeKilledDuringPublish(t *testing.T) {
 	if r := publish(t, flags, testkit.TempFile(t, "c.wasm", v3), c.source()); r.code != 0 {
 		t.Fatalf("publish C on two nodes of three: exit %d: %s", r.code, r.stderr)
 	}
-	if r := runBin(t, nil, append([]string{"fleet", c.source(), "--wait", sha(v3), "--timeout", "30s"}, flags...)...); r.code != 0 {
+	if r := runBin(t, nil, append([]string{"fleet", c.source(), "--wait", sha(v3), "--timeout", "12s"}, flags...)...); r.code != 0 {
 		t.Fatalf("fleet --wait C: exit %d: %s", r.code, r.stderr)
 	}
 	t.Logf("publish C -> every instance runs it: %v", time.Since(t0).Round(time.Millisecond))
