@@ -24,7 +24,8 @@ import (
 // instance answers the new version on 5 requests in a row on fresh
 // connections; fetch-s, accept-s and roll-s are the slowest instance's
 // "fleet: new version published" (fetched), "plugin accepted" (compiled
-// and checked) and "roll finished" log records, from the same start;
+// and checked; check-s is the longest check itself) and "roll finished"
+// log records, from the same start;
 // view-s is when the fleet view (the reports) shows every instance on it.
 // wat is a WAT plugin (compiles in about a millisecond), go the Go version
 // guest (bench/guests/version, ~2 MB), a new build for every publish.
@@ -44,8 +45,8 @@ func BenchmarkFleetPublish3(b *testing.B) {
 // fleetTimes are one publish's times, from the upload (new-s and the log
 // records) or from the command's start (publish-s).
 type fleetTimes struct {
-	publish, fetch, accept, roll, view, served time.Duration
-	up                                         time.Time // publish exited
+	publish, fetch, check, accept, roll, view, served time.Duration
+	up                                                time.Time // publish exited
 }
 
 func benchFleetPublish(b *testing.B, build func(v string) []byte) {
@@ -76,13 +77,14 @@ func benchFleetPublish(b *testing.B, build func(v string) []byte) {
 		b.StartTimer()
 		t := publishAndWait(b, conn, ss, wasm, v, flags)
 		b.StopTimer()
-		t.fetch, t.accept, t.roll = logTimes(ss, marks, t.up)
-		b.Logf("publish %d: publish %v | from the upload: fetched %v, accepted %v, rolled %v, all serve it %v, fleet view %v",
-			i, t.publish.Round(time.Millisecond), t.fetch.Round(time.Millisecond), t.accept.Round(time.Millisecond),
+		t.fetch, t.check, t.accept, t.roll = logTimes(ss, marks, t.up)
+		b.Logf("publish %d: publish %v | from the upload: fetched %v, accepted %v (the check took %v), rolled %v, all serve it %v, fleet view %v",
+			i, t.publish.Round(time.Millisecond), t.fetch.Round(time.Millisecond), t.accept.Round(time.Millisecond), t.check.Round(time.Millisecond),
 			t.roll.Round(time.Millisecond), t.served.Round(time.Millisecond), t.view.Round(time.Millisecond))
 		sum.publish += t.publish
 		sum.fetch += t.fetch
 		sum.accept += t.accept
+		sum.check += t.check
 		sum.roll += t.roll
 		sum.served += t.served
 		sum.view += t.view
@@ -90,7 +92,7 @@ func benchFleetPublish(b *testing.B, build func(v string) []byte) {
 	for _, m := range []struct {
 		d    time.Duration
 		unit string
-	}{{sum.publish, "publish-s"}, {sum.fetch, "fetch-s"}, {sum.accept, "accept-s"}, {sum.roll, "roll-s"}, {sum.served, "new-s"}, {sum.view, "view-s"}} {
+	}{{sum.publish, "publish-s"}, {sum.fetch, "fetch-s"}, {sum.check, "check-s"}, {sum.accept, "accept-s"}, {sum.roll, "roll-s"}, {sum.served, "new-s"}, {sum.view, "view-s"}} {
 		b.ReportMetric(m.d.Seconds()/float64(b.N), m.unit)
 	}
 }
@@ -181,14 +183,16 @@ func allNew(b *testing.B, url, want string) time.Time {
 }
 
 // logTimes are the slowest instance's fetched, accepted and rolled
-// records logged after marks, as durations from up.
-func logTimes(ss []*testkit.Server, marks []int, up time.Time) (fetch, accept, roll time.Duration) {
+// records logged after marks, as durations from up, and the longest check
+// (compile and preflight: the accepted record's took).
+func logTimes(ss []*testkit.Server, marks []int, up time.Time) (fetch, check, accept, roll time.Duration) {
 	var latest [3]time.Time
 	for j, s := range ss {
 		for line := range strings.SplitSeq(s.Log.String()[marks[j]:], "\n") {
 			var rec struct {
 				Time time.Time
 				Msg  string
+				Took time.Duration
 			}
 			if json.Unmarshal([]byte(line), &rec) != nil {
 				continue
@@ -197,8 +201,11 @@ func logTimes(ss []*testkit.Server, marks []int, up time.Time) (fetch, accept, r
 				if rec.Msg == msg && rec.Time.After(latest[k]) {
 					latest[k] = rec.Time
 				}
+				if rec.Msg == "plugin accepted" {
+					check = max(check, rec.Took)
+				}
 			}
 		}
 	}
-	return latest[0].Sub(up), latest[1].Sub(up), latest[2].Sub(up)
+	return latest[0].Sub(up), check, latest[1].Sub(up), latest[2].Sub(up)
 }
