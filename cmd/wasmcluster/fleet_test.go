@@ -49,16 +49,9 @@ func newNATS(t testing.TB) *natsNode {
 
 func (n *natsNode) start(t testing.TB) {
 	t.Helper()
-	o := *n.opts
-	ns, err := server.NewServer(&o)
-	if err != nil {
+	if err := n.startErr(); err != nil { // fleet_cluster_test.go
 		t.Fatal(err)
 	}
-	ns.Start()
-	if !ns.ReadyForConnections(20 * time.Second) {
-		t.Fatal("NATS not ready")
-	}
-	n.ns = ns
 }
 
 func (n *natsNode) stop() {
