@@ -73,6 +73,6 @@ func (m *Mirror) resync(ctx context.Context) {
 	if sum, err := hex.DecodeString(have); err == nil && info.Digest == "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
 		return
 	}
-	m.log.Info("fleet: the watch missed a version; fetching it", "source", m.conn.Src.String(), "object", info.Name)
+	m.log.Info("fleet: the published version is not the one fetched last (a watch lost with its NATS node, or a publish just now); fetching it", "source", m.conn.Src.String(), "object", info.Name)
 	m.sync(ctx)
 }

@@ -44,7 +44,7 @@ func TestResync(t *testing.T) {
 	if err := m.Start(t.Context(), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	fetches := func() int { return strings.Count(log.String(), "the watch missed a version") }
+	fetches := func() int { return strings.Count(log.String(), "is not the one fetched last") }
 	step := func(what, want string, n int) {
 		t.Helper()
 		m.resync(t.Context())
