@@ -31,15 +31,21 @@ import (
 // guest (bench/guests/version, ~2 MB), a new build for every publish.
 //
 //	CI=true go test ./cmd/wasmcluster -run '^$' -bench FleetPublish3 -benchtime 5x
+//
+// go-1-instance is the same with one instance: what each machine sees when
+// it compiles alone, not sharing this box's 2 cores with two others.
 func BenchmarkFleetPublish3(b *testing.B) {
-	b.Run("wat", func(b *testing.B) {
-		benchFleetPublish(b, func(v string) []byte { return testkit.HelloWAT(b, "version "+v+"\n") })
-	})
-	b.Run("go", func(b *testing.B) {
-		benchFleetPublish(b, func(v string) []byte {
+	wat := func(b *testing.B) func(string) []byte {
+		return func(v string) []byte { return testkit.HelloWAT(b, "version "+v+"\n") }
+	}
+	goGuest := func(b *testing.B) func(string) []byte {
+		return func(v string) []byte {
 			return testkit.GoWasm(b, "../../bench/guests/version", "-ldflags=-s -w -X main.version="+v)
-		})
-	})
+		}
+	}
+	b.Run("wat", func(b *testing.B) { benchFleetPublish(b, 3, wat(b)) })
+	b.Run("go", func(b *testing.B) { benchFleetPublish(b, 3, goGuest(b)) })
+	b.Run("go-1-instance", func(b *testing.B) { benchFleetPublish(b, 1, goGuest(b)) })
 }
 
 // fleetTimes are one publish's times, from the upload (new-s and the log
@@ -49,14 +55,14 @@ type fleetTimes struct {
 	up                                                time.Time // publish exited
 }
 
-func benchFleetPublish(b *testing.B, build func(v string) []byte) {
+func benchFleetPublish(b *testing.B, instances int, build func(v string) []byte) {
 	n := newNATS(b)
 	n.start(b)
 	flags := fleetFlags(b)
 	run := fmt.Sprint(time.Now().UnixNano()) // a version no cache has seen
 	benchPublish(b, build(run+"-0"), n.source(), flags)
 	var ss []*testkit.Server
-	for range 3 {
+	for range instances {
 		args := append([]string{"serve", "--log-format", "json", n.source(), "--listen", "127.0.0.1:0", "--workers", "2",
 			"--control", "-", "--cache-dir", b.TempDir()}, flags...)
 		cmd := exec.Command(bin(b), args...)
