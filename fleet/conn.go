@@ -91,10 +91,13 @@ func (c *Conn) objects(ctx context.Context, create bool) (jetstream.ObjectStore,
 	if !c.nc.IsConnected() {
 		return nil, fmt.Errorf("%s: %w", c.Src, ErrUnreachable)
 	}
-	if create {
-		return c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: c.Src.Bucket, Description: "wasmcluster plugins"})
+	obs, err := c.js.ObjectStore(ctx, c.Src.Bucket)
+	if create && errors.Is(err, jetstream.ErrBucketNotFound) {
+		// Only when missing: an update would reset a bucket the operator
+		// made (its replicas, limits) to these defaults.
+		return c.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: c.Src.Bucket, Description: "wasmcluster plugins"})
 	}
-	return c.js.ObjectStore(ctx, c.Src.Bucket)
+	return obs, err
 }
 
 // Fetch returns the bytes of object name and their SHA-256 (hex), checked

@@ -25,11 +25,13 @@ type Mirror struct {
 	dir  string
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	hash   string // of the bytes in File
-	data   []byte
-	id     string  // this instance in the fleet view (InstanceID)
-	canary *Canary // the canary in progress, nil when none
+	syncMu  sync.Mutex // held by sync
+	fetched string     // the version sync fetched last (under syncMu)
+	mu      sync.Mutex
+	hash    string // of the bytes in File
+	data    []byte
+	id      string  // this instance in the fleet view (InstanceID)
+	canary  *Canary // the canary in progress, nil when none
 
 	// Roll slots (slots.go): the one held while this instance rolls, the
 	// version waiting for one, and whether slots are ignored.
@@ -172,6 +174,9 @@ func (m *Mirror) current() string {
 // current version, so a version published meanwhile is picked up.
 func (m *Mirror) Run(ctx context.Context) {
 	defer m.release("") // a stop mid-roll frees the slot now, not after its TTL
+	done := make(chan struct{})
+	defer func() { <-done }()
+	go func() { m.resyncLoop(ctx); close(done) }()
 	for ctx.Err() == nil {
 		err := m.watchOnce(ctx)
 		if ctx.Err() != nil {
@@ -261,11 +266,10 @@ func (m *Mirror) setCanary(e jetstream.KeyValueEntry) {
 // is written only once this instance holds one of K roll slots (canaries
 // roll at once: the publisher chose them).
 func (m *Mirror) sync(ctx context.Context) {
-	name := m.conn.Src.Name
+	m.syncMu.Lock() // the watch and resync: one fetch and write at a time, in order
+	defer m.syncMu.Unlock()
+	name := m.followed()
 	m.mu.Lock()
-	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
-		name = m.conn.Src.versionObject(c.Version)
-	}
 	noSlots := m.noSlots
 	m.mu.Unlock()
 	data, hash, info, err := m.conn.fetch(ctx, name)
@@ -274,16 +278,29 @@ func (m *Mirror) sync(ctx context.Context) {
 		return
 	}
 	if hash == m.current() {
+		m.fetched = hash
 		return
 	}
 	slot := name == m.conn.Src.Name && !noSlots && !m.runs(hash)
 	if k := maxUnavailable(info); k > 0 && slot && !m.takeSlot(ctx, name, hash, k) {
-		return
+		return // not fetched for good: the resync tries again
 	}
+	m.fetched = hash
 	m.log.Info("fleet: new version published", "source", m.conn.Src.String(), "sha256", hash, "canary", name != m.conn.Src.Name)
 	if err := m.write(data, hash); err != nil {
 		m.log.Error("fleet: write the new version", "file", m.File(), "err", err)
 	}
+}
+
+// followed is the object this instance follows: the canary's copy when it
+// is one, else the name's.
+func (m *Mirror) followed() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.canary; c != nil && slices.Contains(c.Instances, m.id) {
+		return m.conn.Src.versionObject(c.Version)
+	}
+	return m.conn.Src.Name
 }
 
 // writeAtomic writes path through a fsynced temporary file renamed over

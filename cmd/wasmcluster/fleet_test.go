@@ -30,7 +30,7 @@ type natsNode struct {
 	ns   *server.Server
 }
 
-func newNATS(t *testing.T) *natsNode {
+func newNATS(t testing.TB) *natsNode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,18 +47,11 @@ func newNATS(t *testing.T) *natsNode {
 	return n
 }
 
-func (n *natsNode) start(t *testing.T) {
+func (n *natsNode) start(t testing.TB) {
 	t.Helper()
-	o := *n.opts
-	ns, err := server.NewServer(&o)
-	if err != nil {
+	if err := n.startErr(); err != nil { // fleet_cluster_test.go
 		t.Fatal(err)
 	}
-	ns.Start()
-	if !ns.ReadyForConnections(20 * time.Second) {
-		t.Fatal("NATS not ready")
-	}
-	n.ns = ns
 }
 
 func (n *natsNode) stop() {
@@ -76,7 +69,7 @@ func (n *natsNode) source() string {
 
 // fleetFlags are the flags every command of these tests takes: the token,
 // and no store of their own.
-func fleetFlags(t *testing.T) []string {
+func fleetFlags(t testing.TB) []string {
 	t.Helper()
 	tf := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tf, []byte(fleetToken+"\n"), 0o600); err != nil {
@@ -111,12 +104,14 @@ func fleetJSON(t *testing.T, src string, flags []string) []fleet.Report {
 	return reps
 }
 
-// Publish rolls both instances under a strict load with no failed request;
-// fleet --wait returns when both run it and fleet --json shows them; a
-// plugin the check refuses is not published; one put into the bucket
-// behind publish's back is refused by both instances, which keep serving
-// and show the refusal; --rollback re-publishes the version before.
+// Publish rolls three instances (three machines) under a strict load with
+// no failed request, every one serving the new version within 5 s of the
+// upload (fleet --wait returns, fleet --json shows them); a plugin the
+// check refuses is not published; one put into the bucket behind publish's
+// back is refused by every instance, which keep serving and show the
+// refusal; --rollback re-publishes the version before.
 func TestFleetPublish(t *testing.T) {
+	t.Parallel()
 	n := newNATS(t)
 	n.start(t)
 	flags := fleetFlags(t)
@@ -125,29 +120,26 @@ func TestFleetPublish(t *testing.T) {
 	if r := publish(t, flags[:2], testkit.TempFile(t, "a.wasm", a), n.source()); r.code != 0 || strings.TrimSpace(r.stdout) != sha(a) {
 		t.Fatalf("publish A: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(a), r.stderr)
 	}
-	s1 := startFleetInstance(t, n.source(), t.TempDir(), flags)
-	s2 := startFleetInstance(t, n.source(), t.TempDir(), flags)
-	l1 := startSwapLoad(s1.URL(), 8, "version A\n", "version B\n")
-	defer l1.Stop()
-	l2 := startSwapLoad(s2.URL(), 8, "version A\n", "version B\n")
-	defer l2.Stop()
+	ss := startFleet(t, n.source(), 3, flags)
+	loads := startFleetLoads(ss, 6, "version A\n", "version B\n")
+	defer stopFleetLoads(loads)
 
 	t0 := time.Now()
 	if r := publish(t, flags, testkit.TempFile(t, "b.wasm", b), n.source()); r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
 		t.Fatalf("publish B: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
 	}
-	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(b)[:12], "--timeout", "30s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait B: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	uploaded := time.Now()
+	// A bounded wait, not a speed target: the upload is done, every
+	// instance must serve it within 5 s (BENCHMARKS.md has the timings).
+	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(b)[:12], "--timeout", "5s"}, flags...)...); r.code != 0 {
+		t.Fatalf("fleet --wait B: not every instance runs B within 5 s of the upload: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
-	t.Logf("publish B -> both instances run it (fleet --wait returned): %v", time.Since(t0).Round(time.Millisecond))
-	l1.setExpect("version B\n")
-	l2.setExpect("version B\n")
-	time.Sleep(300 * time.Millisecond)
-	l1.check(t)
-	l2.check(t)
+	t.Logf("publish B -> 3 instances run it (fleet --wait returned): %v, %v after the upload",
+		time.Since(t0).Round(time.Millisecond), time.Since(uploaded).Round(time.Millisecond))
+	checkFleetLoads(t, loads, "version B\n")
 	reps := fleetJSON(t, n.source(), flags)
-	if len(reps) != 2 {
-		t.Fatalf("fleet lists %d instances, want 2: %+v", len(reps), reps)
+	if len(reps) != 3 {
+		t.Fatalf("fleet lists %d instances, want 3: %+v", len(reps), reps)
 	}
 	for _, r := range reps {
 		if r.Version != sha(b) || r.WorkersReady != 2 || r.PID == 0 || r.Listen == "" {
@@ -160,14 +152,17 @@ func TestFleetPublish(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "not published") {
 		t.Errorf("publish garbage: exit %d, stderr %q; want 1 and \"not published\"", r.code, r.stderr)
 	}
-	bypassAndRollback(t, n, flags, s1, s2, b)
+	bypassAndRollback(t, n, flags, ss, b)
 }
 
-// bypassAndRollback puts garbage into the bucket without publish's check:
-// both instances refuse it and say so in the fleet view; --rollback goes
-// back to b.
-func bypassAndRollback(t *testing.T, n *natsNode, flags []string, s1, s2 *testkit.Server, b []byte) {
+// bypassAndRollback puts garbage into the bucket without publish's check
+// while ss are under load: every instance refuses it, keeps serving b with
+// no failed request and says so in the fleet view; --rollback goes back to
+// b.
+func bypassAndRollback(t *testing.T, n *natsNode, flags []string, ss []*testkit.Server, b []byte) {
 	t.Helper()
+	loads := startFleetLoads(ss, 4, "version B\n")
+	defer stopFleetLoads(loads)
 	src, _ := fleet.ParseSource(n.source())
 	conn, err := fleet.Dial(src, fleet.Auth{Token: fleetToken})
 	if err != nil {
@@ -180,6 +175,9 @@ func bypassAndRollback(t *testing.T, n *natsNode, flags []string, s1, s2 *testki
 	}
 	testkit.Eventually(t, 20*time.Second, func() error {
 		reps := fleetJSON(t, n.source(), flags)
+		if len(reps) != len(ss) {
+			return fmt.Errorf("fleet lists %d instances, want %d", len(reps), len(ss))
+		}
 		for _, r := range reps {
 			if r.LastRefused == nil || r.LastRefused.Version != sha(bad) || r.Version != sha(b) {
 				return fmt.Errorf("report %+v: want the garbage refused, still on B", r)
@@ -187,18 +185,14 @@ func bypassAndRollback(t *testing.T, n *natsNode, flags []string, s1, s2 *testki
 		}
 		return nil
 	})
-	for _, s := range []*testkit.Server{s1, s2} {
-		if _, body := get(t, http.DefaultClient, s.URL()); body != "version B\n" {
-			t.Errorf("after the refusal %s answers %q", s.URL(), body)
-		}
-	}
+	checkFleetLoads(t, loads, "version B\n")
 	r := runBin(t, nil, append([]string{"fleet", n.source()}, flags...)...)
-	if r.code != 0 || strings.Count(r.stdout, digest.Short(sha(bad))+": ") != 2 {
-		t.Errorf("fleet: exit %d, want both instances showing the refusal of %s:\n%s", r.code, digest.Short(sha(bad)), r.stdout)
+	if r.code != 0 || strings.Count(r.stdout, digest.Short(sha(bad))+": ") != len(ss) {
+		t.Errorf("fleet: exit %d, want %d instances showing the refusal of %s:\n%s", r.code, len(ss), digest.Short(sha(bad)), r.stdout)
 	}
 	r = runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(bad), "--timeout", "1s"}, flags...)...)
-	if r.code != 1 || !strings.Contains(r.stderr, "2 of 2 live instances do not run") {
-		t.Errorf("fleet --wait for a refused version: exit %d, stderr %q; want 1 naming the 2 behind", r.code, r.stderr)
+	if want := fmt.Sprintf("%d of %d live instances do not run", len(ss), len(ss)); r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("fleet --wait for a refused version: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
 	}
 	r = publish(t, flags, "--rollback", n.source())
 	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(b) {
