@@ -33,10 +33,13 @@ type harness struct {
 }
 
 // start watches path with baseline (the hash already "serving").
-func start(t *testing.T, path, baseline string) *harness {
+func start(t *testing.T, path, baseline string, mods ...func(*Options)) *harness {
 	t.Helper()
 	opts := testOpts
 	opts.Baseline = baseline
+	for _, m := range mods {
+		m(&opts)
+	}
 	w, err := New(path, opts)
 	if err != nil {
 		t.Fatal(err)
