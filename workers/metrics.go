@@ -129,6 +129,7 @@ func (pr *Primary) metricsSnapshot() admin.Snapshot {
 		Exits: maps.Clone(o.restarts), Rolls: maps.Clone(o.rolls),
 		RollDurations: admin.Histogram{Bounds: rollBounds, Counts: slices.Clone(o.rollBkts), Sum: o.rollSum},
 		States:        reportedStates(), Desired: pr.desired, Version: pr.spec.Version, Versions: map[string]int{},
+		PrimaryUnavailable: pr.downAnswered.Load(),
 	}
 	by := map[int]*admin.Slot{}
 	get := func(id int) *admin.Slot {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,6 +43,9 @@ type Primary struct {
 	rq        *rollQueue // pending roll, roll status, crash-loop watch (roll_queue.go)
 	tls       *serverTLS // nil without TLS (tls.go)
 	started   time.Time
+	// downAnswered counts the requests the primary answered 503 itself
+	// (unavailable.go): /metrics reports them beside the workers'.
+	downAnswered atomic.Uint64
 
 	// supervisor-owned
 	spec          Spec // version for new slots

@@ -23,7 +23,7 @@ func TestServeAndStatus(t *testing.T) {
 	opts := baseOptions(t, 2)
 	pr := startPrimary(t, opts)
 	l := startLoad(url(pr), 4, true)
-	time.Sleep(300 * time.Millisecond)
+	l.WaitOK(t, 20, time.Minute)
 	res := l.finish()
 	if res.Failed() != 0 || res.OK == 0 {
 		t.Fatalf("load: %v", res)
@@ -171,7 +171,7 @@ func TestStoppedWorkerReplaced(t *testing.T) {
 	}
 	// New connections are served (no keep-alive: each one is accepted anew).
 	l := startLoad(url(pr), 2, false)
-	time.Sleep(300 * time.Millisecond)
+	l.WaitOK(t, 20, time.Minute)
 	res := l.finish()
 	if res.Failed() != 0 || res.OK == 0 {
 		t.Fatalf("after replacement: %v", res)
@@ -214,7 +214,7 @@ func TestRespawnsDoNotLeak(t *testing.T) {
 		t.Fatalf("listener nonblocking=%v err=%v", nb, err)
 	}
 	l := startLoad(url(pr), 2, true)
-	time.Sleep(200 * time.Millisecond)
+	l.WaitOK(t, 20, time.Minute)
 	if res := l.finish(); res.Failed() != 0 || res.OK == 0 {
 		t.Fatalf("after respawns: %v", res)
 	}

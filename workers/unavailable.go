@@ -24,14 +24,15 @@ import (
 // off (setUnavailable).
 type unavailable struct {
 	srv        *http.Server
-	retryAfter atomic.Int64 // seconds, for the Retry-After header
+	retryAfter atomic.Int64   // seconds, for the Retry-After header
+	answered   *atomic.Uint64 // the primary's count, across servers
 }
 
 // startUnavailable serves 503 on a duplicate of ln, whose close leaves ln
 // and the workers' copies open. With the PROXY protocol on (so), it reads
 // the header as the workers do (before TLS, as they do), so a load
 // balancer's connection gets the 503, not a 400.
-func startUnavailable(ln net.Listener, so httpserve.Options, t *serverTLS) (*unavailable, error) {
+func startUnavailable(ln net.Listener, so httpserve.Options, t *serverTLS, answered *atomic.Uint64) (*unavailable, error) {
 	f, err := dupListener(ln)
 	if err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func startUnavailable(ln net.Listener, so httpserve.Options, t *serverTLS) (*una
 			dup = clientaddr.Listen(dup, trusted, 5*time.Second)
 		}
 	}
-	u := &unavailable{}
+	u := &unavailable{answered: answered}
 	u.retryAfter.Store(1)
 	u.srv = &http.Server{
 		Handler:           http.HandlerFunc(u.serveHTTP),
@@ -59,6 +60,7 @@ func startUnavailable(ln net.Listener, so httpserve.Options, t *serverTLS) (*una
 }
 
 func (u *unavailable) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	u.answered.Add(1) // before the answer: a scrape after it counts it
 	w.Header().Set("Retry-After", strconv.FormatInt(u.retryAfter.Load(), 10))
 	http.Error(w, "service unavailable: no worker is ready", http.StatusServiceUnavailable)
 }
@@ -84,7 +86,7 @@ func (pr *Primary) setUnavailable() {
 	on = on && failing
 	switch {
 	case on && pr.down == nil:
-		u, err := startUnavailable(pr.ln, pr.opts.Server, pr.tls)
+		u, err := startUnavailable(pr.ln, pr.opts.Server, pr.tls, &pr.downAnswered)
 		if err != nil {
 			// Retried on every pass of the loop (out of descriptors, say);
 			// logged once per run of failures.

@@ -289,19 +289,25 @@ func TestSwapStorm(t *testing.T) {
 	}
 	// Rolls pruned the snapshots and compilation-cache entries of the
 	// versions nobody runs: the newest few stay (plugins.DefaultKeepSnapshots
-	// plus those in use).
+	// plus those in use). The last roll prunes after status shows it done:
+	// wait for that prune rather than sample the directories once.
 	sum := sha256.Sum256([]byte(path))
-	snaps, _ := filepath.Glob(filepath.Join(testkit.CacheHome(t), "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]), "*.wasm"))
+	var snaps []string
 	cached := 0
-	for _, v := range vers {
-		if _, err := os.Stat(filepath.Join(testkit.CacheHome(t), "wasmcluster", sha(v))); err == nil {
-			cached++
+	testkit.Eventually(t, 30*time.Second, func() error {
+		snaps, _ = filepath.Glob(filepath.Join(testkit.CacheHome(t), "wasmcluster", "snapshots", hex.EncodeToString(sum[:8]), "*.wasm"))
+		cached = 0
+		for _, v := range vers {
+			if _, err := os.Stat(filepath.Join(testkit.CacheHome(t), "wasmcluster", sha(v))); err == nil {
+				cached++
+			}
 		}
-	}
+		if len(snaps) == 0 || len(snaps) > 5 || cached > 5 {
+			return fmt.Errorf("after 20 versions: %d snapshots (%v), %d cache entries; want 1..5 each", len(snaps), snaps, cached)
+		}
+		return nil
+	})
 	t.Logf("after 20 versions: %d snapshots, %d compilation-cache entries of this test's versions", len(snaps), cached)
-	if len(snaps) == 0 || len(snaps) > 5 || cached > 5 {
-		t.Errorf("after 20 versions: %d snapshots (%v), %d cache entries; want 1..5 each", len(snaps), snaps, cached)
-	}
 }
 
 // children lists the pids whose parent is pid.

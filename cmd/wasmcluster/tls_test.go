@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,15 +86,36 @@ func TestTLSHTTP2AndHTTP1(t *testing.T) {
 	}
 }
 
-// serialsSeen records the certificate serial of every answer of a load.
-type serialsSeen map[string]int
+// serialsSeen records the certificate serial of every answer of a load;
+// the test reads it while the load runs.
+type serialsSeen struct {
+	mu sync.Mutex
+	n  map[string]int
+}
 
-func (s serialsSeen) check(resp *http.Response, _ []byte, _ time.Time) string {
+func (s *serialsSeen) check(resp *http.Response, _ []byte, _ time.Time) string {
 	if resp.TLS == nil || len(resp.TLS.PeerCertificates) == 0 {
 		return "no TLS"
 	}
-	s[resp.TLS.PeerCertificates[0].SerialNumber.String()]++
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[string]int{}
+	}
+	s.n[resp.TLS.PeerCertificates[0].SerialNumber.String()]++
 	return ""
+}
+
+func (s *serialsSeen) count(serial *big.Int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[serial.String()]
+}
+
+func (s *serialsSeen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.n)
 }
 
 // waitServing waits (bounded) until a new connection gets serial.
@@ -119,20 +141,25 @@ func waitServing(t *testing.T, ca *testkit.CA, addr, name string, serial *big.In
 func TestTLSReplaceUnderLoad(t *testing.T) {
 	sock := filepath.Join(testkit.SocketDir(t), "c.sock")
 	ts := startTLS(t, wat(t, "hello"), "--workers", "2", "--control", sock)
-	h1, h2 := serialsSeen{}, serialsSeen{}
+	h1, h2 := &serialsSeen{}, &serialsSeen{}
 	load1 := testkit.StartLoad(ts.url(), testkit.LoadOptions{Clients: 2, TLS: ts.ca.ClientConfig(),
 		NoKeepAlive: func(i int) bool { return i == 0 }, Check: h1.check, Pause: 5 * time.Millisecond})
 	load2 := testkit.StartLoad(ts.url(), testkit.LoadOptions{Clients: 1, TLS: ts.ca.ClientConfig(), HTTP2: true,
 		Check: h2.check, Pause: 5 * time.Millisecond})
-	time.Sleep(300 * time.Millisecond)
+	// Both loads answered on the old pair before it is replaced, and the
+	// HTTP/1.1 one (a new connection per request on client 0) on the new
+	// one after: waited for, not assumed of a fixed time.
+	testkit.WaitFor(t, 30*time.Second, "answers on the first certificate", func() bool {
+		return h1.count(ts.leaf.Serial) > 0 && h2.count(ts.leaf.Serial) > 0
+	})
 	next := ts.ca.WriteLeaf(t, ts.dir, "site")
 	waitServing(t, ts.ca, ts.s.Addr, "", next.Serial)
-	time.Sleep(300 * time.Millisecond)
+	testkit.WaitFor(t, 30*time.Second, "HTTP/1.1 answers on the new certificate", func() bool { return h1.count(next.Serial) > 0 })
 	r1, r2 := load1.Stop(), load2.Stop()
 	if r1.Failed() != 0 || r2.Failed() != 0 || r1.OK == 0 || r2.OK == 0 {
 		t.Errorf("under load while the pair was replaced: HTTP/1.1 %v, HTTP/2 %v; want no failure", r1, r2)
 	}
-	if h1[next.Serial.String()] == 0 || h1[ts.leaf.Serial.String()] == 0 {
+	if h1.count(next.Serial) == 0 || h1.count(ts.leaf.Serial) == 0 {
 		t.Errorf("HTTP/1.1 answers by certificate serial %v: want both %v and %v", h1, ts.leaf.Serial, next.Serial)
 	}
 

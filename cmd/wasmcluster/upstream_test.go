@@ -83,6 +83,9 @@ func TestUpstreamFailures(t *testing.T) {
 		}
 	}
 	// Only the upstream's own failure is a WARN; the client's are debug.
+	// The worker's line reaches the primary's log through a pipe and a
+	// relay: wait for it, then count.
+	s.WaitLog("upstream request failed")
 	if n := strings.Count(s.Log.String(), "upstream request failed"); n != 1 {
 		t.Errorf("%d upstream failure lines, want 1 (the timeout):\n%s", n, s.Log)
 	}
@@ -110,7 +113,10 @@ func TestUpstreamDownLogsLimited(t *testing.T) {
 			t.Fatalf("down upstream: %s, want 502", resp.Status)
 		}
 	}
+	// The worker logs before it answers, but its line reaches the
+	// primary's log through a pipe and a relay: wait for the first one.
 	// One line per 10 s interval: a box stalled past it may let a second out.
+	s.WaitLog("upstream request failed")
 	if got := strings.Count(s.Log.String(), "upstream request failed"); got < 1 || got > 2 {
 		t.Errorf("%d failed requests logged %d lines, want 1", n, got)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -198,6 +199,20 @@ func (l *Load) Result() LoadResult {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return LoadResult{OK: l.res.OK, Failures: maps.Clone(l.res.Failures)}
+}
+
+// WaitOK waits until at least n answers were good, failing the test with
+// the totals if that takes longer than timeout (a bound on a hung load, not
+// a speed assertion). A test that needs the load to have run uses it
+// rather than a fixed sleep, which a loaded machine can fill with nothing.
+func (l *Load) WaitOK(tb testing.TB, n int, timeout time.Duration) {
+	tb.Helper()
+	Eventually(tb, timeout, func() error {
+		if r := l.Result(); r.OK < n {
+			return fmt.Errorf("%d of %d good answers: %v", r.OK, n, r)
+		}
+		return nil
+	})
 }
 
 // Stop stops the clients, waits for their requests in flight and returns

@@ -45,7 +45,7 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 			return ""
 		},
 	})
-	WaitFor(t, time.Minute, "20 good answers", func() bool { return l.Result().OK >= 20 })
+	l.WaitOK(t, 20, time.Minute)
 	res := l.Stop()
 	mu.Lock()
 	defer mu.Unlock()

@@ -22,7 +22,10 @@ type DevOptions struct {
 
 	// Debounce is how long the sources must be quiet before a rebuild.
 	// Defaults to 200ms: an editor's save (write, rename, chmod) or a
-	// `git checkout` is one rebuild.
+	// `git checkout` is one rebuild. Sources that never go quiet (a
+	// generator rewriting a file in a loop) postpone a rebuild by at most
+	// 10 x Debounce: the sources are then built as they are, and again
+	// once the burst ends.
 	Debounce time.Duration
 
 	// Logger gets one line per build. Defaults to slog.Default().

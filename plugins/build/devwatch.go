@@ -29,6 +29,7 @@ func (d *Dev) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	var burst time.Time // first change of the burst a rebuild waits for; zero if none
 	for {
 		select {
 		case <-ctx.Done():
@@ -38,7 +39,7 @@ func (d *Dev) Run(ctx context.Context) error {
 				return errors.New("watch " + d.dir + ": watcher closed")
 			}
 			if d.changed(fsw, ev) {
-				timer.Reset(d.o.Debounce)
+				burst = d.postpone(timer, burst, time.Now())
 			}
 		case err, ok := <-fsw.Errors:
 			if !ok {
@@ -46,12 +47,28 @@ func (d *Dev) Run(ctx context.Context) error {
 			}
 			d.log.Warn("watching plugin sources", "dir", d.dir, "err", err)
 		case <-timer.C:
+			burst = time.Time{}
 			if _, err := d.Rebuild(ctx); err != nil && ctx.Err() == nil {
 				d.log.Error("plugin build failed; the running version keeps serving", "dir", d.dir, "err", err.Error())
 			}
 		}
 	}
 }
+
+// postpone (re)starts the debounce for a change at now, in the burst that
+// began at burst (zero: this change begins one). Changes that keep coming
+// postpone the rebuild by at most maxPostpone debounces. It returns the
+// burst's start.
+func (d *Dev) postpone(timer *time.Timer, burst, now time.Time) time.Time {
+	if burst.IsZero() {
+		burst = now
+	}
+	timer.Reset(min(d.o.Debounce, max(0, burst.Add(maxPostpone*d.o.Debounce).Sub(now))))
+	return burst
+}
+
+// maxPostpone bounds, in debounces, how long changes can postpone a rebuild.
+const maxPostpone = 10
 
 // changed handles one event: a new directory is watched too; it reports
 // whether the event is a source change.

@@ -123,6 +123,7 @@ type Watcher struct {
 	// Owned by the Run goroutine.
 	last     string    // hash last reported (or the baseline)
 	target   string    // extra watched directory of the symlink target, if any
+	resolved string    // the file the path resolved to at the last look
 	dirLost  bool      // the watched directory was removed: re-add it on a look
 	seen     fileID    // what the last completed look found, for Poll
 	seenAt   time.Time // when seen was taken
@@ -282,7 +283,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 // onEvent handles one fsnotify event in the watched directories.
 func (w *Watcher) onEvent(ev fsnotify.Event) {
 	w.stats.events.Add(1)
-	w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
+	if w.concerns(ev.Name) {
+		w.opts.Logger.Debug("plugin directory event", "path", w.path, "event", ev.String())
+	}
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 		// The kernel dropped the watch with the directory; only Poll
 		// can notice it coming back, and the next look re-adds it.
@@ -294,6 +297,16 @@ func (w *Watcher) onEvent(ev fsnotify.Event) {
 		}
 	}
 	w.onActivity()
+}
+
+// concerns reports whether an event's name is the plugin file, the file its
+// symlink resolves to, or a watched directory. Events naming other files
+// still cause a look (a Kubernetes ConfigMap flips a "..data" link the
+// file resolves through) but are not logged one by one: the server's own
+// log file may sit beside the plugin, and a debug line per write to it
+// would be another write to it, without end.
+func (w *Watcher) concerns(name string) bool {
+	return name == w.path || name == w.dir || name == w.resolved || (w.target != "" && name == w.target)
 }
 
 // onActivity notes that the file may have changed: it (re)starts the
@@ -429,6 +442,7 @@ func (w *Watcher) followTarget() {
 	if err != nil {
 		return
 	}
+	w.resolved = resolved
 	dir := filepath.Dir(resolved)
 	if dir == w.dir || dir == w.target {
 		return

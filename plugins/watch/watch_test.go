@@ -33,10 +33,13 @@ type harness struct {
 }
 
 // start watches path with baseline (the hash already "serving").
-func start(t *testing.T, path, baseline string) *harness {
+func start(t *testing.T, path, baseline string, mods ...func(*Options)) *harness {
 	t.Helper()
 	opts := testOpts
 	opts.Baseline = baseline
+	for _, m := range mods {
+		m(&opts)
+	}
 	w, err := New(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -92,13 +95,23 @@ func (h *harness) quiet() {
 	}
 }
 
-// settle waits until the watcher has finished a look after now: tests use it
-// to be sure an ignored state (empty, missing) was actually looked at.
-func (h *harness) settle(counter func(Stats) uint64) {
+// settle runs act, then waits until the watcher has finished a look that
+// counter counts: tests use it to be sure an ignored state (empty, missing)
+// was actually looked at. The count is taken before act: a watcher quicker
+// than the test may count its look before the test could read it after.
+func (h *harness) settle(counter func(Stats) uint64, act func()) {
 	h.t.Helper()
 	before := counter(h.w.Stats())
+	act()
+	h.waitPast(counter, before)
+}
+
+// waitPast waits until counter exceeds n; n = 0 waits for the first look
+// that counts (counters start at zero in New).
+func (h *harness) waitPast(counter func(Stats) uint64, n uint64) {
+	h.t.Helper()
 	testkit.Eventually(h.t, waitChange, func() error {
-		if st := h.w.Stats(); counter(st) == before {
+		if st := h.w.Stats(); counter(st) <= n {
 			return fmt.Errorf("watcher never looked; stats %+v", st)
 		}
 		return nil
@@ -108,6 +121,13 @@ func (h *harness) settle(counter func(Stats) uint64) {
 func write(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func truncate(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -148,7 +168,7 @@ func TestBaselineNotReported(t *testing.T) {
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
 	h := start(t, path, store.Hash(v(1)))
-	h.settle(func(s Stats) uint64 { return s.Unchanged })
+	h.waitPast(func(s Stats) uint64 { return s.Unchanged }, 0)
 	h.quiet()
 	h.exactlyOnce(0)
 }
@@ -158,7 +178,7 @@ func TestFileAppearsLater(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin.wasm")
 	h := start(t, path, "")
-	h.settle(func(s Stats) uint64 { return s.Missing })
+	h.waitPast(func(s Stats) uint64 { return s.Missing }, 0)
 	write(t, path, v(1))
 	h.expect(v(1))
 	h.quiet()
@@ -174,27 +194,23 @@ func TestTruncateAndDeleteNeverReported(t *testing.T) {
 	write(t, path, v(1))
 	h := start(t, path, store.Hash(v(1)))
 
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	h.settle(func(s Stats) uint64 { return s.Empty })
+	empty := func(s Stats) uint64 { return s.Empty }
+	h.settle(empty, func() { truncate(t, path) })
 	h.quiet()
 
-	write(t, path, v(1)) // back to the serving content: nothing to report
-	h.settle(func(s Stats) uint64 { return s.Unchanged })
+	// Back to the serving content: nothing to report.
+	h.settle(func(s Stats) uint64 { return s.Unchanged }, func() { write(t, path, v(1)) })
 	h.quiet()
 
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	h.settle(func(s Stats) uint64 { return s.Empty })
+	h.settle(empty, func() { truncate(t, path) })
 	write(t, path, v(2))
 	h.expect(v(2))
 
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	h.settle(func(s Stats) uint64 { return s.Missing })
+	h.settle(func(s Stats) uint64 { return s.Missing }, func() {
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	})
 	h.quiet()
 	write(t, path, v(3))
 	h.expect(v(3))
@@ -323,10 +339,8 @@ func TestNewestWins(t *testing.T) {
 	path := filepath.Join(dir, "plugin.wasm")
 	write(t, path, v(1))
 	h := start(t, path, store.Hash(v(1)))
-	write(t, path, v(2))
-	h.settle(func(s Stats) uint64 { return s.Emitted })
-	write(t, path, v(3))
-	h.settle(func(s Stats) uint64 { return s.Coalesced })
+	h.settle(func(s Stats) uint64 { return s.Emitted }, func() { write(t, path, v(2)) })
+	h.settle(func(s Stats) uint64 { return s.Coalesced }, func() { write(t, path, v(3)) })
 	h.expect(v(3))
 	h.quiet()
 }
@@ -362,10 +376,11 @@ func TestDirectoryRecreated(t *testing.T) {
 	go func() { _ = w.Run(ctx) }()
 	h := &harness{t: t, w: w, path: path}
 
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	h.settle(func(s Stats) uint64 { return s.Missing })
+	h.settle(func(s Stats) uint64 { return s.Missing }, func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -412,20 +427,21 @@ func TestSettledFileNotRehashedButChangesSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, path, store.Hash(v(1)))
-	h.settle(func(s Stats) uint64 { return s.Unchanged }) // read and hashed once
+	h.waitPast(func(s Stats) uint64 { return s.Unchanged }, 0) // read and hashed once
 
+	checks := func(s Stats) uint64 { return s.Checks }
 	for i := range 3 { // noise next to the plugin
-		write(t, filepath.Join(dir, fmt.Sprintf("noise-%d.log", i)), []byte("x"))
-		h.settle(func(s Stats) uint64 { return s.Checks })
+		h.settle(checks, func() { write(t, filepath.Join(dir, fmt.Sprintf("noise-%d.log", i)), []byte("x")) })
 	}
 	h.quiet()
 
 	write(t, path, v(2)) // same size, in place
 	h.expect(v(2))
-	if err := os.Chtimes(path, old, old); err != nil {
-		t.Fatal(err)
-	}
-	h.settle(func(s Stats) uint64 { return s.Checks })
+	h.settle(checks, func() {
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	})
 	h.w.Rebase(store.Hash(v(3)))
 	h.expect(v(2)) // the file does not hold v3
 	h.quiet()

@@ -38,6 +38,9 @@ type Snapshot struct {
 	Version       string            // the version new workers start
 	Versions      map[string]int    // worker processes by version
 	KV            *control.KVStatus // the shared store; nil when off
+	// PrimaryUnavailable counts the requests the primary answered 503
+	// itself while no worker was ready (reported as worker="primary").
+	PrimaryUnavailable uint64
 }
 
 // Slot is one worker slot's aggregate: the counters of every process that

@@ -52,6 +52,7 @@ func TestServe(t *testing.T) {
 		Exits: map[string]uint64{"crash": 2}, Rolls: map[string]uint64{"ok": 1},
 		RollDurations: Histogram{Bounds: []float64{1, 10}, Counts: []uint64{0, 1, 0}, Sum: 2.5},
 		States:        map[string]int{"ready": 1, "starting": 0}, Desired: 1, Version: "v1", Versions: map[string]int{"v1": 1},
+		PrimaryUnavailable: 7,
 	}, ready: Readiness{Reason: "0 of 1 workers ready on the current version", Desired: 1, Version: "v1"}}
 	s := Serve(ln, src, served)
 	defer s.Close()
@@ -61,6 +62,7 @@ func TestServe(t *testing.T) {
 	for _, want := range []string{
 		`wasmcluster_requests_total{class="2xx",code="200",worker="1"} 3`,
 		`wasmcluster_requests_total{class="5xx",code="503",worker="1"} 1`,
+		`wasmcluster_requests_total{class="5xx",code="503",worker="primary"} 7`,
 		`wasmcluster_request_duration_seconds_count{worker="1"} 4`,
 		`wasmcluster_pool_instances{state="size",worker="1"} 4`,
 		`wasmcluster_pool_instances{state="max",worker="1"} 16`,

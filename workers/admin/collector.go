@@ -21,7 +21,7 @@ type collector struct {
 func (collector) Describe(chan<- *prometheus.Desc) {}
 
 var (
-	descRequests = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot, status code and class.", []string{"worker", "code", "class"}, nil)
+	descRequests = prometheus.NewDesc("wasmcluster_requests_total", "HTTP requests served, by worker slot (\"primary\": the 503s the primary answers itself while no worker is ready), status code and class.", []string{"worker", "code", "class"}, nil)
 	descLatency  = prometheus.NewDesc("wasmcluster_request_duration_seconds", "Time from the plugin receiving a request to its answer, by worker slot.", []string{"worker"}, nil)
 	descInFlight = prometheus.NewDesc("wasmcluster_requests_in_flight", "Requests being served, by worker slot.", []string{"worker"}, nil)
 	descConns    = prometheus.NewDesc("wasmcluster_connections_open", "Client connections open, by worker slot (workers balance them).", []string{"worker"}, nil)
@@ -45,6 +45,11 @@ var (
 	descBacklog  = prometheus.NewDesc("wasmcluster_listen_backlog", "Connections waiting in the listening socket's accept queue (TCP only).", nil, nil)
 )
 
+// PrimaryWorker is the worker label of the requests the primary answers
+// itself (503 while no worker is ready): the same family as the workers'
+// answers, so a 5xx rate summed over workers includes them.
+const PrimaryWorker = "primary"
+
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	s, ok := c.src.Snapshot()
 	if !ok {
@@ -52,6 +57,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, sl := range s.Slots {
 		collectSlot(ch, sl)
+	}
+	if s.PrimaryUnavailable > 0 { // like a worker's codes: a series once it counted
+		counter(ch, descRequests, float64(s.PrimaryUnavailable), PrimaryWorker, "503", "5xx")
 	}
 	collectWorkers(ch, s)
 	collectKV(ch, s) // kv.go
