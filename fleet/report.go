@@ -92,9 +92,30 @@ func (c *Conn) Remove(ctx context.Context, id string) error {
 
 // Fleet lists the live instances serving the source, by ID.
 func (c *Conn) Fleet(ctx context.Context) ([]Report, error) {
+	entries, err := c.entries(ctx, c.Src.fleetBucket(), ReportTTL, c.Src.Name+".", "fleet")
+	if err != nil {
+		return nil, err
+	}
+	var out []Report
+	for _, e := range entries {
+		var r Report
+		if json.Unmarshal(e.Value(), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Report) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// entries reads the live entries of KV bucket whose keys start with
+// prefix; what names the listing in errors. An entry that expired or was
+// removed between listing and reading is skipped; any other failed read
+// is an error, not an entry gone: a view missing a live instance (or a
+// held slot) would mislead --wait, the canary's count and the slots.
+func (c *Conn) entries(ctx context.Context, bucket string, ttl time.Duration, prefix, what string) ([]jetstream.KeyValueEntry, error) {
 	ctx, cancel := c.op(ctx)
 	defer cancel()
-	kvb, err := c.kvBucket(ctx, c.Src.fleetBucket(), ReportTTL)
+	kvb, err := c.kvBucket(ctx, bucket, ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -103,28 +124,22 @@ func (c *Conn) Fleet(ctx context.Context) ([]Report, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: fleet: %w", c.Src, err)
+		return nil, fmt.Errorf("%s: %s: %w", c.Src, what, err)
 	}
-	var out []Report
+	var out []jetstream.KeyValueEntry
 	for _, k := range keys {
-		if !strings.HasPrefix(k, c.Src.Name+".") {
+		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
 		e, err := kvb.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			continue // expired or removed between Keys and Get
+			continue
 		}
 		if err != nil {
-			// Not an instance gone: a view missing a live instance would
-			// mislead --wait and the canary's count.
-			return nil, fmt.Errorf("%s: fleet: read %s: %w", c.Src, k, err)
+			return nil, fmt.Errorf("%s: %s: read %s: %w", c.Src, what, k, err)
 		}
-		var r Report
-		if json.Unmarshal(e.Value(), &r) == nil {
-			out = append(out, r)
-		}
+		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Report) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

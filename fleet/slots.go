@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -53,31 +51,15 @@ func maxUnavailable(info *jetstream.ObjectInfo) int {
 
 // Slots lists the roll slots held now, by key.
 func (c *Conn) Slots(ctx context.Context) ([]Slot, error) {
-	ctx, cancel := c.op(ctx)
-	defer cancel()
-	kvb, err := c.kvBucket(ctx, c.Src.rollingBucket(), SlotTTL)
+	entries, err := c.entries(ctx, c.Src.rollingBucket(), SlotTTL, c.Src.Name+".slot.", "roll slots")
 	if err != nil {
 		return nil, err
 	}
-	keys, err := kvb.Keys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: roll slots: %w", c.Src, err)
-	}
 	var out []Slot
-	for _, k := range keys {
-		if !strings.HasPrefix(k, c.Src.Name+".slot.") {
-			continue
-		}
-		e, err := kvb.Get(ctx, k)
-		if err != nil {
-			continue // freed between Keys and Get
-		}
+	for _, e := range entries {
 		var s Slot
 		if json.Unmarshal(e.Value(), &s) == nil {
-			s.Key = k
+			s.Key = e.Key()
 			out = append(out, s)
 		}
 	}
