@@ -122,7 +122,8 @@ func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cf
 	}
 	defer conn.Close()
 	log := newLogger(os.Stderr, cfg)
-	conn.Log = log // a publish's retries
+	conn.Log = log // a publish's retries go to its log
+
 	src, err := pluginFile(ctx, plugin, cfg, log) // build.go
 	if err != nil {
 		return err
