@@ -75,15 +75,21 @@ func (c *Conn) PublishCanary(ctx context.Context, data []byte, o CanaryOptions) 
 
 // startCanary uploads the version's history copy and names the canaries.
 func (c *Conn) startCanary(ctx context.Context, data []byte, cn Canary) error {
-	ctx, cancel := c.op(ctx)
+	ctx, cancel := context.WithTimeout(ctx, c.publishBudget())
 	defer cancel()
-	obs, err := c.objects(ctx, true)
+	err := c.retry(ctx, "history copy", func(ctx context.Context) error {
+		obs, err := c.objects(ctx, true)
+		if err == nil {
+			_, err = obs.PutBytes(ctx, c.Src.versionObject(cn.Version), data)
+		}
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("%s: object store: %w", c.Src, err)
-	}
-	if _, err := obs.PutBytes(ctx, c.Src.versionObject(cn.Version), data); err != nil {
 		return fmt.Errorf("%s: upload: %w", c.Src, err)
 	}
+	// Not retried: Create answers a lost try's own write with a conflict.
+	ctx, cancel = c.op(ctx)
+	defer cancel()
 	kvb, err := c.kvBucket(ctx, c.Src.versionsBucket(), 0)
 	if err != nil {
 		return err

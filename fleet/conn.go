@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ type Conn struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	timeout time.Duration
+	// Log gets a publish's retries (WARN); nil: slog.Default().
+	Log *slog.Logger
 }
 
 // Dial connects to src. An unreachable server does not fail Dial (the

@@ -10,10 +10,14 @@
 // also keeps a copy of the last version the instance accepted, which it
 // serves when NATS cannot be reached at start.
 //
-// Publish writes a version twice: under NAME (what instances watch) and
-// under NAME@<sha256 hex> (the history); the KV bucket BUCKET_versions
-// holds NAME's history, newest first, so Rollback re-publishes the one
-// before. The KV bucket BUCKET_fleet, whose entries expire after a TTL,
+// Publish writes a version twice: under NAME@<sha256 hex> (the history)
+// and under NAME (what instances watch); then the KV bucket
+// BUCKET_versions, NAME's history newest first (compare-and-set), so
+// Rollback re-publishes the one before. The object goes before the history,
+// and History reads the history against the live object (a publish that
+// died between the two counts as done), so the history's first is always
+// the version instances are sent. Each step is retried on a transient NATS
+// error (retry.go): every write is idempotent. The KV bucket BUCKET_fleet, whose entries expire after a TTL,
 // holds one Report per live instance, refreshed by a Reporter.
 //
 // A canary publish (PublishCanary) uploads the history copy only and names

@@ -32,7 +32,8 @@ func bigVersionWAT(t *testing.T, name string, size int) []byte {
 // buckets have three replicas: the publish succeeds or fails saying why
 // within its timeout; every instance (each given the three nodes) serves
 // the version the bucket holds then, and the next publish too, under a
-// strict load with no failed request; the buckets keep their replicas.
+// strict load with no failed request; the history names the live version
+// first; the buckets keep their replicas.
 func TestFleetNATSNodeKilledDuringPublish(t *testing.T) {
 	t.Parallel()
 	c := newNATSCluster(t, 3)
@@ -120,7 +121,8 @@ func (c *natsCluster) victim(t *testing.T) *natsNode {
 }
 
 // publishedNow is the version the bucket holds under NAME, read once the
-// cluster answers again.
+// cluster answers again; the history must name it first, whatever became of
+// the publish.
 func publishedNow(t *testing.T, c *natsCluster) string {
 	t.Helper()
 	src, err := fleet.ParseSource(c.source())
@@ -140,5 +142,10 @@ func publishedNow(t *testing.T, c *natsCluster) string {
 		_, hash, err = conn.Fetch(ctx, src.Name)
 		return err
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if h, _, err := conn.History(ctx); err != nil || len(h) == 0 || h[0] != hash {
+		t.Errorf("history %v (%v) after the kill; want it to start with the live %s", h, err, hash)
+	}
 	return hash
 }

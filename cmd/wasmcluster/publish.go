@@ -122,6 +122,8 @@ func runPublish(ctx context.Context, stdout io.Writer, plugin, source string, cf
 	}
 	defer conn.Close()
 	log := newLogger(os.Stderr, cfg)
+	conn.Log = log // a publish's retries go to its log
+
 	src, err := pluginFile(ctx, plugin, cfg, log) // build.go
 	if err != nil {
 		return err
@@ -167,6 +169,7 @@ func runRollback(ctx context.Context, stdout io.Writer, source string, cfg confi
 		return err
 	}
 	defer conn.Close()
+	conn.Log = newLogger(os.Stderr, cfg) // a rollback's retries
 	if !conn.WaitConnected(ctx, fleetStartWait) {
 		return runtimeError(fmt.Errorf("%s: NATS unreachable", conn.Src))
 	}
