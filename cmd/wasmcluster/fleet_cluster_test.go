@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -39,8 +40,28 @@ type natsCluster struct {
 	nodes []*natsNode
 }
 
+// newNATSCluster starts the cluster. Its ports are picked free before the
+// servers start (each route names them all), so another test may take one
+// meanwhile: a cluster that does not come up is started again on fresh
+// ports.
 func newNATSCluster(t testing.TB, size int) *natsCluster {
 	t.Helper()
+	var err error
+	for range 3 {
+		var c *natsCluster
+		if c, err = tryNATSCluster(t, size); err == nil {
+			for _, n := range c.nodes {
+				t.Cleanup(n.stop)
+			}
+			return c
+		}
+		t.Logf("NATS cluster did not start (%v); again on fresh ports", err)
+	}
+	t.Fatal(err)
+	return nil
+}
+
+func tryNATSCluster(t testing.TB, size int) (*natsCluster, error) {
 	routePorts, routes := make([]int, size), make([]*url.URL, size)
 	for i := range size {
 		routePorts[i] = freeTCPPort(t)
@@ -49,27 +70,30 @@ func newNATSCluster(t testing.TB, size int) *natsCluster {
 	base := t.TempDir()
 	c := &natsCluster{}
 	for i := range size {
-		n := &natsNode{opts: &server.Options{
+		c.nodes = append(c.nodes, &natsNode{opts: &server.Options{
 			ServerName: fmt.Sprintf("fleet-n%d", i), Host: "127.0.0.1", Port: freeTCPPort(t),
 			JetStream: true, StoreDir: filepath.Join(base, fmt.Sprint(i)), JetStreamMaxMemory: 32 << 20,
 			Authorization: fleetToken, NoSigs: true, NoLog: true,
 			Cluster: server.ClusterOpts{Name: "fleet-test", Host: "127.0.0.1", Port: routePorts[i]},
 			Routes:  routes,
-		}}
-		t.Cleanup(n.stop)
-		c.nodes = append(c.nodes, n)
+		}})
 	}
 	// Started together: each waits for its routes' JetStream peers.
 	errc := make(chan error, size)
 	for _, n := range c.nodes {
 		go func() { errc <- n.startErr() }()
 	}
+	var err error
 	for range size {
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		err = errors.Join(err, <-errc)
 	}
-	return c
+	if err != nil {
+		for _, n := range c.nodes {
+			n.stop()
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
 // startErr is start for a goroutine: it returns what start fails with.
@@ -81,6 +105,7 @@ func (n *natsNode) startErr() error {
 	}
 	ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
 		return fmt.Errorf("NATS %s not ready", n.opts.ServerName)
 	}
 	n.ns = ns

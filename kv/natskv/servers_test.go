@@ -47,18 +47,27 @@ func newOptions(t *testing.T, name, dir string, port int) *server.Options {
 // startNode starts (or restarts, with the same options) a server.
 func startNode(t *testing.T, opts *server.Options) *node {
 	t.Helper()
-	o := *opts
-	ns, err := server.NewServer(&o)
+	n, err := tryNode(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		t.Fatalf("server %s not ready", opts.ServerName)
-	}
-	n := &node{opts: opts, ns: ns}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// tryNode starts a server and waits until it listens.
+func tryNode(opts *server.Options) (*node, error) {
+	o := *opts
+	ns, err := server.NewServer(&o)
+	if err != nil {
+		return nil, err
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("server %s not ready", opts.ServerName)
+	}
+	return &node{opts: opts, ns: ns}, nil
 }
 
 func (n *node) stop() {
@@ -68,23 +77,49 @@ func (n *node) stop() {
 
 func (n *node) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.opts.Port) }
 
-// startCluster starts size servers routed to each other on loopback.
+// startCluster starts size servers routed to each other on loopback. The
+// ports are picked free before the servers start (each route names them
+// all), so another test may take one meanwhile: a cluster that does not
+// come up is started again on fresh ports.
 func startCluster(t *testing.T, size int) []*node {
 	t.Helper()
+	var err error
+	for range 3 {
+		var nodes []*node
+		if nodes, err = tryCluster(t, size); err == nil {
+			for _, n := range nodes {
+				t.Cleanup(n.stop)
+			}
+			return nodes
+		}
+		t.Logf("cluster did not start (%v); again on fresh ports", err)
+	}
+	t.Fatal(err)
+	return nil
+}
+
+func tryCluster(t *testing.T, size int) ([]*node, error) {
 	ports, routes := make([]int, size), make([]*url.URL, size)
 	for i := range size {
 		ports[i] = freePort(t)
 		routes[i] = &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
 	}
 	base := t.TempDir()
-	nodes := make([]*node, size)
+	nodes := make([]*node, 0, size)
 	for i := range size {
 		opts := newOptions(t, fmt.Sprintf("n%d", i), filepath.Join(base, fmt.Sprint(i)), freePort(t))
 		opts.Cluster = server.ClusterOpts{Name: "kvtest", Host: "127.0.0.1", Port: ports[i]}
 		opts.Routes = routes
-		nodes[i] = startNode(t, opts)
+		n, err := tryNode(opts)
+		if err != nil {
+			for _, n := range nodes {
+				n.stop()
+			}
+			return nil, err
+		}
+		nodes = append(nodes, n)
 	}
-	return nodes
+	return nodes, nil
 }
 
 func clusterURL(nodes []*node) string {
