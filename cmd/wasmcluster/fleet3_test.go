@@ -70,9 +70,7 @@ func TestFleetInstanceKilledMidRoll(t *testing.T) {
 	cache := t.TempDir()
 	ss := append(startFleet(t, n.source(), 2, flags), startFleetInstance(t, n.source(), cache, flags))
 	victim := ss[2]
-	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "20s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
-	}
+	waitFleetRuns(t, n.source(), flags, 3, sha(a))
 	deadID := reportOf(t, fleetJSON(t, n.source(), flags), victim.Cmd.Process.Pid).ID
 	loads := startFleetLoads(ss[:2], 4, "version A\n", "version B\n", "version C\n")
 	defer stopFleetLoads(loads)

@@ -46,9 +46,7 @@ func TestFleetNATSNodeKilledDuringPublish(t *testing.T) {
 		t.Fatalf("publish A: exit %d: %s", r.code, r.stderr)
 	}
 	ss := startFleet(t, c.source(), 3, flags)
-	if r := runBin(t, nil, append([]string{"fleet", c.source(), "--wait", sha(a), "--timeout", "20s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
-	}
+	waitFleetRuns(t, c.source(), flags, 3, sha(a))
 	loads := startFleetLoads(ss, 4, "version A\n", "version B\n", "version C\n")
 	defer stopFleetLoads(loads)
 

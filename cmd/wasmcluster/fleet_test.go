@@ -90,6 +90,20 @@ func publish(t *testing.T, flags []string, args ...string) result {
 	return runBin(t, nil, append(append([]string{"publish"}, args...), flags...)...)
 }
 
+// waitFleetRuns waits until the fleet view lists k instances, every one
+// running version. fleet --wait alone is not enough before a publish: it
+// judges the instances that have reported, and one that started a moment
+// ago may not have yet.
+func waitFleetRuns(t *testing.T, src string, flags []string, k int, version string) {
+	t.Helper()
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if reps := fleetJSON(t, src, flags); len(reps) != k || !fleet.Runs(reps, version) {
+			return fmt.Errorf("the fleet view lists %d instances, want %d all running %.12s: %+v", len(reps), k, version, reps)
+		}
+		return nil
+	})
+}
+
 // fleetJSON is `wasmcluster fleet SRC --json`.
 func fleetJSON(t *testing.T, src string, flags []string) []fleet.Report {
 	t.Helper()
@@ -121,6 +135,7 @@ func TestFleetPublish(t *testing.T) {
 		t.Fatalf("publish A: exit %d, stdout %q, want %s; stderr %s", r.code, r.stdout, sha(a), r.stderr)
 	}
 	ss := startFleet(t, n.source(), 3, flags)
+	waitFleetRuns(t, n.source(), flags, 3, sha(a))
 	loads := startFleetLoads(ss, 6, "version A\n", "version B\n")
 	defer stopFleetLoads(loads)
 
@@ -380,9 +395,7 @@ func TestFleetCanary(t *testing.T) {
 	}
 	s1 := startFleetInstance(t, n.source(), t.TempDir(), flags)
 	s2 := startFleetInstance(t, n.source(), t.TempDir(), flags)
-	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "20s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
-	}
+	waitFleetRuns(t, n.source(), flags, 2, sha(a))
 	canary, other := s1, s2
 	if reps := fleetJSON(t, n.source(), flags); reps[0].PID != s1.Cmd.Process.Pid {
 		canary, other = s2, s1

@@ -117,9 +117,7 @@ func TestFleetMaxUnavailable(t *testing.T) {
 	for range 3 {
 		ss = append(ss, startRollInstance(t, n.source(), flags))
 	}
-	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "30s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
-	}
+	waitFleetRuns(t, n.source(), flags, 3, sha(a))
 	conn := rollDial(t, n)
 	w := watchSlots(t, conn)
 	t0 := time.Now()
@@ -248,9 +246,7 @@ func TestFleetPublishWaitRefused(t *testing.T) {
 	rollPublish(t, n, flags, "a", a)
 	picky := startRollInstance(t, n.source(), flags, "--plugin-preflight-path", "/")
 	easy := startRollInstance(t, n.source(), flags)
-	if r := runBin(t, nil, append([]string{"fleet", n.source(), "--wait", sha(a), "--timeout", "30s"}, flags...)...); r.code != 0 {
-		t.Fatalf("fleet --wait A: exit %d: %s", r.code, r.stderr)
-	}
+	waitFleetRuns(t, n.source(), flags, 2, sha(a))
 	bad := wat(t, "status503")
 	data, _ := os.ReadFile(bad)
 	host, _ := os.Hostname()
