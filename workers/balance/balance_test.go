@@ -61,6 +61,20 @@ func TestClaimAllSlots(t *testing.T) {
 	}
 }
 
+// twoWorkers is a table with two claimed slots and the socket they share.
+func twoWorkers(t *testing.T) (b *Board, raw net.Listener, i, j int) {
+	t.Helper()
+	b = newBoard(t)
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	i, _ = b.Claim()
+	j, _ = b.Claim()
+	return b, raw, i, j
+}
+
 // accepted runs ln's accept loop and sends each connection's local end.
 func accepted(ln net.Listener) <-chan net.Conn {
 	ch := make(chan net.Conn, 64)
@@ -78,19 +92,11 @@ func accepted(ln net.Listener) <-chan net.Conn {
 }
 
 // Two workers on one socket: the one holding more than its share leaves
-// new connections to the other, and closed connections give their place
-// back so it takes its share again.
+// new connections to the other.
 func TestListenerStepsAside(t *testing.T) {
 	maxDefer = 5 * time.Second // long enough that only the peer can take them
 	t.Cleanup(func() { maxDefer = MaxDefer })
-	b := newBoard(t)
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	i, _ := b.Claim()
-	j, _ := b.Claim()
+	b, raw, i, j := twoWorkers(t)
 	busy, idle := Listener(raw, b.Slot(i)), Listener(raw, b.Slot(j))
 	b.Slot(i).add(10) // the busy worker already holds 10 connections
 	busyCh, idleCh := accepted(busy), accepted(idle)
@@ -125,14 +131,7 @@ func TestListenerStepsAside(t *testing.T) {
 func TestListenerAcceptsWhenPeerStalls(t *testing.T) {
 	maxDefer = 50 * time.Millisecond
 	t.Cleanup(func() { maxDefer = MaxDefer })
-	b := newBoard(t)
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	i, _ := b.Claim()
-	j, _ := b.Claim()
+	b, raw, i, j := twoWorkers(t)
 	ln := Listener(raw, b.Slot(i))
 	b.Slot(i).add(10)
 	b.Slot(j).setAccepting(true) // accepting, but its loop never runs
