@@ -62,9 +62,10 @@ func rollPublish(t *testing.T, n *natsNode, flags []string, name string, b []byt
 type slotWatch struct {
 	stop, done chan struct{}
 	mu         sync.Mutex
-	maxHolding int
-	maxSlots   int
+	maxHolding int // from the reports: each lags up to a refresh
+	maxSlots   int // from the slot bucket: the truth
 	sawWaiting bool
+	sawHolding bool
 	holders    map[string]bool
 }
 
@@ -85,6 +86,7 @@ func watchSlots(t *testing.T, conn *fleet.Conn) *slotWatch {
 			for _, r := range reps {
 				if r.Holding != "" {
 					holding++
+					w.sawHolding = true
 				}
 				w.sawWaiting = w.sawWaiting || r.Waiting != ""
 			}
@@ -128,11 +130,14 @@ func TestFleetMaxUnavailable(t *testing.T) {
 		t.Fatalf("publish --max-unavailable 1 --wait: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
 	}
 	t.Logf("observed: at most %d holding, %d slots held, waiting seen %v, holders %v", w.maxHolding, w.maxSlots, w.sawWaiting, w.holders)
-	if w.maxHolding > 1 || w.maxSlots > 1 {
-		t.Errorf("with --max-unavailable 1, %d instances said they were rolling at once (%d slots held)", w.maxHolding, w.maxSlots)
+	// The bucket is what bounds the rolls; a report says "holding" until
+	// its next refresh (up to 200 ms after the slot was freed), so two
+	// reports may overlap for a moment while the bucket never does.
+	if w.maxSlots > 1 {
+		t.Errorf("with --max-unavailable 1, %d slots were held at once", w.maxSlots)
 	}
-	if !w.sawWaiting {
-		t.Errorf("no instance was seen waiting for a roll slot")
+	if !w.sawWaiting || !w.sawHolding {
+		t.Errorf("the fleet view never showed an instance waiting for a roll slot (%v) or holding one (%v)", w.sawWaiting, w.sawHolding)
 	}
 	waited := 0
 	for _, s := range ss {
@@ -169,8 +174,8 @@ func canaryThenBounded(t *testing.T, n *natsNode, flags []string, conn *fleet.Co
 	if r.code != 0 || strings.TrimSpace(r.stdout) != sha(c) {
 		t.Fatalf("publish --canary 1 --max-unavailable 1 --wait: exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
 	}
-	if w.maxHolding > 1 || w.maxSlots > 1 {
-		t.Errorf("canary then --max-unavailable 1: %d instances said they were rolling at once (%d slots held)", w.maxHolding, w.maxSlots)
+	if w.maxSlots > 1 { // the bucket, not the lagging reports (see above)
+		t.Errorf("canary then --max-unavailable 1: %d slots were held at once", w.maxSlots)
 	}
 	for _, s := range ss {
 		if _, body := get(t, http.DefaultClient, s.URL()); body != "version C\n" {
