@@ -170,7 +170,7 @@ func newPrimary(opts PrimaryOptions, ln net.Listener) (*Primary, error) {
 		spec: opts.Spec, desired: max(opts.Workers, 1), procs: make(map[*proc]struct{}),
 		gated: opts.Gate != nil,
 	}
-	if pr.board, pr.boardFile, err = balance.New(); err != nil {
+	if pr.board, pr.boardFile, err = balance.New(balance.SlotsFor(opts.Workers)); err != nil {
 		pr.log.Debug("workers accept without balancing", "err", err)
 	}
 	if pr.tls, err = newServerTLS(opts.TLS, opts.Logger); err != nil {

@@ -8,7 +8,7 @@ import (
 
 func newBoard(t *testing.T) *Board {
 	t.Helper()
-	b, f, err := New()
+	b, f, err := New(MinSlots)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestOverShare(t *testing.T) {
 
 func TestClaimAllSlots(t *testing.T) {
 	b := newBoard(t)
-	for range Slots {
+	for range MinSlots {
 		if _, ok := b.Claim(); !ok {
 			t.Fatal("claim failed before the table is full")
 		}

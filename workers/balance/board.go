@@ -6,24 +6,26 @@ import (
 	"unsafe"
 )
 
-// Slots is how many worker processes the table can follow at once: the
-// workers, a surging one, and drained ones still finishing requests. A
-// worker started when all are taken simply is not balanced.
-const Slots = 64
+// MinSlots is the least number of worker processes a table follows at
+// once (SlotsFor).
+const MinSlots = 64
+
+// SlotsFor is the table size for workers: room for them, surging ones and
+// drained ones still finishing requests. A worker started when all slots
+// are taken simply is not balanced.
+func SlotsFor(workers int) int { return max(MinSlots, 4*workers) }
 
 // slotSize keeps each slot on its own cache line: workers write their own
 // slot on every accept and close.
 const slotSize = 64
 
-// tableSize is the shared mapping's length.
-const tableSize = Slots * slotSize
-
 // Board is the shared table. The primary makes it (New) and claims and
 // clears slots; a worker opens it (Open) and uses its one Slot.
 type Board struct {
 	mem     []byte
+	n       int // slots
 	mu      sync.Mutex
-	claimed [Slots]bool // the primary's bookkeeping only
+	claimed []bool // the primary's bookkeeping only
 }
 
 // Slot is one worker's entry: its open connections and whether it accepts.
@@ -58,7 +60,7 @@ func (b *Board) Claim() (i int, ok bool) {
 
 // Release frees slot i after its worker exited: its connections are gone.
 func (b *Board) Release(i int) {
-	if b == nil || i < 0 || i >= Slots {
+	if b == nil || i < 0 || i >= b.n {
 		return
 	}
 	b.mu.Lock()
@@ -75,7 +77,7 @@ func (b *Board) clear(i int) {
 // Slot is the worker's entry i, or nil for a slot out of range (no
 // balancing for that worker).
 func (b *Board) Slot(i int) *Slot {
-	if b == nil || i < 0 || i >= Slots {
+	if b == nil || i < 0 || i >= b.n {
 		return nil
 	}
 	return &Slot{b: b, i: i}
@@ -84,7 +86,7 @@ func (b *Board) Slot(i int) *Slot {
 // Conns is the number of open connections slot i holds (0 without a
 // table or for no slot).
 func (b *Board) Conns(i int) int64 {
-	if b == nil || i < 0 || i >= Slots {
+	if b == nil || i < 0 || i >= b.n {
 		return 0
 	}
 	return b.word(i, fieldConns).Load()
@@ -108,7 +110,7 @@ func (s *Slot) setAccepting(on bool) {
 // the noise of simultaneous accepts never hold anyone back.
 func (s *Slot) overShare() bool {
 	var total, n int64
-	for i := range Slots {
+	for i := range s.b.n {
 		if s.b.word(i, fieldAccepting).Load() == 0 {
 			continue
 		}

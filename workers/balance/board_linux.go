@@ -7,23 +7,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// New makes the shared table: a memfd of tableSize bytes, mapped. The
-// file is what the primary hands each worker.
-func New() (*Board, *os.File, error) {
+// New makes the shared table of slots slots: a memfd, mapped. The file is
+// what the primary hands each worker.
+func New(slots int) (*Board, *os.File, error) {
+	if slots < 1 {
+		return nil, nil, fmt.Errorf("balance table: %d slots", slots)
+	}
 	fd, err := unix.MemfdCreate("wasmcluster-balance", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, nil, fmt.Errorf("balance table: memfd: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "balance")
-	if err := f.Truncate(tableSize); err != nil {
+	if err := f.Truncate(int64(slots * slotSize)); err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("balance table: size: %w", err)
 	}
-	b, err := mapTable(f)
+	b, err := mapTable(f, slots)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
 	}
+	b.claimed = make([]bool, slots)
 	return b, f, nil
 }
 
@@ -34,16 +38,16 @@ func Open(f *os.File) (*Board, error) {
 	if err != nil {
 		return nil, fmt.Errorf("balance table: %w", err)
 	}
-	if st.Size() != tableSize {
-		return nil, fmt.Errorf("balance table: %d bytes, want %d", st.Size(), tableSize)
+	if st.Size() < slotSize || st.Size()%slotSize != 0 {
+		return nil, fmt.Errorf("balance table: %d bytes, want a multiple of %d", st.Size(), slotSize)
 	}
-	return mapTable(f)
+	return mapTable(f, int(st.Size()/slotSize))
 }
 
-func mapTable(f *os.File) (*Board, error) {
-	mem, err := unix.Mmap(int(f.Fd()), 0, tableSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+func mapTable(f *os.File, slots int) (*Board, error) {
+	mem, err := unix.Mmap(int(f.Fd()), 0, slots*slotSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("balance table: mmap: %w", err)
 	}
-	return &Board{mem: mem}, nil
+	return &Board{mem: mem, n: slots}, nil
 }
