@@ -20,16 +20,6 @@ import (
 // Two instances on two ports stand in for two machines: with one external
 // store behind both, a session started on A goes on on B.
 
-// freePort returns a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startRedis runs redis-server on port, without persistence, until the
 // test ends, and waits until it answers.
 func startRedis(t *testing.T, port int) {
@@ -73,7 +63,7 @@ func get(t *testing.T, url string) (int, string) {
 // on on B; status and /metrics show the backend and the calls.
 func TestSessionsSharedThroughRedis(t *testing.T) {
 	wasm := example(t, "sessions")
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	url := fmt.Sprintf("redis://127.0.0.1:%d", port)
 	a := serveKVAdmin(t, wasm, "--kv-url", url)
 	admin := adminURL(t, a)

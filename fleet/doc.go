@@ -30,7 +30,7 @@
 // object's metadata) makes each Mirror take one of K roll slots before it
 // writes the version: keys NAME.slot.<i> of the KV bucket BUCKET_rolling,
 // taken with Create, refreshed by the holder, expiring after SlotTTL, and
-// freed when the caller reports the roll's end (RollEnded, Refused) or the
+// freed when the caller reports the roll's end (RollEnded, also for a refusal) or the
 // Mirror stops. No coordinator: the instances bound themselves, and the
 // publisher may exit. Judge reads the fleet view against a version: who
 // runs it, who is still settling (watched for a crash loop), who refused

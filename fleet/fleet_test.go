@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/wasmcluster/wasmcluster/fleet"
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 )
 
 func TestParseSource(t *testing.T) {
@@ -64,7 +64,7 @@ func runNATS(t *testing.T, o *server.Options) *server.Server {
 // A watching Mirror survives NATS restarting: a version published after
 // the restart reaches its file.
 func TestMirrorNATSRestart(t *testing.T) {
-	o := &server.Options{Host: "127.0.0.1", Port: freePort(t), JetStream: true, StoreDir: t.TempDir(),
+	o := &server.Options{Host: "127.0.0.1", Port: testkit.FreePort(t), JetStream: true, StoreDir: t.TempDir(),
 		JetStreamMaxMemory: 16 << 20, NoSigs: true, NoLog: true}
 	ns := runNATS(t, o)
 	src, _ := fleet.ParseSource(ns.ClientURL() + "/plugins/site")
@@ -94,16 +94,6 @@ func TestMirrorNATSRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFile(t, m.File(), "two")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func dial(t *testing.T, src fleet.Source) *fleet.Conn {

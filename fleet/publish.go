@@ -76,15 +76,8 @@ func (c *Conn) storedHistory(ctx context.Context) ([]string, uint64, error) {
 
 // live is the version of the object NAME, "" when there is none.
 func (c *Conn) live(ctx context.Context) (string, error) {
-	obs, err := c.objects(ctx, false)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	info, err := obs.GetInfo(ctx, c.Src.Name)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
+	info, err := c.info(ctx, c.Src.Name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrObjectNotFound) {
 		return "", nil
 	}
 	if err != nil {

@@ -28,7 +28,7 @@ type restartable struct {
 
 func startRestartable(t *testing.T) (*restartable, fleet.Source) {
 	t.Helper()
-	r := &restartable{o: server.Options{Host: "127.0.0.1", Port: freePort(t), JetStream: true, StoreDir: t.TempDir(),
+	r := &restartable{o: server.Options{Host: "127.0.0.1", Port: testkit.FreePort(t), JetStream: true, StoreDir: t.TempDir(),
 		JetStreamMaxMemory: 16 << 20, NoSigs: true, NoLog: true}}
 	if err := r.start(); err != nil {
 		t.Fatal(err)

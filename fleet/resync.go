@@ -2,8 +2,6 @@ package fleet
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -54,11 +52,7 @@ func (m *Mirror) resync(ctx context.Context) {
 	default:
 		return
 	}
-	obs, err := m.conn.objects(octx, false)
-	if err != nil {
-		return
-	}
-	info, err := obs.GetInfo(octx, m.followed())
+	info, err := m.conn.info(octx, m.followed())
 	if err != nil || info.Deleted {
 		return
 	}
@@ -70,7 +64,7 @@ func (m *Mirror) resync(ctx context.Context) {
 	if have == "" {
 		have = m.current()
 	}
-	if sum, err := hex.DecodeString(have); err == nil && info.Digest == "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
+	if digestHex(info) == have {
 		return
 	}
 	m.log.Info("fleet: the published version is not the one fetched last (a watch lost with its NATS node, or a publish just now); fetching it", "source", m.conn.Src.String(), "object", info.Name)

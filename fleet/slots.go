@@ -208,12 +208,9 @@ func (m *Mirror) release(version string) {
 }
 
 // RollEnded tells the Mirror this instance's roll to target ended, however
-// it ended: the slot held for it is freed.
+// it ended (a version its check refused ends before it starts): the slot
+// held for it is freed.
 func (m *Mirror) RollEnded(target string) { m.release(target) }
-
-// Refused tells the Mirror this instance's check refused hash: no roll
-// follows, the slot held for it is freed.
-func (m *Mirror) Refused(hash string) { m.release(hash) }
 
 // SlotState is the version this instance waits for a roll slot to roll
 // to, and the one it holds a slot for ("" when none): the fleet view.

@@ -41,10 +41,11 @@ func Judge(reps []Report, version string, since time.Time) Progress {
 		return f != nil && len(version) >= 7 && strings.HasPrefix(f.Version, version) && !f.At.Before(since)
 	}
 	for _, r := range reps {
+		runs := Runs([]Report{r}, version)
 		switch {
-		case Runs([]Report{r}, version) && r.Settling:
+		case runs && r.Settling:
 			p.Settling = append(p.Settling, r)
-		case Runs([]Report{r}, version):
+		case runs:
 			p.Running = append(p.Running, r)
 		case is(r.LastRefused):
 			p.Failed = append(p.Failed, Failure{r, "refused it: " + r.LastRefused.Error})

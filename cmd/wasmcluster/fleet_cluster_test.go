@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,17 +21,6 @@ import (
 // A three-node JetStream cluster on loopback stands in for the NATS of a
 // real fleet: each node is a natsNode (fleet_test.go) routed to the others,
 // so one can be killed and the rest keep the replicated buckets.
-
-// freeTCPPort is the port of freePort (startup_bench_test.go).
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	_, p, _ := net.SplitHostPort(freePort(t))
-	port, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
-}
 
 // natsCluster is size routed JetStream servers.
 type natsCluster struct {
@@ -64,14 +51,14 @@ func newNATSCluster(t testing.TB, size int) *natsCluster {
 func tryNATSCluster(t testing.TB, size int) (*natsCluster, error) {
 	routePorts, routes := make([]int, size), make([]*url.URL, size)
 	for i := range size {
-		routePorts[i] = freeTCPPort(t)
+		routePorts[i] = testkit.FreePort(t)
 		routes[i] = &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", routePorts[i])}
 	}
 	base := t.TempDir()
 	c := &natsCluster{}
 	for i := range size {
 		c.nodes = append(c.nodes, &natsNode{opts: &server.Options{
-			ServerName: fmt.Sprintf("fleet-n%d", i), Host: "127.0.0.1", Port: freeTCPPort(t),
+			ServerName: fmt.Sprintf("fleet-n%d", i), Host: "127.0.0.1", Port: testkit.FreePort(t),
 			JetStream: true, StoreDir: filepath.Join(base, fmt.Sprint(i)), JetStreamMaxMemory: 32 << 20,
 			Authorization: fleetToken, NoSigs: true, NoLog: true,
 			Cluster: server.ClusterOpts{Name: "fleet-test", Host: "127.0.0.1", Port: routePorts[i]},

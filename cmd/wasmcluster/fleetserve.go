@@ -108,7 +108,7 @@ func wireMirror(opts *serve.Options, mir *fleet.Mirror, status *atomic.Pointer[f
 		mir.NoSlots() // the operator's reload rolls: a slot would wait for it
 	}
 	opts.OnAccepted = mir.Accepted
-	opts.OnRefused = mir.Refused
+	opts.OnRefused = mir.RollEnded // a refusal ends the roll before it starts
 	opts.OnStatus = func(f func() control.Status) { status.Store(&f) }
 	mir.SetRunning(func() (string, bool) {
 		f := status.Load()

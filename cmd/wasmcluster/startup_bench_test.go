@@ -37,12 +37,7 @@ func benchBin(tb testing.TB) string {
 }
 
 func freePort(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(tb)))
 }
 
 // benchServe is a serve process started by a benchmark: launched, not

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/kv"
 )
 
@@ -18,7 +19,7 @@ import (
 // conflict (the expected revision is checked before duplicates), which is
 // why resend reads the key back instead.
 func TestDuplicateWindow(t *testing.T) {
-	n := startNode(t, newOptions(t, "solo", t.TempDir(), freePort(t)))
+	n := startNode(t, newOptions(t, "solo", t.TempDir(), testkit.FreePort(t)))
 	st := openStore(t, kv.Config{URL: n.url(), Token: token, Bucket: "dedupe", Timeout: 4 * time.Second})
 	waitHealthy(t, st, 30*time.Second)
 	ctx := context.Background()

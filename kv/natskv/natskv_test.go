@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/kv"
 	"github.com/wasmcluster/wasmcluster/kv/kvtest"
 )
@@ -33,7 +34,7 @@ func TestClusterConformance(t *testing.T) {
 // restart on the same port and dir.
 func TestOutage(t *testing.T) {
 	ctx := context.Background()
-	opts := newOptions(t, "solo", t.TempDir(), freePort(t))
+	opts := newOptions(t, "solo", t.TempDir(), testkit.FreePort(t))
 	cfg := kv.Config{URL: fmt.Sprintf("nats://127.0.0.1:%d", opts.Port), Token: token, Timeout: time.Second}
 	st := openStore(t, cfg)
 	if err := st.Health(ctx); !errors.Is(err, kv.ErrUnavailable) {

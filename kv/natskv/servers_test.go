@@ -3,7 +3,6 @@ package natskv_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -12,22 +11,12 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/kv"
 	"github.com/wasmcluster/wasmcluster/kv/natskv"
 )
 
 const token = "kvtest-token"
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // node is one in-process NATS server with JetStream.
 type node struct {
@@ -101,13 +90,13 @@ func startCluster(t *testing.T, size int) []*node {
 func tryCluster(t *testing.T, size int) ([]*node, error) {
 	ports, routes := make([]int, size), make([]*url.URL, size)
 	for i := range size {
-		ports[i] = freePort(t)
+		ports[i] = testkit.FreePort(t)
 		routes[i] = &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
 	}
 	base := t.TempDir()
 	nodes := make([]*node, 0, size)
 	for i := range size {
-		opts := newOptions(t, fmt.Sprintf("n%d", i), filepath.Join(base, fmt.Sprint(i)), freePort(t))
+		opts := newOptions(t, fmt.Sprintf("n%d", i), filepath.Join(base, fmt.Sprint(i)), testkit.FreePort(t))
 		opts.Cluster = server.ClusterOpts{Name: "kvtest", Host: "127.0.0.1", Port: ports[i]}
 		opts.Routes = routes
 		n, err := tryNode(opts)

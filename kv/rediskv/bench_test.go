@@ -3,6 +3,7 @@ package rediskv_test
 import (
 	"testing"
 
+	"github.com/wasmcluster/wasmcluster/internal/testkit"
 	"github.com/wasmcluster/wasmcluster/kv"
 	"github.com/wasmcluster/wasmcluster/kv/kvtest"
 )
@@ -12,6 +13,6 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkStore -benchtime 3000x ./kv/embedded ./kv/rediskv
 func BenchmarkStore(b *testing.B) {
-	r := startRedis(b, freePort(b))
+	r := startRedis(b, testkit.FreePort(b))
 	kvtest.BenchOps(b, "tcp", open(b, kv.Config{URL: r.url()}))
 }

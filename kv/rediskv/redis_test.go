@@ -18,16 +18,6 @@ import (
 	"github.com/wasmcluster/wasmcluster/kv/rediskv"
 )
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // redisServer is a redis-server process the test started.
 type redisServer struct {
 	cmd  *exec.Cmd
@@ -95,7 +85,7 @@ func open(t testing.TB, cfg kv.Config) *rediskv.Store {
 }
 
 func TestConformance(t *testing.T) {
-	r := startRedis(t, freePort(t))
+	r := startRedis(t, testkit.FreePort(t))
 	kvtest.Run(t, func(t *testing.T) kv.Store {
 		st := open(t, kv.Config{URL: r.url(), Bucket: "conformance"})
 		if st.Backend() != "redis" {
@@ -111,7 +101,7 @@ func TestConformance(t *testing.T) {
 // on the same port.
 func TestOutage(t *testing.T) {
 	ctx := context.Background()
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	st := open(t, kv.Config{URL: fmt.Sprintf("redis://127.0.0.1:%d", port), Timeout: time.Second})
 	if err := st.Health(ctx); !errors.Is(err, kv.ErrUnavailable) {
 		t.Fatalf("Health with no server = %v, want ErrUnavailable", err)
